@@ -1,0 +1,266 @@
+// The validated, normalised configuration every other layer consumes.
+// The YAML schema (schema.ts) parses user input and transforms it into these shapes:
+// durations are milliseconds, addresses are split into host and port, defaults are filled in.
+// Nothing here is runtime state: health, connection counts and VRRP state live elsewhere.
+
+export type Millis = number;
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface Timeouts {
+  connect: Millis;
+  client: Millis;
+  server: Millis;
+  /** Whole request head must arrive within this (slowloris guard). HAProxy: timeout http-request. */
+  httpRequest: Millis;
+  /** Idle time allowed between keep-alive requests from a client. */
+  httpKeepAlive: Millis;
+  /** Longest a request waits for a server slot when every server is at maxconn. */
+  queue: Millis;
+  /** Idle timeout of a tunnel (TCP mode, WebSocket/Upgrade). */
+  tunnel: Millis;
+}
+
+export interface GlobalConfig {
+  workers: number | 'auto';
+  admin?: { listen: HostPort };
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'json' | 'pretty'; access: boolean };
+  /** SIGTERM: how long in-flight requests get to finish. */
+  grace: Millis;
+  /** Largest request head (request line + headers) accepted; over it the client gets 431. */
+  maxHeaderBytes: number;
+}
+
+export interface BindConfig extends HostPort {
+  acceptProxy: boolean;
+}
+
+export type HeaderOp =
+  | { action: 'set'; name: string; value: string }
+  | { action: 'add'; name: string; value: string }
+  | { action: 'del'; name: string };
+
+export type StringMatch =
+  | { kind: 'exact'; value: string }
+  | { kind: 'prefix'; value: string }
+  | { kind: 'suffix'; value: string }
+  | { kind: 'wildcard'; value: string }
+  | { kind: 'regex'; value: string };
+
+export interface RouteRule {
+  /** Shown in `halb validate --explain` and errors, e.g. "frontends.web.rules[2]". */
+  where: string;
+  host?: StringMatch;
+  path?: StringMatch;
+  methods?: string[];
+  headers?: { name: string; match: StringMatch }[];
+  backend: string;
+}
+
+export interface FrontendConfig {
+  name: string;
+  bind: BindConfig[];
+  mode: 'http' | 'tcp';
+  defaultBackend?: string;
+  rules: RouteRule[];
+  forwardfor: boolean;
+  /** RFC 7239 Forwarded header in addition to X-Forwarded-*. */
+  forwarded: boolean;
+  requestHeaders: HeaderOp[];
+  responseHeaders: HeaderOp[];
+  timeouts: Timeouts;
+  maxconn?: number;
+}
+
+export type BalanceConfig =
+  | { algorithm: 'roundrobin' }
+  | { algorithm: 'leastconn' }
+  | { algorithm: 'first' }
+  | { algorithm: 'random' }
+  | { algorithm: 'source' }
+  | { algorithm: 'uri' }
+  | { algorithm: 'hdr'; header: string };
+
+export interface StatusRange {
+  from: number;
+  to: number;
+}
+
+export interface HealthConfig {
+  type: 'tcp' | 'http';
+  http?: {
+    method: string;
+    path: string;
+    host?: string;
+    expectStatus: StatusRange[];
+    expectBody?: string;
+  };
+  interval: Millis;
+  /** Interval while a server is transitioning (between up and down). HAProxy: fastinter. */
+  fastinter: Millis;
+  /** Interval while a server is fully down. HAProxy: downinter. */
+  downinter: Millis;
+  timeout: Millis;
+  rise: number;
+  fall: number;
+}
+
+export interface PassiveHealthConfig {
+  /** Consecutive proxy errors (connect failure, reset, 5xx from timeouts) that mark a server down; 0 disables. */
+  errorLimit: number;
+}
+
+export interface ServerConfig {
+  name: string;
+  host: string;
+  port: number;
+  weight: number;
+  backup: boolean;
+  maxconn?: number;
+  /** Longest queue for this server when at maxconn; beyond it the request goes elsewhere or gets 503. */
+  maxqueue?: number;
+  disabled: boolean;
+  drain: boolean;
+  sendProxy?: 'v1' | 'v2';
+  /** Run active checks on this server (HAProxy's `check`); default true when the backend has health. */
+  check: boolean;
+}
+
+export interface CookiePersistence {
+  name: string;
+  /** insert: halb sets the cookie; the value is the server name. */
+  mode: 'insert';
+  httpOnly: boolean;
+  secure: boolean;
+}
+
+export interface BackendConfig {
+  name: string;
+  mode: 'http' | 'tcp';
+  balance: BalanceConfig;
+  health?: HealthConfig;
+  passive: PassiveHealthConfig;
+  servers: ServerConfig[];
+  retries: number;
+  redispatch: boolean;
+  timeouts: Timeouts;
+  cookie?: CookiePersistence;
+  stickSource: boolean;
+}
+
+// ---- VRRP ----
+
+export type VrrpState = 'MASTER' | 'BACKUP';
+
+export interface VirtualAddress {
+  /** "172.16.0.200" or "fd00::200" */
+  address: string;
+  family: 4 | 6;
+  prefix: number;
+  device?: string;
+}
+
+export interface VirtualRoute {
+  to: string;
+  via?: string;
+  device?: string;
+}
+
+export interface ScriptTrackerConfig {
+  name: string;
+  script: string;
+  interval: Millis;
+  timeout: Millis;
+  rise: number;
+  fall: number;
+  /** Priority change while the script fails (negative) or succeeds (positive); 0 means fault on failure. */
+  weight: number;
+}
+
+export interface TrackRef {
+  /** 0 means: go to FAULT instead of changing priority. */
+  weight: number;
+}
+
+export interface TrackConfig {
+  /** In-process: every server of the backend is down -> apply weight. */
+  backends: Record<string, TrackRef>;
+  /** In-process: a frontend cannot listen -> apply weight. */
+  frontends: Record<string, TrackRef>;
+  scripts: { name: string; weight?: number }[];
+  interfaces: { name: string; weight: number }[];
+  files: { path: string; weight: number }[];
+}
+
+export interface NotifyConfig {
+  master?: string;
+  backup?: string;
+  fault?: string;
+  stop?: string;
+  /** Called for every transition with keepalived's arguments. */
+  any?: string;
+  timeout: Millis;
+}
+
+export type FloatingIpConfig =
+  | {
+      provider: 'digitalocean';
+      ip: string;
+      tokenEnv?: string;
+      tokenFile?: string;
+      dropletId?: number;
+      apiBase: string;
+      metadataBase: string;
+      verifyInterval: Millis;
+    }
+  | {
+      provider: 'hetzner';
+      ip: string;
+      floatingIpId?: number;
+      tokenEnv?: string;
+      tokenFile?: string;
+      serverId?: number;
+      apiBase: string;
+      metadataBase: string;
+      verifyInterval: Millis;
+    };
+
+export interface VrrpInstanceConfig {
+  name: string;
+  interface: string;
+  state: VrrpState;
+  priority: number;
+  virtualRouterId: number;
+  version: 2 | 3;
+  family: 4 | 6;
+  advertInt: Millis;
+  preempt: boolean;
+  preemptDelay: Millis;
+  unicast?: { source?: string; peers: string[] };
+  authentication?: { type: 'PASS'; password: string };
+  virtualIpAddresses: VirtualAddress[];
+  virtualRoutes: VirtualRoute[];
+  track: TrackConfig;
+  notify: NotifyConfig;
+  floatingIp?: FloatingIpConfig;
+  garp: { masterDelay: Millis; masterRepeat: number; masterRefresh: Millis; interval: Millis };
+  /** Handover: longest a stepping-down master keeps the VIP waiting for the new master's advert. */
+  handoverBound: Millis;
+}
+
+export interface VrrpConfig {
+  scripts: Record<string, ScriptTrackerConfig>;
+  instances: VrrpInstanceConfig[];
+}
+
+export interface Config {
+  /** File the config came from, for messages; "<demo>" for the embedded default. */
+  source: string;
+  global: GlobalConfig;
+  frontends: FrontendConfig[];
+  backends: BackendConfig[];
+  vrrp?: VrrpConfig;
+}
