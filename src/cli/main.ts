@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// halb command line: one program for the proxy and failover halves.
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command();
+program
+  .name('halb')
+  .description('High-availability load balancer: HTTP/TCP proxy with health checks and VRRP failover')
+  .version(pkg.version, '-v, --version')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('run a node: proxy frontends, health checks, VRRP instances, admin API')
+  .option('-c, --config <file>', 'halb.yaml to run')
+  .option('--demo', 'run the built-in demo: three web servers on loopback, halb on 127.0.0.1:8080')
+  .option('--pid-file <file>', 'write the process id here (for `halb reload`)')
+  .addOption(new Option('--log-format <format>', 'log format').choices(['auto', 'json', 'pretty']))
+  .action(async (opts: { config?: string; demo?: boolean; pidFile?: string; logFormat?: 'auto' | 'json' | 'pretty' }) => {
+    const { runCommand } = await import('./run.ts');
+    process.exitCode = await runCommand(opts);
+  });
+
+program
+  .command('validate')
+  .description('check a config file; list every error with file, line, column and key')
+  .requiredOption('-c, --config <file>', 'halb.yaml to check')
+  .option('--explain', 'print each frontend\'s routing rules in evaluation order')
+  .action(async (opts: { config: string; explain?: boolean }) => {
+    const { validateCommand } = await import('./validate.ts');
+    process.exitCode = await validateCommand(opts.config, { explain: opts.explain === true });
+  });
+
+program
+  .command('import')
+  .description('convert haproxy.cfg and/or keepalived.conf files into one halb.yaml')
+  .argument('<files...>', 'haproxy.cfg and keepalived.conf files')
+  .option('-o, --output <file>', 'write here instead of stdout')
+  .action(async (files: string[], opts: { output?: string }) => {
+    const { importCommand } = await import('./import.ts');
+    process.exitCode = await importCommand(files, opts.output);
+  });
+
+program
+  .command('schema')
+  .description('print the JSON Schema of halb.yaml (for editors)')
+  .action(async () => {
+    const { configJsonSchema } = await import('../config/json-schema.ts');
+    process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+  });
+
+for (const [name, description] of [
+  ['reload', 're-read the config of a running halb (like SIGHUP); a bad config is refused and reported'],
+  ['handover', 'hand the VIPs of this master to a backup without failing requests, then stay backup'],
+  ['status', 'print the running node\'s frontends, backends, servers and VRRP instances'],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .option('-a, --admin <url>', 'admin API of the running halb', 'http://127.0.0.1:9100')
+    .action(async (opts: { admin: string }) => {
+      const { adminClientCommand } = await import('./admin-client.ts');
+      process.exitCode = await adminClientCommand(name, opts.admin);
+    });
+}
+
+await program.parseAsync(process.argv);

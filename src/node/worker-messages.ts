@@ -1,0 +1,19 @@
+// Messages between the node's primary process (health checks, VRRP, admin) and its serving workers.
+// Health is decided once per node, in the primary, and pushed to every worker.
+import type { Config } from '../config/types.ts';
+import type { PoolSnapshot } from './pool-snapshot.ts';
+
+export type ToWorker =
+  | { t: 'config'; config: Config; snapshot: PoolSnapshot; generation: number }
+  | { t: 'health'; backend: string; server: string; up: boolean; reason: string }
+  | { t: 'server'; backend: string; server: string; admin?: 'ready' | 'drain' | 'maint'; weight?: number }
+  | { t: 'stop'; graceMs: number };
+
+export type FromWorker =
+  | { t: 'applied'; generation: number; listenErrors: { frontend: string; bind: string; error: string }[] }
+  | { t: 'passive-down'; backend: string; server: string; reason: string }
+  | { t: 'stats'; generation: number; stats: unknown };
+
+export function isToWorker(m: unknown): m is ToWorker {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}
