@@ -60,7 +60,6 @@ export function parseIPv6Text(text: string): Uint8Array | undefined {
       const v4 = parseIPv4Text(rest);
       if (!v4) return undefined;
       groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      i = text.length;
       break;
     }
     let value = 0;
