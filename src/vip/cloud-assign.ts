@@ -129,8 +129,10 @@ export async function acquireLoop(
 }
 
 async function waitAction(ops: CloudAssignOps, id: number, policy: RetryPolicy, deps: LoopDeps, signal: AbortSignal): Promise<ActionStatus> {
+  // Bounded by poll count as well as by clock, so a slow API cannot stretch the bound.
   const deadline = deps.now() + policy.actionTimeoutMs;
-  while (true) {
+  const maxPolls = Math.max(1, Math.ceil(policy.actionTimeoutMs / Math.max(1, policy.actionPollMs)));
+  for (let poll = 1; ; poll++) {
     await deps.sleep(policy.actionPollMs, signal);
     try {
       const a = await ops.action(id, signal);
@@ -140,7 +142,7 @@ async function waitAction(ops: CloudAssignOps, id: number, policy: RetryPolicy, 
       // A blip while polling is not a failed assignment; a fatal answer is.
       if (!(err instanceof ApiError) || (err.kind === 'http' && isFatalStatus(err.status) && err.status !== 404)) throw err;
     }
-    if (deps.now() >= deadline) return 'running';
+    if (poll >= maxPolls || deps.now() >= deadline) return 'running';
   }
 }
 
