@@ -21,4 +21,7 @@ export interface BalancePolicy {
   update(servers: readonly ServerState[]): void;
   /** Choose a server; skip those in `exclude` (already tried for this request). undefined when none. */
   pick(req: PickRequest, exclude?: ReadonlySet<ServerState>): ServerState | undefined;
+  /** Optional: the pool calls this right after it changes `server.active`, so load-aware policies
+   *  (leastconn, first) keep an index up to date instead of scanning every server per pick. */
+  loadChanged?(server: ServerState): void;
 }
