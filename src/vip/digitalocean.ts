@@ -66,8 +66,8 @@ export class DigitalOceanReservedIp implements AddressProvider {
   constructor(opts: DigitalOceanOptions) {
     this.ip = opts.ip;
     this.name = `digitalocean ${opts.ip}`;
-    this.apiBase = (opts.apiBase ?? DO_API_BASE).replace(/\/+$/, '');
-    this.metadataBase = (opts.metadataBase ?? DO_METADATA_BASE).replace(/\/+$/, '');
+    this.apiBase = (opts.apiBase ?? DO_API_BASE).replace(/\/+$/, '').replace(/\/v2$/, '');
+    this.metadataBase = (opts.metadataBase ?? DO_METADATA_BASE).replace(/\/+$/, '').replace(/\/metadata\/v1$/, '');
     this.token = tokenLoader(this.name, opts, opts.env);
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
