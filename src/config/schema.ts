@@ -1,0 +1,425 @@
+// The YAML users write, as a zod v4 schema. Objects are strict: an unknown key is an error (with a
+// "did you mean" added by load.ts). Leaf values are transformed here (durations -> ms, "host:port"
+// -> HostPort, keepalived address lines -> VirtualAddress); cross-field rules live in checks.ts,
+// defaults and the final shape in normalise.ts. `configSchema` chains all three.
+
+import { z } from 'zod';
+import { isIP } from 'node:net';
+import { parseDuration } from './duration.ts';
+import { parseHostPort, parseVirtualAddress, parseVirtualRoute } from './address.ts';
+import { nearest } from './suggest.ts';
+import { checkConfig } from './checks.ts';
+import { normalise } from './normalise.ts';
+import type { BalanceConfig, StatusRange } from './types.ts';
+
+// ---- leaves ----
+
+export const durationSchema = z
+  .union([z.string(), z.number()])
+  .describe('Duration: "2s", "500ms", "1m30s", "1h"; a bare number is seconds')
+  .transform((value, ctx) => {
+    try {
+      return parseDuration(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message, input: value });
+      return z.NEVER;
+    }
+  });
+
+export function intIn(min: number, max: number) {
+  return z.int().refine((v) => v >= min && v <= max, {
+    error: (iss) => `must be ${min}..${max}, got ${String(iss.input)}`,
+  });
+}
+
+function hostPortSchema(allowWildcard: boolean) {
+  return z
+    .string()
+    .describe(allowWildcard ? '"host:port", "[v6]:port" or "*:port"' : '"host:port" or "[v6]:port"')
+    .transform((text, ctx) => {
+      const r = parseHostPort(text, { allowWildcard });
+      if (r.ok) return r.value;
+      ctx.addIssue({ code: 'custom', message: r.error, input: text });
+      return z.NEVER;
+    });
+}
+
+const ipSchema = z
+  .string()
+  .refine((s) => isIP(s) !== 0, { error: (iss) => `not an IP address: "${String(iss.input)}"` });
+
+const nameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: 'names may use letters, digits, "_", "-" and "."' });
+
+const headerNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: (iss) => `not a valid header name: "${String(iss.input)}"` });
+
+const regexSchema = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: (iss) => `invalid regular expression: ${String(iss.input)}` },
+);
+
+const modeSchema = z.enum(['http', 'tcp']);
+
+export const timeoutsSchema = z.strictObject({
+  connect: durationSchema.optional(),
+  client: durationSchema.optional(),
+  server: durationSchema.optional(),
+  'http-request': durationSchema.optional(),
+  'http-keep-alive': durationSchema.optional(),
+  queue: durationSchema.optional(),
+  tunnel: durationSchema.optional(),
+});
+
+// ---- global / defaults ----
+
+const globalSchema = z.strictObject({
+  workers: z.union([z.literal('auto'), intIn(1, 256)]).optional(),
+  admin: z.strictObject({ listen: hostPortSchema(true) }).optional(),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).optional(),
+      format: z.enum(['auto', 'json', 'pretty']).optional(),
+      access: z.boolean().optional(),
+    })
+    .optional(),
+  grace: durationSchema.optional(),
+  max_header_bytes: intIn(1024, 1048576).optional(),
+});
+
+const defaultsSchema = z.strictObject({
+  mode: modeSchema.optional(),
+  timeouts: timeoutsSchema.optional(),
+  retries: intIn(0, 100).optional(),
+  redispatch: z.boolean().optional(),
+  forwardfor: z.boolean().optional(),
+  maxconn: intIn(1, 10_000_000).optional(),
+});
+
+// ---- frontends ----
+
+const bindEntrySchema = z.union([
+  hostPortSchema(true),
+  z.strictObject({ address: hostPortSchema(true), accept_proxy: z.boolean().optional() }),
+]);
+
+const headerMatchSchema = z
+  .strictObject({
+    name: headerNameSchema,
+    value: z.string().optional(),
+    prefix: z.string().optional(),
+    regex: regexSchema.optional(),
+  })
+  .superRefine((h, ctx) => {
+    const n = [h.value, h.prefix, h.regex].filter((x) => x !== undefined).length;
+    if (n > 1) ctx.addIssue({ code: 'custom', message: 'use one of value, prefix, regex (or none: header present)' });
+  });
+
+const ruleSchema = z
+  .strictObject({
+    host: z.string().optional().describe('exact host, or a wildcard like "*.example.com"'),
+    host_regex: regexSchema.optional(),
+    path: z.string().optional().describe('exact path'),
+    path_prefix: z.string().optional(),
+    path_suffix: z.string().optional(),
+    path_regex: regexSchema.optional(),
+    method: z.string().optional(),
+    methods: z.array(z.string()).min(1).optional(),
+    header: z.union([headerMatchSchema, z.array(headerMatchSchema).min(1)]).optional(),
+    backend: nameSchema,
+  })
+  .superRefine((r, ctx) => {
+    const hosts = (['host', 'host_regex'] as const).filter((k) => r[k] !== undefined);
+    const paths = (['path', 'path_prefix', 'path_suffix', 'path_regex'] as const).filter((k) => r[k] !== undefined);
+    if (hosts.length > 1) ctx.addIssue({ code: 'custom', message: `use one of host, host_regex (got ${hosts.join(', ')})` });
+    if (paths.length > 1) {
+      ctx.addIssue({ code: 'custom', message: `use one of path, path_prefix, path_suffix, path_regex (got ${paths.join(', ')})` });
+    }
+    if (r.method !== undefined && r.methods !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'use either method or methods, not both' });
+    }
+    if (hosts.length + paths.length === 0 && r.method === undefined && r.methods === undefined && r.header === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a rule needs a condition (host, path, path_prefix, path_regex, method, header); use default_backend for everything else',
+      });
+    }
+  });
+
+const headerOpSchema = z
+  .strictObject({
+    'set-header': headerNameSchema.optional(),
+    'add-header': headerNameSchema.optional(),
+    'del-header': headerNameSchema.optional(),
+    value: z.string().optional(),
+  })
+  .superRefine((op, ctx) => {
+    const kinds = (['set-header', 'add-header', 'del-header'] as const).filter((k) => op[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'each entry needs exactly one of set-header, add-header, del-header' });
+    } else if (kinds[0] === 'del-header' && op.value !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'del-header takes no value', path: ['value'] });
+    } else if (kinds[0] !== 'del-header' && op.value === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${kinds[0]} needs a value` });
+    }
+  });
+
+const frontendSchema = z.strictObject({
+  bind: z.union([bindEntrySchema, z.array(bindEntrySchema).min(1)]),
+  mode: modeSchema.optional(),
+  default_backend: nameSchema.optional(),
+  forwardfor: z.boolean().optional(),
+  forwarded: z.boolean().optional(),
+  rules: z.array(ruleSchema).optional(),
+  'http-request': z.array(headerOpSchema).optional(),
+  'http-response': z.array(headerOpSchema).optional(),
+  timeouts: timeoutsSchema.optional(),
+  maxconn: intIn(1, 10_000_000).optional(),
+});
+
+// ---- backends ----
+
+const BALANCE_WORDS = ['roundrobin', 'leastconn', 'first', 'random', 'source', 'uri', 'hdr(Name)'];
+
+const balanceSchema = z
+  .string()
+  .describe('roundrobin, leastconn, first, random, source, uri, or hdr(Header-Name)')
+  .transform((text, ctx): BalanceConfig => {
+    const t = text.trim();
+    const hdr = /^hdr\(\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*\)$/.exec(t);
+    if (hdr) return { algorithm: 'hdr', header: (hdr[1] as string).toLowerCase() };
+    if (['roundrobin', 'leastconn', 'first', 'random', 'source', 'uri'].includes(t)) {
+      return { algorithm: t } as BalanceConfig;
+    }
+    const guess = t.startsWith('hdr') ? 'hdr(Name)' : nearest(t, BALANCE_WORDS);
+    ctx.addIssue({
+      code: 'custom',
+      input: text,
+      message:
+        `unknown balance algorithm "${text}"` +
+        (guess ? `, did you mean "${guess}"?` : `; one of ${BALANCE_WORDS.join(', ')}`),
+    });
+    return z.NEVER;
+  });
+
+function parseStatusItem(item: string | number): StatusRange | string {
+  if (typeof item === 'number') {
+    return Number.isInteger(item) && item >= 100 && item <= 599 ? { from: item, to: item } : `status ${item} is not 100..599`;
+  }
+  const m = /^\s*(\d{3})\s*(?:-\s*(\d{3})\s*)?$/.exec(item);
+  const x = /^\s*([1-5])xx\s*$/i.exec(item);
+  if (x) return { from: Number(x[1]) * 100, to: Number(x[1]) * 100 + 99 };
+  if (!m) return `status "${item}" is not "NNN", "NNN-MMM" or "2xx"`;
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  if (from < 100 || to > 599 || from > to) return `status range "${item}" must be within 100..599 and low-high`;
+  return { from, to };
+}
+
+const statusSchema = z
+  .union([z.string(), z.number(), z.array(z.union([z.string(), z.number()])).min(1)])
+  .describe('"200-399", 200, "2xx", or a list of those')
+  .transform((value, ctx) => {
+    const out: StatusRange[] = [];
+    for (const item of Array.isArray(value) ? value : [value]) {
+      const r = parseStatusItem(item);
+      if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r, input: item });
+      else out.push(r);
+    }
+    return out;
+  });
+
+const httpCheckSchema = z.strictObject({
+  method: z.string().regex(/^[A-Z]+$/, { error: 'method must be upper-case letters, e.g. GET or HEAD' }).optional(),
+  path: z.string().startsWith('/', { error: 'path must start with "/"' }).optional(),
+  host: z.string().optional(),
+  expect: z.strictObject({ status: statusSchema.optional(), body: z.string().optional() }).optional(),
+});
+
+const healthSchema = z
+  .strictObject({
+    tcp: z.literal(true).optional(),
+    http: httpCheckSchema.optional(),
+    interval: durationSchema.optional(),
+    fastinter: durationSchema.optional(),
+    downinter: durationSchema.optional(),
+    timeout: durationSchema.optional(),
+    rise: intIn(1, 100).optional(),
+    fall: intIn(1, 100).optional(),
+  })
+  .superRefine((h, ctx) => {
+    if (h.tcp && h.http) ctx.addIssue({ code: 'custom', message: 'use either tcp or http, not both' });
+  });
+
+const serverSchema = z.strictObject({
+  name: nameSchema,
+  address: hostPortSchema(false),
+  weight: intIn(0, 256).optional(),
+  backup: z.boolean().optional(),
+  maxconn: intIn(1, 10_000_000).optional(),
+  maxqueue: intIn(0, 10_000_000).optional(),
+  disabled: z.boolean().optional(),
+  drain: z.boolean().optional(),
+  send_proxy: z.enum(['v1', 'v2']).optional(),
+  check: z.boolean().optional(),
+});
+
+const cookieSchema = z.union([
+  z.string(),
+  z.strictObject({ name: z.string(), httponly: z.boolean().optional(), secure: z.boolean().optional() }),
+]);
+
+const backendSchema = z.strictObject({
+  mode: modeSchema.optional(),
+  balance: balanceSchema.optional(),
+  health: healthSchema.optional(),
+  passive: z.strictObject({ error_limit: intIn(0, 1000) }).optional(),
+  retries: intIn(0, 100).optional(),
+  redispatch: z.boolean().optional(),
+  timeouts: timeoutsSchema.optional(),
+  cookie: cookieSchema.optional(),
+  stick: z.literal('source').optional(),
+  servers: z.array(serverSchema).min(1, { error: 'a backend needs at least one server' }),
+});
+
+// ---- vrrp ----
+
+const trackWeight = intIn(-254, 254);
+
+const scriptSchema = z.strictObject({
+  script: z.string().min(1),
+  interval: durationSchema.optional(),
+  timeout: durationSchema.optional(),
+  rise: intIn(1, 100).optional(),
+  fall: intIn(1, 100).optional(),
+  weight: trackWeight.optional(),
+});
+
+const trackSchema = z.strictObject({
+  backends: z.record(nameSchema, z.strictObject({ weight: trackWeight.optional() }).nullable()).optional(),
+  frontends: z.record(nameSchema, z.strictObject({ weight: trackWeight.optional() }).nullable()).optional(),
+  scripts: z.array(z.union([nameSchema, z.strictObject({ name: nameSchema, weight: trackWeight.optional() })])).optional(),
+  interfaces: z
+    .array(z.union([z.string(), z.strictObject({ name: z.string(), weight: trackWeight.optional() })]))
+    .optional(),
+  files: z.array(z.union([z.string(), z.strictObject({ path: z.string(), weight: trackWeight.optional() })])).optional(),
+});
+
+const floatingIpCommon = {
+  ip: ipSchema,
+  token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'not an environment variable name' }).optional(),
+  token_file: z.string().min(1).optional(),
+  api_base: z.url().optional(),
+  metadata_base: z.url().optional(),
+  verify_interval: durationSchema.optional(),
+};
+
+const floatingIpSchema = z.discriminatedUnion('provider', [
+  z.strictObject({ provider: z.literal('digitalocean'), ...floatingIpCommon, droplet_id: intIn(1, Number.MAX_SAFE_INTEGER).optional() }),
+  z.strictObject({
+    provider: z.literal('hetzner'),
+    ...floatingIpCommon,
+    floating_ip_id: intIn(1, Number.MAX_SAFE_INTEGER).optional(),
+    server_id: intIn(1, Number.MAX_SAFE_INTEGER).optional(),
+  }),
+], {
+  error: (iss) => {
+    const input = iss.input as { provider?: unknown } | undefined;
+    const p = input?.provider;
+    if (p === undefined) return 'missing required key "provider" (digitalocean or hetzner)';
+    const guess = typeof p === 'string' ? nearest(p, ['digitalocean', 'hetzner']) : undefined;
+    return `unknown provider ${JSON.stringify(p)}` + (guess ? `, did you mean "${guess}"?` : '; supported: digitalocean, hetzner');
+  },
+});
+
+const virtualAddressSchema = z
+  .string()
+  .describe('keepalived syntax: "172.16.0.200/24 dev eth0"')
+  .transform((text, ctx) => {
+    const r = parseVirtualAddress(text);
+    if (r.ok) return r.value;
+    ctx.addIssue({ code: 'custom', message: r.error, input: text });
+    return z.NEVER;
+  });
+
+const virtualRouteSchema = z.string().transform((text, ctx) => {
+  const r = parseVirtualRoute(text);
+  if (r.ok) return r.value;
+  ctx.addIssue({ code: 'custom', message: r.error, input: text });
+  return z.NEVER;
+});
+
+const instanceSchema = z.strictObject({
+  interface: z.string().min(1),
+  state: z.enum(['MASTER', 'BACKUP']).optional(),
+  priority: intIn(1, 255).optional(),
+  virtual_router_id: intIn(1, 255),
+  version: z.union([z.literal(2), z.literal(3)]).optional(),
+  advert_int: durationSchema.optional(),
+  preempt: z.boolean().optional(),
+  nopreempt: z.boolean().optional(),
+  preempt_delay: durationSchema.optional(),
+  unicast: z.strictObject({ source: ipSchema.optional(), peers: z.array(ipSchema).optional() }).optional(),
+  authentication: z
+    .strictObject({
+      auth_type: z.enum(['PASS'], {
+        error: (iss) =>
+          iss.input === 'AH'
+            ? 'auth_type AH is obsolete and unsupported (RFC 3768 dropped it); use PASS or omit authentication'
+            : `auth_type must be PASS, got ${JSON.stringify(iss.input)}`,
+      }),
+      auth_pass: z.string().min(1).max(8, { error: 'auth_pass is at most 8 characters (VRRPv2 limit)' }),
+    })
+    .optional(),
+  virtual_ipaddress: z.array(virtualAddressSchema).min(1, { error: 'virtual_ipaddress needs at least one address' }).optional(),
+  virtual_routes: z.array(virtualRouteSchema).optional(),
+  track: trackSchema.optional(),
+  notify_master: z.string().optional(),
+  notify_backup: z.string().optional(),
+  notify_fault: z.string().optional(),
+  notify_stop: z.string().optional(),
+  notify: z.string().optional(),
+  notify_timeout: durationSchema.optional(),
+  floating_ip: floatingIpSchema.optional(),
+  garp_master_delay: durationSchema.optional(),
+  garp_master_repeat: intIn(1, 255).optional(),
+  garp_master_refresh: durationSchema.optional(),
+  garp_interval: durationSchema.optional(),
+  handover_bound: durationSchema.optional(),
+});
+
+const vrrpSchema = z.strictObject({
+  scripts: z.record(nameSchema, scriptSchema).optional(),
+  instances: z.record(nameSchema, instanceSchema),
+});
+
+// ---- whole file ----
+
+/** The user's YAML, shape-checked with leaf values converted; no cross-field rules, no defaults. */
+export const inputSchema = z.strictObject({
+  global: globalSchema.optional(),
+  defaults: defaultsSchema.optional(),
+  frontends: z.record(nameSchema, frontendSchema).optional(),
+  backends: z.record(nameSchema, backendSchema).optional(),
+  vrrp: vrrpSchema.optional(),
+});
+
+/** What the YAML may contain (editors, JSON Schema). */
+export type ConfigInput = z.input<typeof inputSchema>;
+/** After leaf transforms; what checks.ts and normalise.ts read. */
+export type ParsedInput = z.output<typeof inputSchema>;
+export type ParsedFrontend = ParsedInput['frontends'] extends Record<string, infer F> | undefined ? F : never;
+export type ParsedBackend = ParsedInput['backends'] extends Record<string, infer B> | undefined ? B : never;
+export type ParsedInstance = NonNullable<ParsedInput['vrrp']>['instances'][string];
+
+/** Input -> validated, normalised Config (source is set to "" here; load.ts fills it in). */
+export const configSchema = inputSchema.superRefine(checkConfig).transform((input) => normalise(input, ''));
