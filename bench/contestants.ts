@@ -1,0 +1,221 @@
+// The proxies under test and how each is configured and started. Configs follow each program's
+// own advice for a fast keep-alive proxy, so halb is compared with them at their best.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileLimit, startGroup, stopGroup } from './process-group.ts';
+import type { Started } from './process-group.ts';
+import { waitHttpReady } from './loopback.ts';
+import type { Binaries } from './binaries.ts';
+
+export type Mode = 'http' | 'tcp';
+export type Family = 'direct' | 'halb' | 'haproxy' | 'nginx' | 'node-http-proxy';
+
+export interface StartContext {
+  mode: Mode;
+  /** the port the contestant listens on (ignored by direct) */
+  port: number;
+  backendPorts: readonly number[];
+  /** a fresh directory for this start's config and logs */
+  dir: string;
+  bin: Binaries;
+}
+
+export interface Running {
+  /** where wrk sends its traffic */
+  port: number;
+  /** root of the process tree whose CPU is charged to this contestant; undefined for direct */
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export interface Contestant {
+  id: string;
+  label: string;
+  family: Family;
+  modes: readonly Mode[];
+  start(ctx: StartContext): Promise<Running>;
+}
+
+/** Thrown when a contestant cannot run at all here; the run goes on without it. */
+export class Unavailable extends Error {}
+
+const repoRoot = resolve(import.meta.dirname, '..');
+const READY_MS = 15_000;
+
+async function startAndWait(p: Started, port: number, what: string, logFile: string): Promise<Running> {
+  if (!(await waitHttpReady(port, '/', READY_MS, () => !p.hasExited()))) {
+    const exited = p.hasExited();
+    await stopGroup(p);
+    throw new Unavailable(`${what} did not answer on 127.0.0.1:${port} within ${READY_MS / 1000}s${exited ? ' (process exited)' : ''}; log: ${logFile}`);
+  }
+  return { port, pid: p.pid, stop: () => stopGroup(p) };
+}
+
+const direct: Contestant = {
+  id: 'direct',
+  label: 'direct (1 backend)',
+  family: 'direct',
+  modes: ['http', 'tcp'],
+  start: async (ctx) => ({ port: ctx.backendPorts[0] as number, pid: undefined, stop: async () => {} }),
+};
+
+function halbYaml(ctx: StartContext, workers: string): string {
+  const servers = ctx.backendPorts.map((p, i) => `      - { name: web${i + 1}, address: "127.0.0.1:${p}" }`).join('\n');
+  return `# written by bench/run.ts
+global:
+  workers: ${workers}
+frontends:
+  bench:
+    bind: ["127.0.0.1:${ctx.port}"]
+    mode: ${ctx.mode}
+    default_backend: web
+backends:
+  web:
+    balance: roundrobin
+    servers:
+${servers}
+`;
+}
+
+function halb(workers: '1' | 'auto'): Contestant {
+  return {
+    id: workers === '1' ? 'halb-1' : 'halb-auto',
+    label: workers === '1' ? 'halb (1 worker)' : 'halb (workers auto)',
+    family: 'halb',
+    modes: ['http', 'tcp'],
+    start: async (ctx) => {
+      const main = join(repoRoot, 'src/cli/main.ts');
+      if (!existsSync(main)) throw new Unavailable(`${main} does not exist yet`);
+      const cfg = join(ctx.dir, 'halb.yaml');
+      writeFileSync(cfg, halbYaml(ctx, workers));
+      const log = join(ctx.dir, 'halb.log');
+      // through a shell only to raise the descriptor limit; exec keeps node as the tree's root
+      const p = startGroup(
+        'halb',
+        '/bin/sh',
+        ['-c', `ulimit -n ${fileLimit()} && exec "$0" "$@"`, process.execPath, main, 'run', '-c', cfg],
+        { output: log, cwd: repoRoot },
+      );
+      return startAndWait(p, ctx.port, 'halb', log);
+    },
+  };
+}
+
+function haproxyCfg(ctx: StartContext, threads: number): string {
+  const servers = ctx.backendPorts.map((p, i) => `    server web${i + 1} 127.0.0.1:${p}`).join('\n');
+  const httpOnly = ctx.mode === 'http' ? '    option http-keep-alive\n    http-reuse always\n' : '';
+  return `# written by bench/run.ts
+global
+    nbthread ${threads}
+    maxconn ${Math.floor((fileLimit() - 100) / 2)}
+defaults
+    mode ${ctx.mode}
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+${httpOnly}frontend fe
+    bind 127.0.0.1:${ctx.port}
+    default_backend be
+backend be
+    balance roundrobin
+${servers}
+`;
+}
+
+function haproxy(threads: 1 | 2): Contestant {
+  return {
+    id: `haproxy-${threads}`,
+    label: `HAProxy (nbthread ${threads})`,
+    family: 'haproxy',
+    modes: ['http', 'tcp'],
+    start: async (ctx) => {
+      const cfg = join(ctx.dir, 'haproxy.cfg');
+      writeFileSync(cfg, haproxyCfg(ctx, threads));
+      const log = join(ctx.dir, 'haproxy.log');
+      // -db: stay in the foreground, so the process we started is the proxy itself
+      const p = startGroup('haproxy', ctx.bin.haproxy, ['-db', '-f', cfg], { output: log });
+      return startAndWait(p, ctx.port, 'haproxy', log);
+    },
+  };
+}
+
+function nginxProxyConf(ctx: StartContext, prefix: string): string {
+  const servers = ctx.backendPorts.map((p) => `        server 127.0.0.1:${p};`).join('\n');
+  return `# written by bench/run.ts
+worker_processes auto;
+worker_rlimit_nofile ${fileLimit()};
+pid ${join(prefix, 'nginx.pid')};
+error_log ${join(prefix, 'error.log')} warn;
+events { worker_connections ${Math.floor((fileLimit() - 100) / 2)}; multi_accept on; }
+http {
+    access_log off;
+    keepalive_timeout 120s;
+    keepalive_requests 10000000;
+    client_body_temp_path ${join(prefix, 'tmp')};
+    proxy_temp_path ${join(prefix, 'tmp')};
+    fastcgi_temp_path ${join(prefix, 'tmp')};
+    uwsgi_temp_path ${join(prefix, 'tmp')};
+    scgi_temp_path ${join(prefix, 'tmp')};
+    upstream be {
+${servers}
+        keepalive 64;
+        keepalive_requests 10000000;
+    }
+    server {
+        listen 127.0.0.1:${ctx.port};
+        location / {
+            proxy_pass http://be;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            # 64 KiB responses stay in memory instead of spilling to a temp file
+            proxy_buffer_size 16k;
+            proxy_buffers 8 16k;
+        }
+    }
+}
+`;
+}
+
+const nginxProxy: Contestant = {
+  id: 'nginx',
+  label: 'nginx (workers auto)',
+  family: 'nginx',
+  // Debian's nginx has no stream module unless libnginx-mod-stream is installed
+  modes: ['http'],
+  start: async (ctx) => {
+    mkdirSync(join(ctx.dir, 'tmp'), { recursive: true });
+    const conf = join(ctx.dir, 'nginx.conf');
+    writeFileSync(conf, nginxProxyConf(ctx, ctx.dir));
+    const log = join(ctx.dir, 'error.log');
+    const p = startGroup('nginx-proxy', ctx.bin.nginx, ['-p', ctx.dir, '-c', conf, '-g', 'daemon off;'], {
+      output: join(ctx.dir, 'stdout.log'),
+    });
+    return startAndWait(p, ctx.port, 'nginx', log);
+  },
+};
+
+const nodeHttpProxy: Contestant = {
+  id: 'node-http-proxy',
+  label: 'node-http-proxy',
+  family: 'node-http-proxy',
+  modes: ['http'],
+  start: async (ctx) => {
+    const log = join(ctx.dir, 'node-http-proxy.log');
+    const script = join(repoRoot, 'bench/node-http-proxy-server.ts');
+    const p = startGroup('node-http-proxy', process.execPath, [script, String(ctx.port), ...ctx.backendPorts.map(String)], {
+      output: log,
+      cwd: repoRoot,
+    });
+    return startAndWait(p, ctx.port, 'node-http-proxy', log);
+  },
+};
+
+export const contestants: readonly Contestant[] = [
+  direct,
+  halb('1'),
+  halb('auto'),
+  haproxy(1),
+  haproxy(2),
+  nginxProxy,
+  nodeHttpProxy,
+];

@@ -1,0 +1,209 @@
+// npm run bench: halb against HAProxy, nginx and node-http-proxy on this machine.
+// Interleaved: each run visits every scenario and, inside it, every proxy, so slow drift of the
+// machine (thermal, noisy neighbours) hits all contestants alike. Medians across runs are reported.
+import { parseArgs } from 'node:util';
+import { cpus, release, tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { findBinaries, versionOf } from './binaries.ts';
+import { installCleanup, killAllNow } from './process-group.ts';
+import { startNginxBackends } from './nginx-backends.ts';
+import { contestants, Unavailable } from './contestants.ts';
+import type { Contestant, Running } from './contestants.ts';
+import { scenarios } from './scenarios.ts';
+import type { Scenario } from './scenarios.ts';
+import { freePort } from './loopback.ts';
+import { runWrk } from './wrk.ts';
+import { cpuBetween, treeCpu } from './proc-tree.ts';
+import { summarize } from './summary.ts';
+import type { Measurement } from './summary.ts';
+import { markdownReport, scenarioTable } from './report-markdown.ts';
+import { svgChart } from './report-svg.ts';
+
+const usage = `usage: node bench/run.ts [options]
+  --quick              1 run of 3 s per measurement (checks the harness, numbers are rough)
+  --duration <s>       seconds of measured load per measurement (default 10)
+  --runs <n>           interleaved runs; medians are reported (default 3)
+  --connections <n>    wrk connections (default 64)
+  --only <ids>         scenarios, comma separated: ${scenarios.map((s) => s.id).join(', ')}
+  --contestants <ids>  proxies, comma separated: ${contestants.map((c) => c.id).join(', ')}
+  --no-results         print the table but write nothing under bench/results/
+  --keep-temp          keep the temporary directory with every config and log`;
+
+function die(msg: string): never {
+  process.stderr.write(`${msg}\n\n${usage}\n`);
+  process.exit(2);
+}
+
+function positiveInt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) die(`--${name} wants a positive integer, got "${v}"`);
+  return n;
+}
+
+function pick<T extends { id: string }>(what: string, all: readonly T[], list: string | undefined): T[] {
+  if (list === undefined) return [...all];
+  const ids = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of ids) if (!all.some((x) => x.id === id)) die(`--${what}: unknown "${id}"`);
+  return all.filter((x) => ids.includes(x.id));
+}
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    runs: { type: 'string' },
+    connections: { type: 'string' },
+    only: { type: 'string' },
+    contestants: { type: 'string' },
+    'no-results': { type: 'boolean', default: false },
+    'keep-temp': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (opts.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+const quick = opts.quick;
+const durationS = positiveInt('duration', opts.duration, quick ? 3 : 10);
+const runs = positiveInt('runs', opts.runs, quick ? 1 : 3);
+const connections = positiveInt('connections', opts.connections, 64);
+const chosenScenarios = pick('only', scenarios, opts.only);
+const chosenContestants = pick('contestants', contestants, opts.contestants);
+const WARMUP_S = 1;
+
+const log = (line: string): void => void process.stdout.write(`${line}\n`);
+
+// Hard ceiling on the whole run: every measurement is (warm-up + load + start/stop), with slack.
+const plannedMeasurements =
+  runs * chosenScenarios.reduce((a, s) => a + chosenContestants.filter((c) => c.modes.includes(s.mode)).length, 0);
+const ceilingMs = (plannedMeasurements * (durationS + WARMUP_S + 20) + 120) * 1000;
+setTimeout(() => {
+  process.stderr.write(`bench: exceeded the time limit of ${Math.round(ceilingMs / 1000)}s; stopping everything\n`);
+  killAllNow();
+  process.exit(1);
+}, ceilingMs).unref();
+
+installCleanup();
+
+const bin = findBinaries(log);
+const versions = { node: process.version, ...versionOf(bin) };
+const tmp = mkdtempSync(join(tmpdir(), 'halb-bench-'));
+log(
+  `bench: ${plannedMeasurements} measurements of ${durationS}s (+${WARMUP_S}s warm-up), ${runs} run(s); ` +
+    `about ${Math.ceil((plannedMeasurements * (durationS + WARMUP_S + 2)) / 60)} min; temp ${tmp}`,
+);
+
+const backends = await startNginxBackends(bin.nginx, tmp);
+log(`bench: nginx backends on ports ${backends.ports.join(', ')}`);
+
+const measurements: Measurement[] = [];
+// key: contestant id, or "<scenario>/<contestant>" for a failure limited to one scenario
+const skipped = new Map<string, string>();
+let failures = 0;
+
+function unavailableKey(c: Contestant, s: Scenario): string {
+  return `${c.id}@${s.mode}`;
+}
+
+async function measure(run: number, s: Scenario, c: Contestant): Promise<void> {
+  const key = unavailableKey(c, s);
+  if (skipped.has(key)) {
+    skipped.set(`${s.id}/${c.id}`, skipped.get(key) as string);
+    return;
+  }
+  const dir = join(tmp, `r${run}-${s.id}-${c.id}`);
+  mkdirSync(dir, { recursive: true });
+  let running: Running | undefined;
+  try {
+    running = await c.start({ mode: s.mode, port: await freePort(), backendPorts: backends.ports, dir, bin });
+    const url = `http://127.0.0.1:${running.port}${s.path}`;
+    const wrkOpts = { url, connections, threads: 1 };
+    await runWrk(bin.wrk, { ...wrkOpts, durationS: WARMUP_S });
+    const before = running.pid === undefined ? undefined : treeCpu(running.pid);
+    const w = await runWrk(bin.wrk, { ...wrkOpts, durationS });
+    const cpuS = running.pid === undefined || before === undefined ? Number.NaN : cpuBetween(before, treeCpu(running.pid));
+    measurements.push({
+      run,
+      scenario: s.id,
+      contestant: c.id,
+      reqPerSec: w.reqPerSec,
+      p50Ms: w.p50Ms,
+      p99Ms: w.p99Ms,
+      requests: w.requests,
+      errors: w.errors,
+      cpuS,
+    });
+    const cpuText = Number.isFinite(cpuS) ? `, cpu ${cpuS.toFixed(2)}s (${((cpuS / w.requests) * 1000).toFixed(4)} s/1k)` : '';
+    log(
+      `  ${c.label.padEnd(22)} ${Math.round(w.reqPerSec).toString().padStart(7)} req/s  p50 ${w.p50Ms.toFixed(2)}ms  p99 ${w.p99Ms.toFixed(2)}ms${cpuText}` +
+        (w.errors > 0 ? `  ERRORS ${w.errors}` : ''),
+    );
+  } catch (err) {
+    failures++;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (err instanceof Unavailable) {
+      skipped.set(key, msg);
+      skipped.set(`${s.id}/${c.id}`, msg);
+      log(`  ${c.label.padEnd(22)} SKIPPED in ${s.mode} mode: ${msg}`);
+    } else {
+      skipped.set(`${s.id}/${c.id}`, msg.split('\n')[0] ?? msg);
+      log(`  ${c.label.padEnd(22)} FAILED: ${msg}`);
+    }
+  } finally {
+    await running?.stop();
+  }
+}
+
+for (let run = 1; run <= runs; run++) {
+  for (const s of chosenScenarios) {
+    log(`run ${run}/${runs}, ${s.label}`);
+    for (const c of chosenContestants) {
+      if (c.modes.includes(s.mode)) await measure(run, s, c);
+    }
+  }
+}
+
+await backends.stop();
+
+const rows = summarize(chosenScenarios, chosenContestants, measurements, skipped);
+const now = new Date();
+const date = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+const cpu = cpus();
+const info = {
+  date,
+  machine: `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Linux ${release()}`,
+  versions,
+  runs,
+  durationS,
+  connections,
+  quick,
+};
+
+log('');
+for (const s of chosenScenarios) {
+  log(`${s.label}: medians of ${runs} run(s)`);
+  log(scenarioTable(rows.filter((r) => r.scenario.id === s.id)));
+  log('');
+}
+
+if (!opts['no-results']) {
+  const repoRoot = resolve(import.meta.dirname, '..');
+  const resultsDir = join(import.meta.dirname, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const mdPath = join(resultsDir, `${date}-http.md`);
+  const svgPath = join(resultsDir, `${date}.svg`);
+  const title = `halb vs HAProxy, nginx, node-http-proxy (${date}${quick ? ', quick' : ''})`;
+  writeFileSync(svgPath, svgChart(title, chosenScenarios, rows));
+  writeFileSync(mdPath, markdownReport(info, chosenScenarios, rows, measurements, `${date}.svg`));
+  copyFileSync(mdPath, join(resultsDir, 'latest.md'));
+  copyFileSync(svgPath, join(resultsDir, 'latest.svg'));
+  log(`bench: wrote ${relative(repoRoot, mdPath)}, ${relative(repoRoot, svgPath)} (and latest.md, latest.svg)`);
+}
+
+if (opts['keep-temp'] || failures > 0) log(`bench: configs and logs kept in ${tmp}`);
+else rmSync(tmp, { recursive: true, force: true });
+process.exit(0);
