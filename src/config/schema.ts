@@ -27,9 +27,15 @@ export const durationSchema = z
   });
 
 export function intIn(min: number, max: number) {
-  return z.int().refine((v) => v >= min && v <= max, {
-    error: (iss) => `must be ${min}..${max}, got ${String(iss.input)}`,
-  });
+  // min/max (not a refine) so the JSON Schema carries the range too.
+  const error = (iss: { input?: unknown }) => `must be ${min}..${max}, got ${String(iss.input)}`;
+  return z.int({ error: (iss) => (iss.input === undefined ? undefined : `must be an integer ${min}..${max}, got ${describeValue(iss.input)}`) })
+    .min(min, { error })
+    .max(max, { error });
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'a list' : v !== null && typeof v === 'object' ? 'a mapping' : String(v);
 }
 
 function hostPortSchema(allowWildcard: boolean) {
