@@ -102,3 +102,21 @@ export function treeRssBytes(root: number): number {
   }
   return sum;
 }
+
+function cpuTotals(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** Share (0..1) of all CPUs busy over the next intervalMs: other work on the machine skews every
+ *  number, so the benchmarks check before they start. */
+export async function machineBusy(intervalMs = 1000): Promise<number> {
+  const a = cpuTotals();
+  await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  const b = cpuTotals();
+  const total = b.total - a.total;
+  return total > 0 ? (b.busy - a.busy) / total : 0;
+}

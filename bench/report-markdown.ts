@@ -10,6 +10,8 @@ export interface RunInfo {
   durationS: number;
   connections: number;
   quick: boolean;
+  /** share of all CPUs busy with other work just before the benchmark started */
+  busyBefore: number;
 }
 
 const fmt = (x: number, digits: number): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
@@ -56,6 +58,7 @@ export function markdownReport(
   parts.push(`# halb throughput benchmark, ${info.date}${info.quick ? ' (quick)' : ''}`);
   parts.push('');
   parts.push(`- Machine: ${info.machine}`);
+  parts.push(`- CPU busy with other work before the start: ${(info.busyBefore * 100).toFixed(0)}%${info.busyBefore > 0.1 ? ' (not idle: numbers are noisy)' : ''}`);
   parts.push(`- ${Object.entries(info.versions).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
   parts.push(
     `- Load: \`wrk -t1 -c${info.connections} -d${info.durationS}s --latency\` after a 1 s warm-up; ${info.runs} run(s), ` +

@@ -14,7 +14,7 @@ import { scenarios } from './scenarios.ts';
 import type { Scenario } from './scenarios.ts';
 import { freePort } from './loopback.ts';
 import { runWrk } from './wrk.ts';
-import { cpuBetween, treeCpu } from './proc-tree.ts';
+import { cpuBetween, machineBusy, treeCpu } from './proc-tree.ts';
 import { summarize } from './summary.ts';
 import type { Measurement } from './summary.ts';
 import { markdownReport, scenarioTable } from './report-markdown.ts';
@@ -96,6 +96,11 @@ log(
   `bench: ${plannedMeasurements} measurements of ${durationS}s (+${WARMUP_S}s warm-up), ${runs} run(s); ` +
     `about ${Math.ceil((plannedMeasurements * (durationS + WARMUP_S + 2)) / 60)} min; temp ${tmp}`,
 );
+
+const busyBefore = await machineBusy();
+if (busyBefore > 0.1) {
+  log(`bench: WARNING: the machine is ${(busyBefore * 100).toFixed(0)}% busy before the benchmark starts; numbers will be noisy`);
+}
 
 const backends = await startNginxBackends(bin.nginx, tmp);
 log(`bench: nginx backends on ports ${backends.ports.join(', ')}`);
@@ -181,6 +186,7 @@ const info = {
   durationS,
   connections,
   quick,
+  busyBefore,
 };
 
 log('');
