@@ -1,0 +1,55 @@
+// One JSON line per proxied request or tunnel, HAProxy-style timers (ms, -1 when the phase was
+// not reached): Tq waiting for a server slot, Tc connecting, Tr server response head, Tt total.
+import type { Logger } from '../log/logger.ts';
+
+export type Termination =
+  | 'ok'
+  | 'client-abort'
+  | 'client-timeout'
+  | 'bad-request'
+  | 'no-backend'
+  | 'no-server'
+  | 'queue-timeout'
+  | 'queue-full'
+  | 'connect-error'
+  | 'server-error'
+  | 'server-timeout'
+  | 'bad-response'
+  | 'shutdown';
+
+export interface AccessEntry {
+  client: string;
+  frontend: string;
+  backend: string | undefined;
+  server: string | undefined;
+  method: string;
+  url: string;
+  status: number;
+  Tq: number;
+  Tc: number;
+  Tr: number;
+  Tt: number;
+  bytesIn: number;
+  bytesOut: number;
+  retries: number;
+  termination: Termination;
+}
+
+export class AccessLog {
+  readonly enabled: boolean;
+  private readonly log: Logger;
+
+  constructor(log: Logger, enabled = true) {
+    this.log = log.child({ type: 'access' });
+    this.enabled = enabled;
+  }
+
+  write(e: AccessEntry): void {
+    if (this.enabled) this.log.info(e);
+  }
+}
+
+/** Rounds a duration in ms to 0.01 ms; -1 for a phase never reached. */
+export function span(from: number, to: number): number {
+  return from < 0 || to < 0 ? -1 : Math.round((to - from) * 100) / 100;
+}

@@ -1,0 +1,448 @@
+// One HTTP request through the proxy: route, take a server slot, borrow or open a keep-alive
+// connection, send the head and stream the body, relay the response, retry what may be retried,
+// answer 502/503/504 when it must, give the slot back exactly once and write the access log line.
+// Event listeners are module-level functions finding the exchange through a symbol on the emitter,
+// so no closures are allocated per request.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log/logger.ts';
+import type { BackendPool, AcquireFailure, Outcome } from '../pool/backend-pool.ts';
+import type { ServerState } from '../pool/server-state.ts';
+import type { PickRequest } from '../balance/policy.ts';
+import type { RouteTable, RouteInput } from './route-table.ts';
+import { applyHeaderOps, type CompiledHeaderOp } from './header-ops.ts';
+import { buildRequestHead, type ForwardingOptions, type RequestHead } from './request-head.ts';
+import type { ResponseSink } from './response-parser.ts';
+import type { UpstreamConnection, UpstreamConnections, UpstreamUser } from './upstream-connections.ts';
+import { readCookie, persistenceCookie } from './cookie-persistence.ts';
+import { span, type AccessLog, type Termination } from './access-log.ts';
+import { sendError } from './error-responses.ts';
+import { clientIp, clientPort } from './client-address.ts';
+
+/** What a frontend shares with its exchanges; swapped as a whole on reload. */
+export interface FrontendRuntime {
+  name: string;
+  routes: RouteTable;
+  forwarding: ForwardingOptions;
+  responseOps: readonly CompiledHeaderOp[];
+  pools: ReadonlyMap<string, BackendPool>;
+  upstream: UpstreamConnections;
+  log: Logger;
+  accessLog: AccessLog | undefined;
+  /** Called once per exchange when it is over (graceful shutdown counts these). */
+  exchangeDone(): void;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+const kEx = Symbol('halb.exchange');
+type Tagged<T> = T & { [kEx]: HttpExchange };
+
+export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, PickRequest {
+  // RouteInput / PickRequest
+  readonly method: string;
+  readonly url: string;
+  readonly host: string | undefined;
+  readonly sourceIp: string;
+  readonly uri: string;
+  readonly random = Math.random;
+
+  private readonly rt: FrontendRuntime;
+  private readonly req: IncomingMessage;
+  private readonly res: ServerResponse;
+  private pool: BackendPool | undefined;
+  /** The acquired server slot; undefined once released. */
+  private server: ServerState | undefined;
+  private serverName: string | undefined;
+  private conn: UpstreamConnection | undefined;
+  private head: RequestHead | undefined;
+  private tried: Set<ServerState> | undefined;
+  private retries = 0;
+  private staleRetried = false;
+  private persisted = false;
+  private bodyStarted = false;
+  private bodySent = false;
+  private responseStarted = false;
+  private resDrainHooked = false;
+  private finished = false;
+  private termination: Termination = 'ok';
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private readonly t0: number;
+  private tq = -1;
+  private tc = -1;
+  private tr = -1;
+
+  constructor(rt: FrontendRuntime, req: IncomingMessage, res: ServerResponse) {
+    this.rt = rt;
+    this.req = req;
+    this.res = res;
+    this.t0 = performance.now();
+    this.method = req.method ?? 'GET';
+    this.url = req.url ?? '/';
+    this.uri = this.url;
+    this.host = req.headers.host;
+    this.sourceIp = clientIp(req.socket);
+  }
+
+  header(name: string): string | undefined {
+    const v = this.req.headers[name];
+    return typeof v === 'string' ? v : v === undefined ? undefined : v[0];
+  }
+
+  start(): void {
+    (this.res as Tagged<ServerResponse>)[kEx] = this;
+    this.res.on('close', onResClose);
+    const backend = this.rt.routes.route(this);
+    const pool = backend === undefined ? undefined : this.rt.pools.get(backend);
+    if (pool === undefined) {
+      this.rt.log.warn({ frontend: this.rt.name, backend, url: this.url }, 'no backend for request');
+      this.fail(503, 'no-backend');
+      return;
+    }
+    this.pool = pool;
+    const h = buildRequestHead(
+      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: 'http', upgrade: false },
+      this.rt.forwarding,
+    );
+    if (!h.ok) {
+      this.rt.log.info({ frontend: this.rt.name, client: this.sourceIp, reason: h.reason }, 'request rejected');
+      this.fail(h.status, 'bad-request', true);
+      return;
+    }
+    this.head = h;
+    const cookie = pool.config.cookie;
+    if (cookie !== undefined) {
+      const wanted = readCookie(this.header('cookie'), cookie.name);
+      if (wanted !== undefined) {
+        const s = pool.acquireNamed(wanted);
+        if (s !== undefined) {
+          this.persisted = true;
+          this.useServer(s);
+          return;
+        }
+      }
+    }
+    this.acquire(this.tried);
+  }
+
+  private acquire(exclude: ReadonlySet<ServerState> | undefined): void {
+    const r = this.pool!.acquire(this, exclude);
+    if (r instanceof Promise) {
+      r.then(
+        (x) => this.acquired(x),
+        (err: unknown) => {
+          this.rt.log.error({ err }, 'backend pool acquire failed');
+          this.acquired('no-server');
+        },
+      );
+    } else {
+      this.acquired(r);
+    }
+  }
+
+  private acquired(r: ServerState | AcquireFailure): void {
+    if (typeof r === 'string') {
+      if (this.finished) return;
+      if (r === 'no-server' && this.tried !== undefined && this.tried.size > 0) {
+        // every other server was tried: retry the last one rather than give up early
+        const last = this.pool!.acquireNamed(this.serverName!);
+        if (last !== undefined) {
+          this.useServer(last);
+          return;
+        }
+      }
+      const lastWasConnect = this.retries > 0;
+      if (r !== 'no-server' || !lastWasConnect) {
+        this.rt.log.warn({ frontend: this.rt.name, backend: this.pool!.name, reason: r }, 'no server available');
+      }
+      this.fail(503, lastWasConnect && r === 'no-server' ? 'connect-error' : r);
+      return;
+    }
+    this.useServer(r);
+  }
+
+  private useServer(s: ServerState): void {
+    if (this.finished) {
+      // the client left while the request waited for a slot
+      this.pool!.release(s, 'ok');
+      return;
+    }
+    this.server = s;
+    this.serverName = s.name;
+    if (this.tq < 0) this.tq = performance.now();
+    const up = this.rt.upstream;
+    const idle = this.staleRetried ? undefined : up.take(s, this);
+    if (idle !== undefined) {
+      this.conn = idle;
+      if (this.tc < 0) this.tc = this.tq;
+      this.sendHead(idle);
+    } else {
+      this.conn = up.connect(s, this, this.pool!.config.timeouts.connect);
+    }
+  }
+
+  onUpstreamConnect(conn: UpstreamConnection): void {
+    this.tc = performance.now();
+    this.sendHead(conn);
+  }
+
+  private sendHead(conn: UpstreamConnection): void {
+    const socket = conn.socket;
+    conn.parser.reset(this, this.method === 'HEAD');
+    socket.setTimeout(this.pool!.config.timeouts.server);
+    socket.write(this.head!.head, 'latin1');
+    if (this.head!.framing === 'none') {
+      this.bodySent = true;
+    } else if (!this.bodyStarted) {
+      this.bodyStarted = true;
+      const req = this.req as Tagged<IncomingMessage>;
+      req[kEx] = this;
+      req.on('data', onReqData);
+      req.on('end', onReqEnd);
+    } else {
+      // a retry can only happen before body bytes went out (see mayResend), so this is unreachable
+      conn.destroy();
+    }
+  }
+
+  /** @internal request body bytes from the client */
+  reqData(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    const conn = this.conn;
+    if (conn === undefined || conn.socket.destroyed) return;
+    const s = conn.socket;
+    let ok: boolean;
+    if (this.head!.framing === 'chunked') {
+      s.cork();
+      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      s.write(chunk);
+      ok = s.write('\r\n', 'latin1');
+      s.uncork();
+    } else {
+      ok = s.write(chunk);
+    }
+    if (!ok) this.req.pause();
+  }
+
+  /** @internal */
+  reqEnd(): void {
+    this.bodySent = true;
+    const conn = this.conn;
+    if (conn === undefined || conn.socket.destroyed) return;
+    if (this.head!.framing === 'chunked') conn.socket.write('0\r\n\r\n', 'latin1');
+  }
+
+  onUpstreamDrain(): void {
+    if (this.bodyStarted && !this.bodySent) this.req.resume();
+  }
+
+  onResponseHead(status: number, reason: string, headers: string[], _contentLength: number, _keepAlive: boolean): void {
+    this.tr = performance.now();
+    this.responseStarted = true;
+    const cookie = this.pool!.config.cookie;
+    if (cookie !== undefined && !this.persisted) headers.push('Set-Cookie', persistenceCookie(cookie, this.serverName!));
+    const ops = this.rt.responseOps;
+    if (ops.length > 0) applyHeaderOps(ops, headers);
+    try {
+      this.res.writeHead(status, reason, headers);
+    } catch (err) {
+      // node refuses some values the parser let through (e.g. a status it does not accept)
+      this.rt.log.warn({ err, server: this.serverName }, 'response head refused');
+      this.responseStarted = false;
+      this.conn?.destroy();
+      this.conn = undefined;
+      this.releaseServer('server-error');
+      this.fail(502, 'bad-response');
+    }
+  }
+
+  onResponseData(chunk: Buffer): void {
+    if (this.finished) return;
+    this.bytesOut += chunk.length;
+    if (!this.res.write(chunk)) {
+      this.conn?.socket.pause();
+      if (!this.resDrainHooked) {
+        this.resDrainHooked = true;
+        this.res.on('drain', onResDrain);
+      }
+    }
+  }
+
+  /** @internal the client can take more response bytes */
+  resDrain(): void {
+    this.conn?.socket.resume();
+  }
+
+  onResponseEnd(): void {
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn !== undefined) conn.done(conn.parser.reusable && this.bodySent);
+    if (!this.bodySent && this.bodyStarted) this.req.resume(); // the rest of the body is dropped
+    this.releaseServer('ok');
+    if (!this.finished) this.res.end();
+    this.complete();
+  }
+
+  onUpstreamBadResponse(conn: UpstreamConnection, reason: string): void {
+    conn.destroy();
+    this.conn = undefined;
+    this.rt.log.warn({ frontend: this.rt.name, backend: this.pool!.name, server: this.serverName, reason }, 'bad response from server');
+    this.releaseServer('server-error');
+    if (!this.responseStarted) this.fail(502, 'bad-response');
+    else this.abortClient('bad-response');
+  }
+
+  onUpstreamTimeout(conn: UpstreamConnection): void {
+    conn.destroy();
+    this.conn = undefined;
+    if (!conn.connected) {
+      this.connectFailed(new Error('connect timeout'));
+      return;
+    }
+    this.rt.log.warn({ frontend: this.rt.name, backend: this.pool!.name, server: this.serverName }, 'server timeout');
+    this.releaseServer('timeout');
+    if (!this.responseStarted) this.fail(504, 'server-timeout');
+    else this.abortClient('server-timeout');
+  }
+
+  onUpstreamClose(conn: UpstreamConnection, err: Error | undefined): void {
+    this.conn = undefined;
+    if (!conn.connected) {
+      this.connectFailed(err);
+      return;
+    }
+    if (!this.responseStarted) {
+      const resendable = this.mayResend();
+      if (conn.reused && !this.staleRetried && resendable) {
+        // a pooled connection the server closed just as it was reused: same server, new socket
+        this.staleRetried = true;
+        this.useServer(this.server!);
+        return;
+      }
+      const retriesLeft = this.retries < this.pool!.config.retries;
+      this.rt.log.warn(
+        { frontend: this.rt.name, backend: this.pool!.name, server: this.serverName, err: err?.message, retry: resendable && retriesLeft },
+        'server closed before responding',
+      );
+      if (resendable && retriesLeft) {
+        this.retryElsewhere('server-error');
+        return;
+      }
+      this.releaseServer('server-error');
+      this.fail(502, 'server-error');
+      return;
+    }
+    this.rt.log.warn({ frontend: this.rt.name, backend: this.pool!.name, server: this.serverName, err: err?.message }, 'server closed mid-response');
+    this.releaseServer('server-error');
+    this.abortClient('server-error');
+  }
+
+  /** Request bytes may be sent again: idempotent method and no body bytes consumed. */
+  private mayResend(): boolean {
+    return IDEMPOTENT.has(this.method) && this.head!.framing === 'none';
+  }
+
+  private connectFailed(err: Error | undefined): void {
+    const pool = this.pool!;
+    const willRetry = this.retries < pool.config.retries && !this.finished;
+    this.rt.log.warn(
+      { frontend: this.rt.name, backend: pool.name, server: this.serverName, err: err?.message, retry: willRetry },
+      'connect to server failed',
+    );
+    if (!willRetry) {
+      this.releaseServer('connect-error');
+      this.fail(503, 'connect-error');
+      return;
+    }
+    this.retryElsewhere('connect-error');
+  }
+
+  private retryElsewhere(outcome: Outcome): void {
+    const s = this.server!;
+    this.releaseServer(outcome);
+    this.retries++;
+    this.staleRetried = false;
+    if (this.pool!.config.redispatch) {
+      (this.tried ??= new Set()).add(s);
+      this.acquire(this.tried);
+    } else {
+      const same = this.pool!.acquireNamed(s.name);
+      if (same !== undefined) this.useServer(same);
+      else this.acquire(undefined);
+    }
+  }
+
+  private releaseServer(outcome: Outcome): void {
+    const s = this.server;
+    if (s === undefined) return;
+    this.server = undefined;
+    this.pool!.release(s, outcome);
+  }
+
+  private fail(status: number, termination: Termination, close = false): void {
+    this.termination = termination;
+    if (!this.finished) sendError(this.res, status, close);
+    this.complete();
+  }
+
+  private abortClient(termination: Termination): void {
+    this.termination = termination;
+    this.res.destroy();
+    this.complete();
+  }
+
+  /** @internal the client's response stream closed (finished, or the client went away) */
+  resClosed(): void {
+    if (this.finished) return;
+    this.termination = 'client-abort';
+    const conn = this.conn;
+    this.conn = undefined;
+    conn?.destroy();
+    this.releaseServer('ok');
+    this.complete();
+  }
+
+  private complete(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.releaseServer('ok');
+    this.rt.exchangeDone();
+    const log = this.rt.accessLog;
+    if (log === undefined || !log.enabled) return;
+    const now = performance.now();
+    const t0 = this.t0;
+    log.write({
+      client: `${this.sourceIp}:${clientPort(this.req.socket)}`,
+      frontend: this.rt.name,
+      backend: this.pool?.name,
+      server: this.serverName,
+      method: this.method,
+      url: this.url,
+      status: this.res.statusCode,
+      Tq: span(t0, this.tq),
+      Tc: span(this.tq, this.tc),
+      Tr: span(this.tc, this.tr),
+      Tt: span(t0, now),
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      retries: this.retries,
+      termination: this.termination,
+    });
+  }
+}
+
+function onReqData(this: IncomingMessage, chunk: Buffer): void {
+  (this as Tagged<IncomingMessage>)[kEx].reqData(chunk);
+}
+
+function onReqEnd(this: IncomingMessage): void {
+  (this as Tagged<IncomingMessage>)[kEx].reqEnd();
+}
+
+function onResDrain(this: ServerResponse): void {
+  (this as Tagged<ServerResponse>)[kEx].resDrain();
+}
+
+function onResClose(this: ServerResponse): void {
+  (this as Tagged<ServerResponse>)[kEx].resClosed();
+}

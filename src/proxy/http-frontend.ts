@@ -1,0 +1,228 @@
+// An HTTP frontend: node's HTTP server (llhttp parses and limits client requests; keep-alive to
+// clients) on one or more binds, each request handed to an HttpExchange, Upgrade requests to a
+// tunnel. Malformed requests are answered here and never reach a server.
+import http from 'node:http';
+import net from 'node:net';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { BackendConfig, FrontendConfig } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { BackendPool } from '../pool/backend-pool.ts';
+import { RouteTable } from './route-table.ts';
+import { compileHeaderOps } from './header-ops.ts';
+import { HttpExchange, type FrontendRuntime } from './http-exchange.ts';
+import { UpstreamConnections } from './upstream-connections.ts';
+import type { AccessLog } from './access-log.ts';
+import { rawError } from './error-responses.ts';
+import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from './accept-proxy.ts';
+import { setClientAddress, clientIp } from './client-address.ts';
+import { UpgradeTunnel } from './upgrade-tunnel.ts';
+
+export interface HttpFrontendDeps {
+  pools: ReadonlyMap<string, BackendPool>;
+  backends: ReadonlyMap<string, BackendConfig>;
+  log: Logger;
+  accessLog?: AccessLog;
+  /** global.maxHeaderBytes; default 16 KiB. Larger request heads get 431. */
+  maxHeaderBytes?: number;
+}
+
+/** How often node checks header timeouts (it checks on an interval, not per connection). */
+function checkInterval(httpRequestMs: number): number {
+  return Math.max(100, Math.min(1000, Math.floor(httpRequestMs / 4)));
+}
+
+export class HttpFrontend {
+  private cfg: FrontendConfig;
+  private deps: HttpFrontendDeps;
+  private readonly log: Logger;
+  private runtime: FrontendRuntime;
+  private readonly server: http.Server;
+  private readonly listeners: net.Server[] = [];
+  readonly upstream = new UpstreamConnections();
+  private inflight = 0;
+  private readonly tunnels = new Set<UpgradeTunnel>();
+  private idleWaiter: (() => void) | undefined;
+
+  constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
+    if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
+    this.cfg = cfg;
+    this.deps = deps;
+    this.log = deps.log.child({ frontend: cfg.name });
+    this.runtime = this.buildRuntime(cfg, deps);
+    const t = cfg.timeouts;
+    this.server = http.createServer({
+      maxHeaderSize: deps.maxHeaderBytes ?? 16384,
+      // the whole-request timer would cut long uploads; HAProxy's http-request covers the head only
+      requestTimeout: 0,
+      headersTimeout: t.httpRequest,
+      keepAliveTimeout: t.httpKeepAlive,
+      connectionsCheckingInterval: checkInterval(t.httpRequest),
+      requireHostHeader: true,
+      joinDuplicateHeaders: false,
+      noDelay: true,
+      highWaterMark: 64 * 1024,
+    });
+    this.server.timeout = t.client;
+    if (cfg.maxconn !== undefined) this.server.maxConnections = cfg.maxconn;
+    this.server.on('request', this.onRequest);
+    this.server.on('upgrade', this.onUpgrade);
+    this.server.on('clientError', this.onClientError);
+    this.server.on('timeout', onClientTimeout);
+  }
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  /** Requests and tunnels in flight. */
+  get active(): number {
+    return this.inflight + this.tunnels.size;
+  }
+
+  /** Local addresses actually bound (port 0 resolved), in bind order. */
+  addresses(): { host: string; port: number }[] {
+    return this.listeners.map((l) => {
+      const a = l.address() as net.AddressInfo;
+      return { host: a.address, port: a.port };
+    });
+  }
+
+  async listen(): Promise<void> {
+    for (const b of this.cfg.bind) {
+      const l = b.acceptProxy ? net.createServer({ noDelay: true }, this.onProxiedConnection) : this.server;
+      // node's http.Server is a net.Server: the first plain bind uses it directly; others feed it
+      const srv = l === this.server && this.listeners.includes(this.server) ? net.createServer({ noDelay: true }, this.onPlainConnection) : l;
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => reject(new Error(`frontend ${this.cfg.name}: cannot listen on ${b.host}:${b.port}: ${err.message}`, { cause: err }));
+        srv.once('error', onError);
+        srv.listen({ host: b.host, port: b.port, reusePort: true, backlog: 4096 }, () => {
+          srv.off('error', onError);
+          resolve();
+        });
+      });
+      if (srv !== this.server && this.cfg.maxconn !== undefined) srv.maxConnections = this.cfg.maxconn;
+      this.listeners.push(srv);
+      this.log.info({ bind: `${b.host}:${(srv.address() as net.AddressInfo).port}`, acceptProxy: b.acceptProxy }, 'listening');
+    }
+  }
+
+  /** Stop taking new connections; connections already open are served on. */
+  stopAccepting(): void {
+    for (const l of this.listeners) if (l.listening) l.close();
+  }
+
+  /** Graceful stop: no new connections, idle keep-alive ones closed, in-flight work gets graceMs. */
+  async close(graceMs: number): Promise<void> {
+    this.stopAccepting();
+    this.server.closeIdleConnections();
+    if (this.active > 0 && graceMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.idleWaiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.idleWaiter = undefined;
+    this.server.closeAllConnections();
+    for (const t of this.tunnels) t.destroy();
+    this.upstream.closeIdle();
+  }
+
+  /** Apply a reloaded config. Binds cannot move in place: returns true when they differ and the
+   *  caller must build a new frontend for them. */
+  updateConfig(cfg: FrontendConfig, deps?: Partial<HttpFrontendDeps>): { rebindNeeded: boolean } {
+    const rebindNeeded = JSON.stringify(cfg.bind) !== JSON.stringify(this.cfg.bind);
+    this.cfg = cfg;
+    this.deps = { ...this.deps, ...deps };
+    this.runtime = this.buildRuntime(cfg, this.deps);
+    const t = cfg.timeouts;
+    this.server.headersTimeout = t.httpRequest;
+    this.server.keepAliveTimeout = t.httpKeepAlive;
+    this.server.timeout = t.client;
+    if (cfg.maxconn !== undefined) for (const l of this.listeners) l.maxConnections = cfg.maxconn;
+    return { rebindNeeded };
+  }
+
+  private buildRuntime(cfg: FrontendConfig, deps: HttpFrontendDeps): FrontendRuntime {
+    for (const r of cfg.rules) {
+      if (!deps.pools.has(r.backend)) this.log.warn({ where: r.where, backend: r.backend }, 'rule names a backend that has no pool');
+    }
+    return {
+      name: cfg.name,
+      routes: RouteTable.fromFrontend(cfg),
+      forwarding: { forwardfor: cfg.forwardfor, forwarded: cfg.forwarded, requestOps: compileHeaderOps(cfg.requestHeaders) },
+      responseOps: compileHeaderOps(cfg.responseHeaders),
+      pools: deps.pools,
+      upstream: this.upstream,
+      log: this.log,
+      accessLog: deps.accessLog,
+      exchangeDone: this.exchangeDone,
+    };
+  }
+
+  private readonly exchangeDone = (): void => {
+    this.inflight--;
+    if (this.idleWaiter !== undefined && this.active === 0) this.idleWaiter();
+  };
+
+  private readonly onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    this.inflight++;
+    new HttpExchange(this.runtime, req, res).start();
+  };
+
+  private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const t = new UpgradeTunnel(this.runtime, req, socket as Socket, head, this.tunnelDone);
+    this.tunnels.add(t);
+    t.start();
+  };
+
+  private readonly tunnelDone = (t: UpgradeTunnel): void => {
+    this.tunnels.delete(t);
+    if (this.idleWaiter !== undefined && this.active === 0) this.idleWaiter();
+  };
+
+  private readonly onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    const code = err.code ?? '';
+    const status =
+      code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? 408 : code === 'ECONNRESET' ? 0 : 400;
+    const s = socket as Socket;
+    if (status !== 0) {
+      this.log.info({ client: clientIp(s), code, reason: (err as { reason?: string }).reason ?? err.message, status }, 'client request rejected');
+    }
+    // a response already under way on this connection cannot be followed by an error answer
+    const busy = (s as Socket & { _httpMessage?: unknown })._httpMessage;
+    if (status === 0 || !s.writable || busy) {
+      s.destroy();
+      return;
+    }
+    s.end(rawError(status));
+    s.destroySoon();
+  };
+
+  private readonly onPlainConnection = (socket: Socket): void => {
+    this.server.emit('connection', socket);
+  };
+
+  private readonly onProxiedConnection = (socket: Socket): void => {
+    readProxyHeader(socket, ACCEPT_PROXY_TIMEOUT_MS, { log: this.log }).then(
+      (hdr) => {
+        if (!hdr.ok) return;
+        setClientAddress(socket, hdr.client);
+        this.server.emit('connection', socket);
+        socket.resume();
+      },
+      (err: unknown) => {
+        this.log.warn({ err }, 'PROXY header read failed');
+        socket.destroy();
+      },
+    );
+  };
+}
+
+function onClientTimeout(socket: Socket): void {
+  // timeout client: an idle client connection is closed (node would do the same with no listener)
+  socket.destroy();
+}

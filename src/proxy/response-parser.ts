@@ -1,0 +1,303 @@
+// Incremental parser for the responses servers send back: status line, headers, then the body
+// framed by Content-Length, chunked coding (decoded here; node re-frames toward the client) or the
+// connection closing. Pure: bytes in, sink calls out. Hostile input yields an error string, never a
+// throw, and never a header value node's writeHead would refuse.
+
+export interface ResponseSink {
+  /** Headers are end-to-end only: hop-by-hop and framing headers are removed, Content-Length kept
+   *  when it frames the body. `keepAlive`: the connection can carry another request afterwards. */
+  onResponseHead(status: number, reason: string, headers: string[], contentLength: number, keepAlive: boolean): void;
+  onResponseData(chunk: Buffer): void;
+  onResponseEnd(): void;
+}
+
+const S_HEAD = 0;
+const S_LENGTH = 1;
+const S_CHUNK_SIZE = 2;
+const S_CHUNK_DATA = 3;
+const S_CHUNK_CRLF = 4;
+const S_TRAILERS = 5;
+const S_UNTIL_CLOSE = 6;
+const S_DONE = 7;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// obs-text (0x80-0xff) is allowed in values; controls other than HTAB are not.
+/* eslint-disable no-control-regex -- matching control bytes is the point */
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9][0-9])(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
+/* eslint-enable no-control-regex */
+const MAX_CHUNK_LINE = 4096;
+
+export class ResponseParser {
+  sink: ResponseSink | undefined;
+  private readonly maxHeadBytes: number;
+  private state = S_DONE;
+  private noBody = false;
+  private keepAlive = false;
+  private pending: Buffer | undefined;
+  private remaining = 0;
+  private line = '';
+
+  constructor(maxHeadBytes = 65536) {
+    this.maxHeadBytes = maxHeadBytes;
+  }
+
+  /** Expect a new response; `noBody` for HEAD requests. */
+  reset(sink: ResponseSink, noBody: boolean): void {
+    this.sink = sink;
+    this.state = S_HEAD;
+    this.noBody = noBody;
+    this.keepAlive = false;
+    this.pending = undefined;
+    this.remaining = 0;
+    this.line = '';
+  }
+
+  get done(): boolean {
+    return this.state === S_DONE;
+  }
+
+  /** True once a status line and headers were delivered (an error after that cannot be a 502). */
+  get headSeen(): boolean {
+    return this.state !== S_HEAD;
+  }
+
+  /** Whether the connection may be reused after the response completed. */
+  get reusable(): boolean {
+    return this.state === S_DONE && this.keepAlive;
+  }
+
+  /** Feeds bytes from the server; returns an error description, or undefined. */
+  execute(chunk: Buffer): string | undefined {
+    let off = 0;
+    const len = chunk.length;
+    while (off < len) {
+      switch (this.state) {
+        case S_HEAD: {
+          const r = this.parseHead(chunk, off);
+          if (typeof r === 'string') return r;
+          if (r < 0) return undefined; // need more bytes
+          off = r;
+          break;
+        }
+        case S_LENGTH: {
+          const n = Math.min(this.remaining, len - off);
+          this.remaining -= n;
+          const piece = off === 0 && n === len ? chunk : chunk.subarray(off, off + n);
+          off += n;
+          if (this.remaining === 0) this.state = S_DONE;
+          this.sink!.onResponseData(piece);
+          if (this.state === S_DONE) this.sink!.onResponseEnd();
+          break;
+        }
+        case S_UNTIL_CLOSE: {
+          this.sink!.onResponseData(off === 0 ? chunk : chunk.subarray(off));
+          return undefined;
+        }
+        case S_CHUNK_SIZE:
+        case S_TRAILERS: {
+          const nl = chunk.indexOf(10, off);
+          const end = nl < 0 ? len : nl + 1;
+          this.line += chunk.toString('latin1', off, end);
+          off = end;
+          if (this.line.length > MAX_CHUNK_LINE) return 'chunk line too long';
+          if (nl < 0) return undefined;
+          const err = this.state === S_CHUNK_SIZE ? this.chunkSizeLine() : this.trailerLine();
+          if (err !== undefined) return err;
+          break;
+        }
+        case S_CHUNK_DATA: {
+          const n = Math.min(this.remaining, len - off);
+          this.remaining -= n;
+          const piece = chunk.subarray(off, off + n);
+          off += n;
+          if (this.remaining === 0) {
+            this.state = S_CHUNK_CRLF;
+            this.line = '';
+          }
+          this.sink!.onResponseData(piece);
+          break;
+        }
+        case S_CHUNK_CRLF: {
+          this.line += chunk.toString('latin1', off, off + 1);
+          off++;
+          if (this.line === '\r') break;
+          if (this.line !== '\r\n') return 'bad chunk terminator';
+          this.state = S_CHUNK_SIZE;
+          this.line = '';
+          break;
+        }
+        case S_DONE:
+          this.keepAlive = false;
+          return 'data after the end of the response';
+      }
+    }
+    return undefined;
+  }
+
+  /** The server closed its side; returns an error when the response was not complete. */
+  finish(): string | undefined {
+    if (this.state === S_UNTIL_CLOSE) {
+      this.state = S_DONE;
+      this.keepAlive = false;
+      this.sink!.onResponseEnd();
+      return undefined;
+    }
+    if (this.state === S_DONE) return undefined;
+    return this.state === S_HEAD ? 'connection closed before response head' : 'connection closed mid-body';
+  }
+
+  private chunkSizeLine(): string | undefined {
+    const line = this.line;
+    this.line = '';
+    let end = line.length;
+    if (end >= 2 && line.charCodeAt(end - 2) === 13) end -= 2;
+    else return 'bad chunk size line';
+    const semi = line.indexOf(';');
+    const hex = (semi >= 0 && semi < end ? line.slice(0, semi) : line.slice(0, end)).trim();
+    if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) return 'bad chunk size';
+    const size = parseInt(hex, 16);
+    if (size === 0) {
+      this.state = S_TRAILERS;
+    } else {
+      this.remaining = size;
+      this.state = S_CHUNK_DATA;
+    }
+    return undefined;
+  }
+
+  private trailerLine(): string | undefined {
+    const line = this.line;
+    this.line = '';
+    if (line === '\r\n') {
+      this.state = S_DONE;
+      this.sink!.onResponseEnd();
+      return undefined;
+    }
+    // trailers are dropped: node would need them declared up front and few clients use them
+    return line.endsWith('\r\n') ? undefined : 'bad trailer line';
+  }
+
+  /** Returns the offset after the head, -1 when more bytes are needed, or an error. */
+  private parseHead(chunk: Buffer, off: number): number | string {
+    let buf = chunk;
+    let base = off;
+    if (this.pending !== undefined) {
+      buf = Buffer.concat([this.pending, chunk.subarray(off)]);
+      base = 0;
+    }
+    // search from 3 before the old end so a CRLFCRLF split across reads is found
+    const from = this.pending !== undefined ? Math.max(0, this.pending.length - 3) : base;
+    const idx = buf.indexOf('\r\n\r\n', from, 'latin1');
+    if (idx < 0) {
+      if (buf.length - base > this.maxHeadBytes) return 'response head too large';
+      this.pending = base === 0 ? buf : buf.subarray(base);
+      if (this.pending === chunk) this.pending = Buffer.from(chunk);
+      return -1;
+    }
+    if (idx - base > this.maxHeadBytes) return 'response head too large';
+    const consumedOfChunk = this.pending !== undefined ? idx + 4 - this.pending.length + off : idx + 4;
+    this.pending = undefined;
+    const err = this.head(buf.toString('latin1', base, idx));
+    if (err !== undefined) return err;
+    return consumedOfChunk;
+  }
+
+  private head(text: string): string | undefined {
+    const lines = text.split('\r\n');
+    const m = STATUS_LINE.exec(lines[0]!);
+    if (m === null) return 'bad status line';
+    const minor = m[1] === '1';
+    const status = Number(m[2]);
+    const reason = m[3] ?? '';
+    if (status >= 100 && status < 200) {
+      if (status === 101) return 'unexpected 101 Switching Protocols';
+      // interim response (100 Continue, 103 Early Hints): skip it, the final one follows
+      this.state = S_HEAD;
+      return undefined;
+    }
+    const headers: string[] = [];
+    let contentLength = -1;
+    let chunked = false;
+    let hasTe = false;
+    let close = !minor;
+    let extraTokens: string[] | undefined;
+    for (let i = 1; i < lines.length; i++) {
+      const l = lines[i]!;
+      const colon = l.indexOf(':');
+      if (colon <= 0) return 'bad header line';
+      const name = l.slice(0, colon);
+      if (!TOKEN.test(name)) return 'bad header name';
+      const value = l.slice(colon + 1).trim();
+      if (BAD_VALUE.test(value)) return 'bad header value';
+      const lower = name.toLowerCase();
+      switch (lower) {
+        case 'content-length': {
+          if (!/^[0-9]{1,15}$/.test(value)) return 'bad Content-Length';
+          const n = Number(value);
+          if (contentLength >= 0 && contentLength !== n) return 'conflicting Content-Length';
+          contentLength = n;
+          continue;
+        }
+        case 'transfer-encoding': {
+          hasTe = true;
+          const codings = value.toLowerCase();
+          chunked = codings === 'chunked' || /(^|,)\s*chunked\s*$/.test(codings);
+          continue;
+        }
+        case 'connection':
+          for (const t of value.split(',')) {
+            const tok = t.trim().toLowerCase();
+            if (tok === 'close') close = true;
+            else if (tok === 'keep-alive') {
+              if (!minor) close = false;
+            } else if (tok !== '') (extraTokens ??= []).push(tok);
+          }
+          continue;
+        case 'keep-alive':
+        case 'proxy-connection':
+        case 'te':
+        case 'trailer':
+        case 'upgrade':
+          continue;
+      }
+      headers.push(name, value);
+    }
+    if (extraTokens !== undefined) stripListed(headers, extraTokens);
+
+    const bodiless = this.noBody || status === 204 || status === 304;
+    if (bodiless) {
+      this.state = S_DONE;
+      if (contentLength >= 0) headers.push('Content-Length', String(contentLength));
+    } else if (hasTe) {
+      // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); such a response may be an attempt
+      // at smuggling, so the connection is not reused.
+      if (contentLength >= 0) close = true;
+      contentLength = -1;
+      this.state = chunked ? S_CHUNK_SIZE : S_UNTIL_CLOSE;
+      if (!chunked) close = true;
+    } else if (contentLength >= 0) {
+      headers.push('Content-Length', String(contentLength));
+      this.remaining = contentLength;
+      this.state = contentLength === 0 ? S_DONE : S_LENGTH;
+    } else {
+      this.state = S_UNTIL_CLOSE;
+      close = true;
+    }
+    this.keepAlive = !close;
+    this.line = '';
+    this.sink!.onResponseHead(status, reason, headers, bodiless ? -1 : contentLength, this.keepAlive);
+    if (this.state === S_DONE) this.sink!.onResponseEnd();
+    return undefined;
+  }
+}
+
+function stripListed(headers: string[], tokens: string[]): void {
+  let w = 0;
+  for (let r = 0; r < headers.length; r += 2) {
+    if (tokens.includes(headers[r]!.toLowerCase())) continue;
+    headers[w++] = headers[r]!;
+    headers[w++] = headers[r + 1]!;
+  }
+  headers.length = w;
+}

@@ -1,0 +1,194 @@
+// Keep-alive connections from halb to servers, pooled per server (LIFO, so few stay warm). One
+// socket, one response parser and one set of listeners per connection for its whole life; the
+// request being served is the connection's `user`, so no per-request closures are created.
+import net from 'node:net';
+import type { ServerState } from '../pool/server-state.ts';
+import { ResponseParser } from './response-parser.ts';
+
+/** What a connection reports to the request using it. */
+export interface UpstreamUser {
+  onUpstreamConnect(conn: UpstreamConnection): void;
+  onUpstreamDrain(conn: UpstreamConnection): void;
+  /** Bytes that the parser rejected. */
+  onUpstreamBadResponse(conn: UpstreamConnection, reason: string): void;
+  /** The socket timed out (connect phase, or idle while serving). */
+  onUpstreamTimeout(conn: UpstreamConnection): void;
+  /** The socket closed while this user still held it. */
+  onUpstreamClose(conn: UpstreamConnection, err: Error | undefined): void;
+}
+
+/** Idle sockets kept per server. */
+export const MAX_IDLE_PER_SERVER = 512;
+/** Idle sockets are closed before servers usually close theirs (node's default is 5 s), which keeps
+ *  the race of reusing a socket the server is closing rare. */
+export const IDLE_TIMEOUT_MS = 4000;
+
+const kConn = Symbol('halb.upstream');
+type TaggedSocket = net.Socket & { [kConn]: UpstreamConnection };
+
+export class UpstreamConnection {
+  readonly socket: net.Socket;
+  readonly parser = new ResponseParser();
+  readonly server: ServerState;
+  readonly host: string;
+  readonly port: number;
+  user: UpstreamUser | undefined;
+  connected = false;
+  /** Served at least one request before: a failure without response bytes may be a stale close. */
+  reused = false;
+  error: Error | undefined;
+  private readonly owner: UpstreamConnections;
+
+  constructor(owner: UpstreamConnections, server: ServerState, user: UpstreamUser, connectTimeout: number) {
+    this.owner = owner;
+    this.server = server;
+    this.host = server.host;
+    this.port = server.port;
+    this.user = user;
+    const s = net.connect({ host: server.host, port: server.port, noDelay: true }) as TaggedSocket;
+    s[kConn] = this;
+    this.socket = s;
+    if (connectTimeout > 0) s.setTimeout(connectTimeout);
+    s.on('connect', onConnect);
+    s.on('data', onData);
+    s.on('end', onEnd);
+    s.on('error', onError);
+    s.on('close', onClose);
+    s.on('timeout', onTimeout);
+    s.on('drain', onDrain);
+    owner.open++;
+  }
+
+  /** Gives the connection back: pooled when the exchange left it clean, closed otherwise. */
+  done(reusable: boolean): void {
+    this.user = undefined;
+    if (!reusable || this.socket.destroyed || !this.owner.park(this)) this.socket.destroy();
+  }
+
+  destroy(): void {
+    this.user = undefined;
+    this.socket.destroy();
+  }
+
+  /** @internal the socket closed */
+  closedNow(): void {
+    this.owner.closed(this);
+  }
+}
+
+function conn(s: net.Socket): UpstreamConnection {
+  return (s as TaggedSocket)[kConn];
+}
+
+function onConnect(this: net.Socket): void {
+  const c = conn(this);
+  c.connected = true;
+  c.user?.onUpstreamConnect(c);
+}
+
+function onData(this: net.Socket, chunk: Buffer): void {
+  const c = conn(this);
+  if (c.user === undefined) {
+    // bytes from a server on an idle connection: nothing can use them safely
+    this.destroy();
+    return;
+  }
+  const err = c.parser.execute(chunk);
+  if (err !== undefined && c.user !== undefined) c.user.onUpstreamBadResponse(c, err);
+}
+
+function onEnd(this: net.Socket): void {
+  const c = conn(this);
+  if (c.user !== undefined) {
+    const err = c.parser.finish();
+    // finish() may have completed a close-delimited body, which detaches the user
+    if (err !== undefined && c.user !== undefined) c.error ??= new Error(err);
+  }
+  this.destroy();
+}
+
+function onError(this: net.Socket, err: Error): void {
+  conn(this).error ??= err;
+}
+
+function onClose(this: net.Socket): void {
+  const c = conn(this);
+  c.closedNow();
+  const u = c.user;
+  c.user = undefined;
+  u?.onUpstreamClose(c, c.error);
+}
+
+function onTimeout(this: net.Socket): void {
+  const c = conn(this);
+  if (c.user === undefined) this.destroy();
+  else c.user.onUpstreamTimeout(c);
+}
+
+function onDrain(this: net.Socket): void {
+  const c = conn(this);
+  c.user?.onUpstreamDrain(c);
+}
+
+export class UpstreamConnections {
+  /** Sockets open now (busy and idle), for stats and tests. */
+  open = 0;
+  private readonly idle = new Map<ServerState, UpstreamConnection[]>();
+
+  /** An idle connection to `server`, or undefined. The caller then owns it. */
+  take(server: ServerState, user: UpstreamUser): UpstreamConnection | undefined {
+    const list = this.idle.get(server);
+    if (list === undefined) return undefined;
+    while (list.length > 0) {
+      const c = list.pop()!;
+      if (c.socket.destroyed || c.host !== server.host || c.port !== server.port) {
+        c.socket.destroy();
+        continue;
+      }
+      c.user = user;
+      c.reused = true;
+      c.socket.ref();
+      return c;
+    }
+    return undefined;
+  }
+
+  connect(server: ServerState, user: UpstreamUser, connectTimeout: number): UpstreamConnection {
+    return new UpstreamConnection(this, server, user, connectTimeout);
+  }
+
+  /** @internal Puts a clean connection on its server's idle list; false when the list is full. */
+  park(c: UpstreamConnection): boolean {
+    let list = this.idle.get(c.server);
+    if (list === undefined) {
+      list = [];
+      this.idle.set(c.server, list);
+    }
+    if (list.length >= MAX_IDLE_PER_SERVER) return false;
+    c.socket.setTimeout(IDLE_TIMEOUT_MS);
+    c.socket.unref();
+    list.push(c);
+    return true;
+  }
+
+  /** @internal */
+  closed(c: UpstreamConnection): void {
+    this.open--;
+    const list = this.idle.get(c.server);
+    if (list === undefined) return;
+    const i = list.indexOf(c);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  idleCount(): number {
+    let n = 0;
+    for (const l of this.idle.values()) n += l.length;
+    return n;
+  }
+
+  /** Closes every idle connection (shutdown, reload dropping a server). */
+  closeIdle(): void {
+    for (const list of this.idle.values()) for (const c of list.splice(0)) c.socket.destroy();
+    this.idle.clear();
+  }
+}
