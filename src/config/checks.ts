@@ -52,8 +52,9 @@ export function findProblems(input: ParsedInput): Problem[] {
         out.push({ path: ref.path, message: unknownName('backend', ref.backend, backendNames) });
         continue;
       }
-      const bmode = modes.get(ref.backend)?.mode;
-      if (bmode !== undefined && bmode !== mode) {
+      const resolved = modes.get(ref.backend);
+      const bmode = resolved?.mode;
+      if (bmode !== undefined && bmode !== mode && !resolved?.conflict) {
         out.push({
           path: ref.path,
           message: `frontend is mode ${mode} but backend "${ref.backend}" is mode ${bmode}`,

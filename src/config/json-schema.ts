@@ -19,3 +19,6 @@ export function generateJsonSchema(): Record<string, unknown> {
 export function jsonSchemaText(): string {
   return `${JSON.stringify(generateJsonSchema(), null, 2)}\n`;
 }
+
+/** Name the CLI (src/cli/main.ts) calls. */
+export const configJsonSchema = generateJsonSchema;

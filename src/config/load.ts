@@ -97,7 +97,7 @@ interface Flat {
 function flatten(issue: Issue, prefix: PropertyKey[]): Flat[] {
   const path = [...prefix, ...issue.path];
   if (issue.code === 'unrecognized_keys') {
-    const valid = keysAt(inputSchema, path);
+    const valid = keysAt(inputSchema, path, issue.input);
     return issue.keys.map((k) => {
       const guess = nearest(k, valid);
       return {
@@ -111,8 +111,6 @@ function flatten(issue: Issue, prefix: PropertyKey[]): Flat[] {
   }
   if (issue.code === 'invalid_union') {
     const branches = issue.errors;
-    const rootFatal = (b: Issue[]) =>
-      b.length === 1 && b[0]?.path.length === 0 && (b[0].code === 'invalid_type' || b[0].code === 'invalid_value');
     const deeper = branches.filter((b) => !rootFatal(b));
     // The input had the right shape for some branch: report that branch's own problems.
     if (deeper.length > 0) {
@@ -120,7 +118,7 @@ function flatten(issue: Issue, prefix: PropertyKey[]): Flat[] {
       return best.flatMap((i) => flatten(i, path));
     }
     if (branches.length === 0) return [{ path, atKey: false, message: issue.message }];
-    const expected = branches.map((b) => expectation(b[0] as Issue));
+    const expected = expectations(issue);
     const input = 'input' in issue ? issue.input : undefined;
     const values = branches.flatMap((b) => (b[0]?.code === 'invalid_value' ? b[0].values : []));
     let message = `expected ${[...new Set(expected)].join(' or ')}, got ${describe(input)}`;
@@ -137,10 +135,19 @@ function flatten(issue: Issue, prefix: PropertyKey[]): Flat[] {
   return [{ path, atKey: false, message: issue.message }];
 }
 
-function expectation(i: Issue): string {
-  if (i.code === 'invalid_type') return i.expected === 'int' ? 'integer' : i.expected;
-  if (i.code === 'invalid_value') return i.values.map((v) => JSON.stringify(v)).join(' or ');
-  return 'something else';
+/** The input failed this branch at its root (wrong type/value), so the branch says nothing about its inside. */
+function rootFatal(b: Issue[]): boolean {
+  const i = b[0];
+  if (b.length !== 1 || !i || i.path.length !== 0) return false;
+  if (i.code === 'invalid_type' || i.code === 'invalid_value') return true;
+  return i.code === 'invalid_union' && i.errors.length > 0 && i.errors.every(rootFatal);
+}
+
+function expectations(i: Issue): string[] {
+  if (i.code === 'invalid_type') return [i.expected === 'int' ? 'integer' : i.expected === 'array' ? 'list' : i.expected === 'object' ? 'mapping' : i.expected];
+  if (i.code === 'invalid_value') return i.values.map((v) => JSON.stringify(v));
+  if (i.code === 'invalid_union') return i.errors.flatMap((b) => (b[0] ? expectations(b[0]) : []));
+  return ['something else'];
 }
 
 function describe(v: unknown): string {
@@ -157,7 +164,7 @@ function messageFor(iss: z.core.$ZodRawIssue): string | undefined {
   switch (iss.code) {
     case 'invalid_type':
       if (input === undefined) return 'missing';
-      return `expected ${iss.expected === 'int' ? 'integer' : iss.expected}, got ${describe(input)}`;
+      return `expected ${expectations({ ...iss, path: [], message: '' } as Issue).join(' or ')}, got ${describe(input)}`;
     case 'invalid_value': {
       const values = iss.values.map((v) => JSON.stringify(v));
       const guess = typeof input === 'string' ? nearest(input, iss.values.map(String)) : undefined;

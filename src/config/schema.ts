@@ -428,4 +428,8 @@ export type ParsedBackend = ParsedInput['backends'] extends Record<string, infer
 export type ParsedInstance = NonNullable<ParsedInput['vrrp']>['instances'][string];
 
 /** Input -> validated, normalised Config (source is set to "" here; load.ts fills it in). */
-export const configSchema = inputSchema.superRefine(checkConfig).transform((input) => normalise(input, ''));
+// Cross-field checks run only on a shape-clean input: zod lets refinements run after "continuable"
+// issues (an unknown key, a value out of range), which would add noise about half-valid data.
+export const configSchema = inputSchema
+  .superRefine(checkConfig, { when: (payload) => payload.issues.length === 0 })
+  .transform((input) => normalise(input, ''));

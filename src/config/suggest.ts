@@ -1,18 +1,26 @@
 // "did you mean" for unknown keys and enum values: nearest candidate by edit distance.
 
+/** Optimal-string-alignment distance: Levenshtein plus adjacent transposition ("wbe" -> "web" is 1). */
 export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0] as number;
-    prev[0] = i;
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
     for (let j = 1; j <= b.length; j++) {
-      const up = prev[j] as number;
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const prev = rows[i - 1] as number[];
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      prev[j] = Math.min(up + 1, (prev[j - 1] as number) + 1, diag + cost);
-      diag = up;
+      let d = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row.push(d);
     }
+    rows.push(row);
   }
-  return prev[b.length] as number;
+  return (rows[a.length] as number[])[b.length] as number;
 }
 
 /** The closest candidate, if it is close enough to be a plausible typo (or differs only in - vs _ / case). */
@@ -27,6 +35,7 @@ export function nearest(word: string, candidates: readonly string[]): string | u
       bestDist = d;
     }
   }
-  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+  // One- and two-letter words are too short for any guess to mean something.
+  const limit = word.length <= 2 ? 0 : Math.max(1, Math.min(3, Math.floor(word.length / 3)));
   return bestDist <= limit ? best : undefined;
 }

@@ -11,6 +11,7 @@ type Def = {
   valueType?: z.ZodType;
   options?: z.ZodType[];
   in?: z.ZodType;
+  values?: unknown[];
 };
 
 function def(s: z.ZodType): Def {
@@ -42,11 +43,20 @@ function at(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType[] {
   return [];
 }
 
-export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+/** value: the input object at path; picks the matching branch of a discriminated union. */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[], value?: unknown): string[] {
+  const objects = at(schema, path).filter((s) => def(s).type === 'object');
+  const fits = objects.filter((s) => literalsMatch(s, value));
   const keys = new Set<string>();
-  for (const s of at(schema, path)) {
-    const d = def(s);
-    if (d.type === 'object' && d.shape) for (const k of Object.keys(d.shape)) keys.add(k);
-  }
+  for (const s of fits.length > 0 ? fits : objects) for (const k of Object.keys(def(s).shape ?? {})) keys.add(k);
   return [...keys];
+}
+
+function literalsMatch(s: z.ZodType, value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  for (const [k, field] of Object.entries(def(s).shape ?? {})) {
+    const fd = def(field);
+    if (fd.type === 'literal' && !(fd.values ?? []).includes((value as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
