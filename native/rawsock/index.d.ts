@@ -26,6 +26,8 @@ export function bindToDevice(handle: RawHandle, ifname: string): void;
 export function bindAddress(handle: RawHandle, address: string): void;
 /** IP_TTL + IP_MULTICAST_TTL, or IPV6_UNICAST_HOPS + IPV6_MULTICAST_HOPS. */
 export function setHopLimit(handle: RawHandle, hops: number): void;
+/** IP_TOS or IPV6_TCLASS. */
+export function setTrafficClass(handle: RawHandle, tos: number): void;
 /** IP_MULTICAST_IF (by ifindex) or IPV6_MULTICAST_IF. */
 export function setMulticastInterface(handle: RawHandle, ifindex: number): void;
 export function setMulticastLoop(handle: RawHandle, on: boolean): void;

@@ -9,6 +9,7 @@ exports.close = binding.close;
 exports.bindToDevice = binding.bindToDevice;
 exports.bindAddress = binding.bindAddress;
 exports.setHopLimit = binding.setHopLimit;
+exports.setTrafficClass = binding.setTrafficClass;
 exports.setMulticastInterface = binding.setMulticastInterface;
 exports.setMulticastLoop = binding.setMulticastLoop;
 exports.joinGroup = binding.joinGroup;

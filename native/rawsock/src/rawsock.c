@@ -318,6 +318,27 @@ static napi_value set_hop_limit(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setTrafficClass(h, tos): IP_TOS or IPV6_TCLASS (keepalived sends VRRP with 0xc0). */
+static napi_value set_traffic_class(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) THROW_TYPE("rawsock: setTrafficClass(handle, tos)");
+  sock_t *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  int32_t tos;
+  if (get_i32(env, argv[1], &tos, "tos") < 0) return NULL;
+  if (tos < 0 || tos > 255) THROW_TYPE("rawsock: tos must be 0..255");
+  int v = tos;
+  if (s->family == AF_INET)
+    sockopt(env, s, IPPROTO_IP, IP_TOS, &v, sizeof v, "setsockopt(IP_TOS)");
+  else if (s->family == AF_INET6)
+    sockopt(env, s, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof v, "setsockopt(IPV6_TCLASS)");
+  else
+    THROW_TYPE("rawsock: setTrafficClass is for IP sockets");
+  return NULL;
+}
+
 /* setMulticastInterface(h, ifindex) */
 static napi_value set_multicast_if(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -817,6 +838,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"bindToDevice", NULL, bind_to_device, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bindAddress", NULL, bind_address, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setHopLimit", NULL, set_hop_limit, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setTrafficClass", NULL, set_traffic_class, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMulticastInterface", NULL, set_multicast_if, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMulticastLoop", NULL, set_multicast_loop, NULL, NULL, NULL, napi_enumerable, NULL},
       {"joinGroup", NULL, join_group, NULL, NULL, NULL, napi_enumerable, NULL},
