@@ -27,11 +27,11 @@ const CHECKSUM_AT = 6;
 
 /**
  * Which bytes the checksum covers.
- * - message-only: the VRRP message alone (VRRPv2 always; some VRRPv3-over-IPv4 senders, which
- *   RFC 9568 §5.2.8 lets receivers accept).
+ * - message-only: the VRRP message alone (VRRPv2 always; VRRPv3-over-IPv4 senders that leave
+ *   the pseudo-header out, an interoperability case RFC 9568 §5.2.8 notes).
  * - pseudo-header: RFC 5798 §5.2.8, IPv4/IPv6 pseudo-header with the packet's real destination.
  * - pseudo-header-multicast: pseudo-header with the VRRP multicast group as destination even for
- *   unicast packets, as keepalived before 1.3.6 sent (its `old_unicast_checksum`).
+ *   unicast packets, as keepalived before 1.3.6 sent (keepalived issue #642, its `old_unicast_checksum`).
  */
 export type ChecksumForm = 'message-only' | 'pseudo-header' | 'pseudo-header-multicast';
 

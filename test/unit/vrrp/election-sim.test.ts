@@ -273,8 +273,6 @@ it(`${SEEDS} seeded elections converge to the rightful single master`, () => {
 });
 
 it('handover: the next best backup takes over within Skew_Time, the old master then stands by', () => {
-  const random = seededRandom(42);
-  void random;
   const sched = new Scheduler();
   const mk = (priority: number, address: string): SimNode => {
     const config: MachineConfig = { version: 3, priority, advertInt: 1000, preempt: true, preemptDelay: 0, handoverBound: 3000, primaryAddress: address };
