@@ -1,0 +1,376 @@
+// A `mode: tcp` frontend: accept, (optionally) read the PROXY header, take a server from the
+// backend's pool, connect with retries, (optionally) send a PROXY header, then relay bytes both
+// ways until both sides are done. One access-log line per connection.
+//
+// Listeners use reusePort so several worker processes can bind the same address and let the
+// kernel spread connections. Sockets are accepted paused (pauseOnConnect) so no client byte is
+// read before the server connection exists: the kernel's receive buffer holds them meanwhile.
+
+import net from 'node:net';
+import type { BackendConfig, FrontendConfig, ServerConfig } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { AcquireFailure, BackendPool, Outcome } from '../pool/backend-pool.ts';
+import type { ServerState } from '../pool/server-state.ts';
+import type { PickRequest } from '../balance/policy.ts';
+import { ACCEPT_PROXY_TIMEOUT_MS, readProxyHeader, type ClientAddress, type ProxyHeaderOutcome } from './accept-proxy.ts';
+import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
+import { TcpRelay, type RelayResult } from './tcp-relay.ts';
+
+export interface TcpFrontendDeps {
+  pools: Map<string, BackendPool>;
+  backends: Map<string, BackendConfig>;
+  log: Logger;
+  /** Access log (one line per connection); defaults to `log`. */
+  accessLog?: Logger;
+  /** Random source for the balancing policy (tests pass a seeded one). */
+  random?: () => number;
+  /** How long an accept_proxy bind waits for the PROXY header. */
+  proxyHeaderTimeoutMs?: number;
+}
+
+/** The access-log record of one TCP connection. */
+export interface TcpAccessRecord {
+  client: string;
+  frontend: string;
+  backend: string;
+  server: string;
+  /** Connect attempts made (1 = no retry). */
+  attempts: number;
+  connectMs: number;
+  durationMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  termination: string;
+  firstFin?: string;
+  error?: string;
+}
+
+type SessionState = 'header' | 'acquire' | 'connect' | 'relay' | 'done';
+
+export class TcpFrontend {
+  readonly config: FrontendConfig;
+  private readonly deps: TcpFrontendDeps;
+  private readonly log: Logger;
+  private readonly access: Logger;
+  private readonly random: () => number;
+  private readonly servers: net.Server[] = [];
+  private readonly sessions = new Set<TcpSession>();
+  private drained: (() => void) | undefined;
+
+  constructor(cfg: FrontendConfig, deps: TcpFrontendDeps) {
+    if (cfg.mode !== 'tcp') throw new Error(`frontend ${cfg.name}: TcpFrontend needs mode tcp, got ${cfg.mode}`);
+    this.config = cfg;
+    this.deps = deps;
+    this.log = deps.log.child({ frontend: cfg.name });
+    this.access = deps.accessLog ?? deps.log;
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** Connections in progress (header, connect or relay). */
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  /** Bound addresses, in bind order (useful with port 0). */
+  addresses(): net.AddressInfo[] {
+    return this.servers.map((s) => s.address() as net.AddressInfo);
+  }
+
+  async listen(): Promise<void> {
+    for (const bind of this.config.bind) {
+      const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+      if (this.config.maxconn !== undefined) server.maxConnections = this.config.maxconn;
+      server.on('connection', (socket: net.Socket) => this.accept(socket, bind.acceptProxy));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host: bind.host, port: bind.port, reusePort: true }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        for (const s of this.servers) s.close();
+        this.servers.length = 0;
+        throw new Error(`frontend ${this.config.name}: cannot listen on ${bind.host}:${bind.port}: ${(err as Error).message}`, { cause: err });
+      }
+      server.on('error', (err) => this.log.error({ err }, 'listener error'));
+      this.servers.push(server);
+    }
+    this.log.info({ bind: this.addresses().map((a) => `${a.address}:${a.port}`) }, 'tcp frontend listening');
+  }
+
+  /** Stop taking new connections; those in progress continue. */
+  stopAccepting(): void {
+    for (const s of this.servers) s.close();
+  }
+
+  /** Stop accepting, give connections `graceMs` to finish, then cut the rest. */
+  async close(graceMs: number): Promise<void> {
+    this.stopAccepting();
+    if (this.sessions.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.drained = undefined;
+    }
+    if (this.sessions.size > 0) {
+      this.log.warn({ connections: this.sessions.size }, 'grace period over, closing remaining tcp connections');
+      const left = [...this.sessions];
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        for (const s of left) s.abort();
+      });
+      this.drained = undefined;
+    }
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+  }
+
+  private accept(socket: net.Socket, acceptProxy: boolean): void {
+    const session = new TcpSession(this, socket);
+    this.sessions.add(session);
+    session.start(acceptProxy);
+  }
+
+  // ---- used by TcpSession ----
+
+  /** @internal */
+  sessionDone(s: TcpSession, rec: TcpAccessRecord): void {
+    this.sessions.delete(s);
+    this.access.info(rec, 'tcp');
+    if (this.sessions.size === 0) this.drained?.();
+  }
+  /** @internal */
+  get headerTimeoutMs(): number {
+    return this.deps.proxyHeaderTimeoutMs ?? ACCEPT_PROXY_TIMEOUT_MS;
+  }
+  /** @internal */
+  get logger(): Logger {
+    return this.log;
+  }
+  /** @internal */
+  get rnd(): () => number {
+    return this.random;
+  }
+  /** @internal */
+  pool(): BackendPool | undefined {
+    const name = this.config.defaultBackend;
+    return name === undefined ? undefined : this.deps.pools.get(name);
+  }
+  /** @internal */
+  serverConfig(backend: string, server: string): ServerConfig | undefined {
+    return this.deps.backends.get(backend)?.servers.find((s) => s.name === server);
+  }
+}
+
+/** One client connection from accept to close. */
+class TcpSession {
+  private readonly fe: TcpFrontend;
+  private readonly client: net.Socket;
+  private readonly started = performance.now();
+  private state: SessionState = 'header';
+  private clientAddr: ClientAddress;
+  private localAddr: ClientAddress;
+  private pool: BackendPool | undefined;
+  private req: PickRequest | undefined;
+  /** The server acquired from the pool and not yet released. */
+  private held: ServerState | undefined;
+  /** Last server tried, for the log line. */
+  private serverName = '';
+  private upstream: net.Socket | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private connectStart = 0;
+  private connectMs = -1;
+  private attempts = 0;
+  private tried: Set<ServerState> | undefined;
+  private relay: TcpRelay | undefined;
+  private aborted = false;
+
+  constructor(fe: TcpFrontend, client: net.Socket) {
+    this.fe = fe;
+    this.client = client;
+    this.clientAddr = { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 };
+    this.localAddr = { address: client.localAddress ?? '', port: client.localPort ?? 0 };
+    // Until the relay owns the socket, an error (reset while we connect) just ends the session.
+    client.on('error', this.onEarlyClientError);
+  }
+
+  start(acceptProxy: boolean): void {
+    if (!acceptProxy) return this.pickServer();
+    readProxyHeader(this.client, this.fe.headerTimeoutMs, { log: this.fe.logger, frontend: this.fe.config.name }).then(this.onHeader, (err: unknown) =>
+      this.finish('proxy-header-error', 'ok', String(err)),
+    );
+  }
+
+  /** Shutdown: cut the connection wherever it is. */
+  abort(): void {
+    this.aborted = true;
+    if (this.relay) return this.relay.stop();
+    this.client.destroy();
+    if (this.state === 'connect' && this.upstream) {
+      this.upstream.destroy();
+      clearTimeout(this.connectTimer);
+      this.finish('aborted', 'ok');
+    } else if (this.state === 'header' || this.state === 'acquire') {
+      // The header read / queued acquire resolves later and sees `aborted`.
+    }
+  }
+
+  private readonly onHeader = (h: ProxyHeaderOutcome): void => {
+    if (!h.ok) return this.finish(this.aborted ? 'aborted' : 'bad-proxy-header', 'ok', h.reason);
+    this.clientAddr = h.client;
+    this.localAddr = h.local;
+    this.pickServer();
+  };
+
+  private pickServer(): void {
+    if (this.aborted) return this.finish('aborted', 'ok');
+    this.state = 'acquire';
+    const pool = this.fe.pool();
+    if (!pool) return this.finish('no-backend', 'ok');
+    this.pool = pool;
+    this.req = { sourceIp: this.clientAddr.address, uri: '', random: this.fe.rnd };
+    this.handleAcquire(pool.acquire(this.req));
+  }
+
+  private handleAcquire(r: ServerState | AcquireFailure | Promise<ServerState | AcquireFailure>): void {
+    if (typeof r === 'string') return this.finish(r, 'ok');
+    if (r instanceof Promise) {
+      r.then(this.onQueued, (err: unknown) => this.finish('no-server', 'ok', String(err)));
+      return;
+    }
+    this.connect(r);
+  }
+
+  private readonly onQueued = (r: ServerState | AcquireFailure): void => {
+    if (typeof r !== 'string' && this.aborted) {
+      this.pool!.release(r, 'ok');
+      return this.finish('aborted', 'ok');
+    }
+    this.handleAcquire(r);
+  };
+
+  private connect(server: ServerState): void {
+    this.state = 'connect';
+    this.held = server;
+    this.serverName = server.name;
+    this.attempts++;
+    this.connectStart = performance.now();
+    const up = net.connect({ host: server.host, port: server.port, allowHalfOpen: true, noDelay: true });
+    this.upstream = up;
+    up.once('connect', this.onConnect);
+    up.once('error', this.onConnectError);
+    const ms = this.pool!.config.timeouts.connect;
+    if (ms > 0) this.connectTimer = setTimeout(this.onConnectTimeout, ms);
+  }
+
+  private readonly onConnect = (): void => {
+    clearTimeout(this.connectTimer);
+    const up = this.upstream!;
+    up.off('error', this.onConnectError);
+    this.connectMs = performance.now() - this.connectStart;
+    if (this.aborted) {
+      up.destroy();
+      return this.finish('aborted', 'ok');
+    }
+    this.state = 'relay';
+    const server = this.held!;
+    const sc = this.fe.serverConfig(server.backend, server.name);
+    if (sc?.sendProxy) {
+      // Written before the relay starts, in one write, as the spec asks (section 2).
+      up.write(sc.sendProxy === 'v2' ? encodeProxyV2(this.clientAddr, this.localAddr) : encodeProxyV1(this.clientAddr, this.localAddr));
+    }
+    this.client.off('error', this.onEarlyClientError);
+    const fe = this.fe.config.timeouts;
+    const be = this.pool!.config.timeouts;
+    this.relay = new TcpRelay(
+      this.client,
+      up,
+      // HAProxy: once a tunnel is established, "timeout tunnel" supersedes client and server.
+      { clientIdleMs: fe.tunnel > 0 ? fe.tunnel : fe.client, serverIdleMs: be.tunnel > 0 ? be.tunnel : be.server },
+      this.onRelayDone,
+    );
+    this.relay.start();
+  };
+
+  private readonly onConnectError = (err: Error): void => this.connectFailed(err.message);
+  private readonly onConnectTimeout = (): void => this.connectFailed(`connect timeout after ${this.pool!.config.timeouts.connect} ms`);
+
+  private connectFailed(reason: string): void {
+    clearTimeout(this.connectTimer);
+    const up = this.upstream!;
+    up.off('connect', this.onConnect);
+    up.off('error', this.onConnectError);
+    up.on('error', ignore); // a late error from the destroyed attempt
+    up.destroy();
+    this.upstream = undefined;
+    const pool = this.pool!;
+    const server = this.held!;
+    pool.release(server, 'connect-error');
+    this.held = undefined;
+    const backend = pool.config;
+    if (this.aborted || this.client.destroyed || this.attempts > backend.retries) {
+      return this.finish(this.aborted ? 'aborted' : 'connect-error', 'ok', `${server.name}: ${reason}`);
+    }
+    this.fe.logger.debug({ server: server.name, attempt: this.attempts, reason }, 'tcp connect failed, retrying');
+    if (backend.redispatch) {
+      (this.tried ??= new Set()).add(server);
+      let r = pool.acquire(this.req!, this.tried);
+      // Every server tried: start over rather than give up while retries remain.
+      if (r === 'no-server') r = pool.acquire(this.req!);
+      return this.handleAcquire(r);
+    }
+    const again = pool.acquireNamed(server.name);
+    if (!again) return this.finish('connect-error', 'ok', `${server.name}: ${reason}; not usable for a retry`);
+    this.connect(again);
+  }
+
+  private readonly onEarlyClientError = (): void => {
+    // The relay is not running yet; destroying the socket is all there is to do. The state
+    // machine notices `client.destroyed` at its next step.
+  };
+
+  private readonly onRelayDone = (r: RelayResult): void => {
+    const outcome: Outcome =
+      r.termination === 'server-reset'
+        ? 'server-error'
+        : r.termination === 'server-idle-timeout' && r.serverBytesIn === 0 && r.clientBytesIn > 0
+          ? 'timeout' // the client spoke and the server never answered
+          : 'ok';
+    this.finishWith(r.termination, outcome, r.error, r.clientBytesIn, r.clientBytesOut, r.firstFin);
+  };
+
+  /** End before relaying: close the client, release the server if one is held. */
+  private finish(termination: string, outcome: Outcome, error?: string): void {
+    if (!this.client.destroyed) this.client.destroy();
+    this.finishWith(termination, outcome, error, this.client.bytesRead, this.client.bytesWritten, undefined);
+  }
+
+  private finishWith(termination: string, outcome: Outcome, error: string | undefined, bytesIn: number, bytesOut: number, firstFin: string | undefined): void {
+    if (this.state === 'done') return;
+    if (this.held) this.pool!.release(this.held, outcome);
+    this.held = undefined;
+    this.state = 'done';
+    const rec: TcpAccessRecord = {
+      client: `${this.clientAddr.address}:${this.clientAddr.port}`,
+      frontend: this.fe.config.name,
+      backend: this.pool?.name ?? this.fe.config.defaultBackend ?? '',
+      server: this.serverName,
+      attempts: this.attempts,
+      connectMs: this.connectMs < 0 ? -1 : Math.round(this.connectMs * 1000) / 1000,
+      durationMs: Math.round((performance.now() - this.started) * 1000) / 1000,
+      bytesIn,
+      bytesOut,
+      termination,
+    };
+    if (firstFin) rec.firstFin = firstFin;
+    if (error) rec.error = error;
+    this.fe.sessionDone(this, rec);
+  }
+}
+
+function ignore(): void {}

@@ -1,0 +1,193 @@
+// TCP mode end to end on loopback: byte relay, half-close in both orders, bulk transfer, idle
+// timeout, no server. Servers are real net servers; the pool is the real BackendPool.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { backendCfg, connect, frontendCfg, listenServer, readAll, serverCfg, startFrontend, timeouts } from './fixtures.ts';
+
+test('client half-closes first and still receives the server reply', async () => {
+  // The server answers only after EOF from the client: needs FIN to cross while the reverse stays open.
+  const srv = await listenServer((s) => {
+    let n = 0;
+    s.on('data', (d: Buffer) => (n += d.length));
+    s.on('end', () => s.end(`got ${n} bytes`));
+  });
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)]));
+  try {
+    const c = await connect(h.port);
+    const reply = readAll(c);
+    c.write('hello ');
+    c.end('world');
+    assert.equal((await reply).toString(), 'got 11 bytes');
+    const rec = await h.logs.nextAccess(1);
+    assert.equal(rec.termination, 'closed');
+    assert.equal(rec.firstFin, 'client');
+    assert.equal(rec.server, 's1');
+    assert.equal(rec.backend, 'be');
+    assert.equal(rec.frontend, 'fe');
+    assert.equal(rec.bytesIn, 11);
+    assert.equal(rec.bytesOut, 12);
+    assert.equal(rec.attempts, 1);
+    assert.ok(rec.connectMs >= 0);
+    assert.equal(h.pool.servers[0]!.active, 0, 'released');
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('server half-closes first and still receives what the client sends afterwards', async () => {
+  let received: Promise<string> | undefined;
+  const srv = await listenServer((s) => {
+    s.end('banner');
+    received = readAll(s).then((b) => b.toString());
+  });
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)]));
+  try {
+    const c = await connect(h.port);
+    const chunks: Buffer[] = [];
+    c.on('data', (d: Buffer) => chunks.push(d));
+    await new Promise<void>((r) => c.once('end', r));
+    assert.equal(Buffer.concat(chunks).toString(), 'banner');
+    // Our side is still writable: the server must get this after it sent FIN.
+    c.end('late data');
+    assert.equal(await received, 'late data');
+    const rec = await h.logs.nextAccess(1);
+    assert.equal(rec.termination, 'closed');
+    assert.equal(rec.firstFin, 'server');
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('10 MiB each way at the same time, byte exact', async () => {
+  const size = 10 * 1024 * 1024;
+  const down = randomBytes(size);
+  const up = randomBytes(size);
+  let serverGot: Promise<Buffer> | undefined;
+  const srv = await listenServer((s) => {
+    serverGot = readAll(s);
+    s.end(down);
+  });
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)]));
+  try {
+    const c = await connect(h.port);
+    const got = readAll(c);
+    c.end(up);
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    const [clientGot, srvGot] = await Promise.all([got, (async () => { while (!serverGot) await new Promise((r) => setTimeout(r, 5)); return serverGot; })()]);
+    assert.equal(clientGot.length, size);
+    assert.equal(sha(clientGot), sha(down));
+    assert.equal(srvGot.length, size);
+    assert.equal(sha(srvGot), sha(up));
+    const rec = await h.logs.nextAccess(1);
+    assert.equal(rec.bytesIn, size);
+    assert.equal(rec.bytesOut, size);
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('backpressure: a client that stops reading does not make the proxy buffer the whole stream', async () => {
+  // The server offers 64 MiB as fast as it can; the client reads nothing for a while.
+  let written = 0;
+  const srv = await listenServer((s) => {
+    const chunk = Buffer.alloc(64 * 1024);
+    const pump = (): void => {
+      while (written < 64 * 1024 * 1024) {
+        written += chunk.length;
+        if (!s.write(chunk)) return void s.once('drain', pump);
+      }
+      s.end();
+    };
+    pump();
+  });
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)]));
+  try {
+    const c = await connect(h.port);
+    c.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    // Socket buffers on loopback hold a few MiB at most; without backpressure the proxy would
+    // have pulled all 64 MiB into memory by now.
+    assert.ok(written < 32 * 1024 * 1024, `server managed to write ${written} bytes while nobody read`);
+    c.destroy();
+    const rec = await h.logs.nextAccess(1);
+    assert.match(rec.termination, /reset|closed/);
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('idle tunnel is closed after timeouts.tunnel', async () => {
+  const srv = await listenServer(() => {});
+  const be = backendCfg([serverCfg('s1', srv.port)], { timeouts: timeouts({ tunnel: 300 }) });
+  const h = await startFrontend(be, frontendCfg({ timeouts: timeouts({ tunnel: 300 }) }));
+  try {
+    const c = await connect(h.port);
+    const t0 = Date.now();
+    await readAll(c);
+    assert.ok(Date.now() - t0 >= 250, 'closed too early');
+    const rec = await h.logs.nextAccess(1);
+    assert.match(rec.termination, /idle-timeout/);
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('no usable server: the client connection is closed at once and logged', async () => {
+  const h = await startFrontend(backendCfg([serverCfg('s1', 1, { disabled: true })]));
+  try {
+    const c = await connect(h.port);
+    const data = await readAll(c);
+    assert.equal(data.length, 0);
+    const rec = await h.logs.nextAccess(1);
+    assert.equal(rec.termination, 'no-server');
+    assert.equal(rec.server, '');
+  } finally {
+    await h.close();
+  }
+});
+
+test('server reset mid-stream reaches the client and counts as a server error', async () => {
+  const srv = await listenServer((s) => {
+    s.write('partial');
+    setTimeout(() => s.resetAndDestroy(), 50);
+  });
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)], { passive: { errorLimit: 1 } }));
+  try {
+    const c = await connect(h.port);
+    const errored = new Promise<string>((r) => c.once('error', (e: NodeJS.ErrnoException) => r(e.code ?? '')));
+    const data = await readAll(c);
+    assert.equal(data.toString(), 'partial');
+    assert.equal(await errored, 'ECONNRESET');
+    const rec = await h.logs.nextAccess(1);
+    assert.equal(rec.termination, 'server-reset');
+    // errorLimit 1: the pool marked the server down from our 'server-error' outcome.
+    assert.equal(h.pool.servers[0]!.up, false);
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('close(grace) lets a running connection finish, then cuts what is left', async () => {
+  const srv = await listenServer(() => {});
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)]));
+  const c = await connect(h.port);
+  const closed = readAll(c);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(h.fe.connections, 1);
+  const t0 = Date.now();
+  await h.fe.close(200);
+  assert.ok(Date.now() - t0 >= 150);
+  await closed;
+  const rec = await h.logs.nextAccess(1);
+  assert.equal(rec.termination, 'aborted');
+  assert.equal(h.pool.servers[0]!.active, 0);
+  h.pool.close();
+  await srv.close();
+});
