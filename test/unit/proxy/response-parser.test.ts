@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ResponseParser, type ResponseSink } from '../../../src/proxy/response-parser.ts';
+
+interface Seen {
+  heads: { status: number; reason: string; headers: string[]; cl: number; keepAlive: boolean }[];
+  body: string;
+  ends: number;
+}
+
+function sink(): ResponseSink & { seen: Seen } {
+  const seen: Seen = { heads: [], body: '', ends: 0 };
+  return {
+    seen,
+    onResponseHead: (status, reason, headers, cl, keepAlive) => seen.heads.push({ status, reason, headers, cl, keepAlive }),
+    onResponseData: (c) => (seen.body += c.toString('latin1')),
+    onResponseEnd: () => seen.ends++,
+  };
+}
+
+/** Feeds `text` split at every `step` bytes; returns the first error. */
+function feed(text: string, step: number, noBody = false, eof = false) {
+  const p = new ResponseParser(1024);
+  const s = sink();
+  p.reset(s, noBody);
+  const buf = Buffer.from(text, 'latin1');
+  let err: string | undefined;
+  for (let i = 0; i < buf.length && err === undefined; i += step) err = p.execute(buf.subarray(i, i + step));
+  if (err === undefined && eof) err = p.finish();
+  return { p, seen: s.seen, err };
+}
+
+const SPLITS = [1, 2, 3, 7, 1000];
+
+test('Content-Length body, any split', () => {
+  for (const step of SPLITS) {
+    const { p, seen, err } = feed('HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello', step);
+    assert.equal(err, undefined);
+    assert.equal(seen.heads.length, 1);
+    assert.deepEqual(seen.heads[0], { status: 200, reason: 'OK', headers: ['Server', 'x', 'Content-Length', '5'], cl: 5, keepAlive: true });
+    assert.equal(seen.body, 'hello');
+    assert.equal(seen.ends, 1);
+    assert.ok(p.reusable);
+  }
+});
+
+test('chunked body is decoded, trailers dropped, any split', () => {
+  for (const step of SPLITS) {
+    const { p, seen, err } = feed('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n', step);
+    assert.equal(err, undefined, `step ${step}`);
+    assert.deepEqual(seen.heads[0]!.headers, []);
+    assert.equal(seen.heads[0]!.cl, -1);
+    assert.equal(seen.body, 'hello0123456789');
+    assert.equal(seen.ends, 1);
+    assert.ok(p.reusable);
+  }
+});
+
+test('close-delimited body ends at EOF and is not reusable', () => {
+  const { p, seen, err } = feed('HTTP/1.1 200 OK\r\n\r\nabc', 2, false, true);
+  assert.equal(err, undefined);
+  assert.equal(seen.body, 'abc');
+  assert.equal(seen.ends, 1);
+  assert.equal(p.reusable, false);
+});
+
+test('HEAD, 204 and 304 have no body; 1xx are skipped', () => {
+  const head = feed('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', 3, true);
+  assert.equal(head.seen.ends, 1);
+  assert.deepEqual(head.seen.heads[0]!.headers, ['Content-Length', '10']);
+  assert.ok(head.p.reusable);
+  assert.equal(feed('HTTP/1.1 204 No Content\r\n\r\n', 5).seen.ends, 1);
+  const cont = feed('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 4);
+  assert.equal(cont.err, undefined);
+  assert.equal(cont.seen.heads.length, 1);
+  assert.equal(cont.seen.heads[0]!.status, 200);
+  assert.equal(cont.seen.body, 'ok');
+});
+
+test('hop-by-hop response headers are removed, including Connection-listed ones', () => {
+  const { seen, p } = feed('HTTP/1.1 200 OK\r\nConnection: close, X-Priv\r\nKeep-Alive: timeout=5\r\nX-Priv: 1\r\nUpgrade: h2\r\nX-Ok: 2\r\nContent-Length: 0\r\n\r\n', 1000);
+  assert.deepEqual(seen.heads[0]!.headers, ['X-Ok', '2', 'Content-Length', '0']);
+  assert.equal(p.reusable, false);
+});
+
+test('HTTP/1.0 responses are reusable only with keep-alive', () => {
+  assert.equal(feed('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n', 100).p.reusable, false);
+  assert.equal(feed('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n', 100).p.reusable, true);
+});
+
+test('Transfer-Encoding with Content-Length: chunked wins, connection not reused', () => {
+  const { seen, p, err } = feed('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n', 1000);
+  assert.equal(err, undefined);
+  assert.equal(seen.body, 'ok');
+  assert.deepEqual(seen.heads[0]!.headers, []);
+  assert.equal(p.reusable, false);
+});
+
+test('malformed responses give errors, never throws', () => {
+  const bad = [
+    'HTTP/2 200 OK\r\n\r\n',
+    'HTTP/1.1 20 OK\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nX: a\nb\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n',
+    'HTTP/1.1 200 OK\r\n folded\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX',
+    'HTTP/1.1 101 Switching Protocols\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab',
+    'HTTP/1.1 200 OK\r\nX: ' + 'a'.repeat(2000) + '\r\n\r\n',
+  ];
+  for (const text of bad) {
+    for (const step of [1, 5, 5000]) {
+      const r = feed(text, step);
+      assert.equal(typeof r.err, 'string', `${JSON.stringify(text.slice(0, 60))} step ${step}`);
+    }
+  }
+});
+
+test('truncated responses are errors at EOF', () => {
+  assert.match(feed('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab', 100, false, true).err ?? '', /mid-body/);
+  assert.match(feed('HTTP/1.1 200', 100, false, true).err ?? '', /before response head/);
+});
+
+test('random bytes never throw', () => {
+  let seed = 42;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (let i = 0; i < 2000; i++) {
+    const prefix = rnd() < 0.5 ? 'HTTP/1.1 200 OK\r\n' : '';
+    const bytes = Buffer.alloc(Math.floor(rnd() * 200), 0).map(() => Math.floor(rnd() * 256));
+    const p = new ResponseParser(512);
+    p.reset(sink(), false);
+    p.execute(Buffer.concat([Buffer.from(prefix), bytes]));
+    p.finish();
+  }
+});
