@@ -136,8 +136,9 @@ function vrrpProblems(input: ParsedInput, frontendNames: string[], backendNames:
     const version = inst.version ?? 3;
     const state = inst.state ?? 'BACKUP';
 
-    if (inst.virtual_ipaddress === undefined && inst.floating_ip === undefined) {
-      out.push({ path: base, message: 'instance needs virtual_ipaddress or floating_ip' });
+    // A notify_master/notify hook may be what moves the address (keepalived + master.sh in a cloud).
+    if (inst.virtual_ipaddress === undefined && inst.floating_ip === undefined && inst.notify_master === undefined && inst.notify === undefined) {
+      out.push({ path: base, message: 'instance needs virtual_ipaddress, floating_ip, or a notify_master/notify hook that moves the address' });
     }
 
     // Address family: the first VIP decides; everything else must match it.
