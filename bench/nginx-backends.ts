@@ -9,6 +9,8 @@ import { freePorts, waitHttpReady } from './loopback.ts';
 
 export interface Backends {
   ports: number[];
+  /** the nginx master, root of the backends' process tree */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -71,5 +73,5 @@ ${servers}
       throw new Error(`bench: nginx backends did not come up on port ${port}; see ${prefix}/logs/error.log`);
     }
   }
-  return { ports, stop: () => stopGroup(p) };
+  return { ports, pid: p.pid, stop: () => stopGroup(p) };
 }

@@ -120,3 +120,17 @@ export async function machineBusy(intervalMs = 1000): Promise<number> {
   const total = b.total - a.total;
   return total > 0 ? (b.busy - a.busy) / total : 0;
 }
+
+/** CPU seconds all CPUs have spent busy since boot. */
+export function machineBusySeconds(): number {
+  return cpuTotals().busy / ticksPerSecond();
+}
+
+/** CPU seconds of this process plus the children it has reaped (wrk, once it has exited). */
+export function selfAndReapedCpuSeconds(): number {
+  const text = readFileSync('/proc/self/stat', 'utf8');
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // fields 14-17: utime, stime, cutime, cstime
+  const sum = Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+  return sum / ticksPerSecond();
+}

@@ -65,6 +65,7 @@ export function markdownReport(
       'interleaved (each run visits every scenario and every proxy); medians shown.',
   );
   parts.push('- Backends: one nginx (1 worker, access log off) with three server blocks on loopback; proxies balance round robin over all three, "direct" hits one.');
+  parts.push('- "Other work CPU s" (every-measurement table): CPU the machine spent outside proxy, backends, wrk and the harness; well above 0 means the numbers are disturbed.');
   parts.push('- CPU: user+system seconds of the proxy\'s whole process tree during the measured interval, per 1000 requests.');
   parts.push(`- Chart: ${chartFile}`, "", `![req/s per scenario](${chartFile})`);
   for (const s of scenarios) {
@@ -75,10 +76,13 @@ export function markdownReport(
     if (extra.length > 0) parts.push('', extra.join('; '));
   }
   parts.push('', '<details><summary>Every measurement</summary>', '');
-  parts.push('| run | scenario | proxy | req/s | p50 ms | p99 ms | requests | CPU s | errors |', '|--:|---|---|--:|--:|--:|--:|--:|--:|');
+  parts.push(
+    '| run | scenario | proxy | req/s | p50 ms | p99 ms | requests | proxy CPU s | other work CPU s | errors |',
+    '|--:|---|---|--:|--:|--:|--:|--:|--:|--:|',
+  );
   for (const m of measurements) {
     parts.push(
-      `| ${m.run} | ${m.scenario} | ${m.contestant} | ${fmtInt(m.reqPerSec)} | ${fmt(m.p50Ms, 2)} | ${fmt(m.p99Ms, 2)} | ${m.requests} | ${fmt(m.cpuS, 2)} | ${m.errors} |`,
+      `| ${m.run} | ${m.scenario} | ${m.contestant} | ${fmtInt(m.reqPerSec)} | ${fmt(m.p50Ms, 2)} | ${fmt(m.p99Ms, 2)} | ${m.requests} | ${fmt(m.cpuS, 2)} | ${fmt(m.otherCpuS, 2)} | ${m.errors} |`,
     );
   }
   parts.push('', '</details>', '');

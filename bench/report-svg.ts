@@ -23,7 +23,11 @@ function niceMax(v: number): number {
   return 10 * mag;
 }
 
-const kilo = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(v >= 100_000 ? 0 : 1)}k` : v.toFixed(0));
+const kilo = (v: number): string => {
+  if (v < 1000) return v.toFixed(0);
+  const k = v / 1000;
+  return `${Number.isInteger(k) || k >= 100 ? k.toFixed(0) : k.toFixed(1)}k`;
+};
 
 export function svgChart(title: string, scenarios: readonly Scenario[], rows: readonly Row[]): string {
   const measured = rows.filter((r) => r.runs > 0 && Number.isFinite(r.reqPerSec));

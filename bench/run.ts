@@ -14,7 +14,7 @@ import { scenarios } from './scenarios.ts';
 import type { Scenario } from './scenarios.ts';
 import { freePort } from './loopback.ts';
 import { runWrk } from './wrk.ts';
-import { cpuBetween, machineBusy, treeCpu } from './proc-tree.ts';
+import { cpuBetween, machineBusy, machineBusySeconds, selfAndReapedCpuSeconds, treeCpu } from './proc-tree.ts';
 import { summarize } from './summary.ts';
 import type { Measurement } from './summary.ts';
 import { markdownReport, scenarioTable } from './report-markdown.ts';
@@ -129,8 +129,18 @@ async function measure(run: number, s: Scenario, c: Contestant): Promise<void> {
     const wrkOpts = { url, connections, threads: 1 };
     await runWrk(bin.wrk, { ...wrkOpts, durationS: WARMUP_S });
     const before = running.pid === undefined ? undefined : treeCpu(running.pid);
+    const backendsBefore = treeCpu(backends.pid);
+    const machineBefore = machineBusySeconds();
+    const selfBefore = selfAndReapedCpuSeconds();
     const w = await runWrk(bin.wrk, { ...wrkOpts, durationS });
     const cpuS = running.pid === undefined || before === undefined ? Number.NaN : cpuBetween(before, treeCpu(running.pid));
+    // whatever the machine did besides proxy, backends, wrk and this script: other people's work
+    const otherCpuS =
+      machineBusySeconds() -
+      machineBefore -
+      (Number.isFinite(cpuS) ? cpuS : 0) -
+      cpuBetween(backendsBefore, treeCpu(backends.pid)) -
+      (selfAndReapedCpuSeconds() - selfBefore);
     measurements.push({
       run,
       scenario: s.id,
@@ -141,11 +151,13 @@ async function measure(run: number, s: Scenario, c: Contestant): Promise<void> {
       requests: w.requests,
       errors: w.errors,
       cpuS,
+      otherCpuS,
     });
     const cpuText = Number.isFinite(cpuS) ? `, cpu ${cpuS.toFixed(2)}s (${((cpuS / w.requests) * 1000).toFixed(4)} s/1k)` : '';
     log(
       `  ${c.label.padEnd(22)} ${Math.round(w.reqPerSec).toString().padStart(7)} req/s  p50 ${w.p50Ms.toFixed(2)}ms  p99 ${w.p99Ms.toFixed(2)}ms${cpuText}` +
-        (w.errors > 0 ? `  ERRORS ${w.errors}` : ''),
+        (w.errors > 0 ? `  ERRORS ${w.errors}` : '') +
+        (otherCpuS > 0.1 * w.seconds ? `  (other work on the machine: ${otherCpuS.toFixed(1)} CPU s)` : ''),
     );
   } catch (err) {
     failures++;

@@ -15,6 +15,8 @@ export interface Measurement {
   errors: number;
   /** proxy CPU seconds during the measured interval; NaN for direct */
   cpuS: number;
+  /** CPU seconds the rest of the machine spent during the interval: noise from other work */
+  otherCpuS: number;
 }
 
 export interface Row {
