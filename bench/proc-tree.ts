@@ -105,10 +105,13 @@ export function treeRssBytes(root: number): number {
 
 function cpuTotals(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const f = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  // user nice system idle iowait irq softirq steal (guest is already inside user)
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  // irq/softirq time (loopback traffic is mostly softirq) belongs to no process, so it is left
+  // out of "busy" rather than blamed on other work; steal is other work, on the host
+  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[7] ?? 0);
   const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+  return { busy, total };
 }
 
 /** Share (0..1) of all CPUs busy over the next intervalMs: other work on the machine skews every
