@@ -1,7 +1,7 @@
 // Messages between the node's primary process (health checks, VRRP, admin) and its serving workers.
 // Health is decided once per node, in the primary, and pushed to every worker.
 import type { Config } from '../config/types.ts';
-import type { PoolSnapshot } from './pool-snapshot.ts';
+import type { PoolSnapshot } from '../pool/state-transfer.ts';
 
 export type ToWorker =
   | { t: 'config'; config: Config; snapshot: PoolSnapshot; generation: number }

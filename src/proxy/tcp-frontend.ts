@@ -48,7 +48,8 @@ export interface TcpAccessRecord {
 type SessionState = 'header' | 'acquire' | 'connect' | 'relay' | 'done';
 
 export class TcpFrontend {
-  readonly config: FrontendConfig;
+  /** Replaced by a reload (same binds); sessions read it when they need it. */
+  config: FrontendConfig;
   private readonly deps: TcpFrontendDeps;
   private readonly log: Logger;
   private readonly access: Logger;
@@ -64,6 +65,12 @@ export class TcpFrontend {
     this.log = deps.log.child({ frontend: cfg.name });
     this.access = deps.accessLog ?? deps.log;
     this.random = deps.random ?? Math.random;
+  }
+
+  /** Reload with unchanged binds: new sessions use the new config, live ones carry on. */
+  updateConfig(cfg: FrontendConfig): void {
+    this.config = cfg;
+    if (cfg.maxconn !== undefined) for (const s of this.servers) s.maxConnections = cfg.maxconn;
   }
 
   /** Connections in progress (header, connect or relay). */

@@ -1,0 +1,266 @@
+// A halb node built from one Config: the proxy (in this process, or in N workers sharing each
+// port with SO_REUSEPORT), health checks (once per node, here), VRRP instances and the admin API.
+// This is the one place where the proxy and the failover halves meet: a backend with no usable
+// server, or a frontend that cannot listen, lowers the VRRP priority through a tracker.
+import os from 'node:os';
+import type { Config } from './config/types.ts';
+import type { Logger } from './log/logger.ts';
+import type { LoadResult } from './config/load.ts';
+import { formatConfigError } from './config/errors.ts';
+import { CheckerSet } from './health/checker-set.ts';
+import { ProxyRuntime, type ListenError } from './node/proxy-runtime.ts';
+import { WorkerSet } from './node/worker-set.ts';
+import { AdminServer } from './admin/admin-server.ts';
+import { NodeMetrics } from './admin/metrics.ts';
+import type { VrrpGroup } from './node/vrrp-group.ts';
+import type { AdminState } from './pool/server-state.ts';
+
+export interface NodeOptions {
+  log: Logger;
+  /** Re-reads the config for a reload (SIGHUP, `halb reload`). */
+  load: () => Promise<LoadResult>;
+}
+
+export class HalbNode {
+  private config: Config;
+  private readonly log: Logger;
+  private readonly load: () => Promise<LoadResult>;
+  /** Pools of the running config. With workers these are the health authority; without, they serve. */
+  private readonly runtime: ProxyRuntime;
+  private workers: WorkerSet | undefined;
+  private checkers: CheckerSet | undefined;
+  private admin: AdminServer | undefined;
+  private readonly metrics: NodeMetrics;
+  private vrrp: VrrpGroup | undefined;
+  private generation = 0;
+  private stopping: Promise<void> | undefined;
+  private reloading: Promise<unknown> = Promise.resolve();
+  private readonly detachPools: (() => void)[] = [];
+
+  private constructor(config: Config, opts: NodeOptions) {
+    this.config = config;
+    this.log = opts.log;
+    this.load = opts.load;
+    const workers = workerCount(config);
+    this.runtime = new ProxyRuntime({ log: opts.log, serve: workers === 1 });
+    this.metrics = new NodeMetrics(() => this.status());
+  }
+
+  static async start(config: Config, opts: NodeOptions): Promise<HalbNode> {
+    const node = new HalbNode(config, opts);
+    try {
+      await node.startParts();
+    } catch (err) {
+      await node.stop(0);
+      throw err;
+    }
+    return node;
+  }
+
+  private async startParts(): Promise<void> {
+    const config = this.config;
+    const n = workerCount(config);
+    let listenErrors = await this.runtime.apply(config);
+    if (n > 1) {
+      this.workers = new WorkerSet(n, this.log, {
+        onPassiveDown: (backend, server, reason) => this.runtime.pools.get(backend)?.setHealth(server, false, reason),
+      });
+      listenErrors = await this.workers.start(config, this.runtime.snapshot(), ++this.generation);
+    }
+    this.watchPools();
+    this.checkers = new CheckerSet(this.runtime.pools.values(), { log: this.log });
+    this.checkers.start();
+    if (config.global.admin) {
+      this.admin = new AdminServer(config.global.admin.listen, this.adminHandlers(), this.log.child({ component: 'admin' }));
+      await this.admin.listen();
+    }
+    if (config.vrrp && config.vrrp.instances.length > 0) {
+      // Loaded only when configured: a proxy-only node never touches raw sockets.
+      const { VrrpGroup } = await import('./node/vrrp-group.ts');
+      this.vrrp = new VrrpGroup(config.vrrp, { log: this.log, pools: this.runtime.pools, listenErrors: () => this.listenErrors });
+      await this.vrrp.start();
+    }
+    this.listenErrors = listenErrors;
+    if (listenErrors.length > 0) this.vrrp?.frontendsChanged();
+    this.log.info(
+      { source: config.source, frontends: config.frontends.length, backends: config.backends.length, workers: n, vrrp: config.vrrp?.instances.length ?? 0 },
+      'halb node started',
+    );
+  }
+
+  private listenErrors: ListenError[] = [];
+
+  /** Every frontend address actually bound (tests use port 0). Empty with workers. */
+  addresses(): Record<string, { host: string; port: number }[]> {
+    return this.runtime.addresses();
+  }
+
+  adminAddress(): { host: string; port: number } | undefined {
+    return this.admin?.address();
+  }
+
+  /** Health transitions decided here reach every worker, and VRRP backend trackers see usability. */
+  private watchPools(): void {
+    for (const off of this.detachPools.splice(0)) off();
+    for (const pool of this.runtime.pools.values()) {
+      const onState = (s: { name: string; up: boolean }, reason: string): void => {
+        this.workers?.broadcast({ t: 'health', backend: pool.name, server: s.name, up: s.up, reason });
+      };
+      const onUsable = (): void => this.vrrp?.backendsChanged();
+      pool.on('server-state', onState);
+      pool.on('usable-changed', onUsable);
+      this.detachPools.push(() => {
+        pool.off('server-state', onState);
+        pool.off('usable-changed', onUsable);
+      });
+    }
+  }
+
+  /**
+   * Re-read and apply the config. A bad config is refused before anything running is touched.
+   * Serialised: a reload that arrives during another waits for it.
+   */
+  reload(): Promise<{ ok: true; message: string } | { ok: false; errors: string[] }> {
+    const run = this.reloading.then(() => this.reloadNow());
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(): Promise<{ ok: true; message: string } | { ok: false; errors: string[] }> {
+    const r = await this.load();
+    if (!r.ok) {
+      const errors = r.errors.map(formatConfigError);
+      this.log.error({ errors }, 'reload refused: the new config is invalid; the running config keeps serving');
+      return { ok: false, errors };
+    }
+    const next = r.config;
+    const refusal = this.unreloadable(next);
+    if (refusal) {
+      this.log.error({ error: refusal }, 'reload refused');
+      return { ok: false, errors: [refusal] };
+    }
+    this.checkers?.stop();
+    const listenErrors = await this.runtime.apply(next);
+    this.config = next;
+    this.generation++;
+    this.listenErrors = this.workers ? await this.workers.apply(next, this.runtime.snapshot(), this.generation) : listenErrors;
+    this.watchPools();
+    this.checkers = new CheckerSet(this.runtime.pools.values(), { log: this.log });
+    this.checkers.start();
+    this.vrrp?.backendsChanged();
+    this.vrrp?.frontendsChanged();
+    const message = `reloaded ${next.source}: ${next.frontends.length} frontends, ${next.backends.length} backends (generation ${this.generation})`;
+    this.log.info({ listenErrors: this.listenErrors }, message);
+    return { ok: true, message };
+  }
+
+  /** Things a reload cannot change in place; refused with a reason rather than half applied. */
+  private unreloadable(next: Config): string | undefined {
+    if (workerCount(next) !== workerCount(this.config)) return 'global.workers: changing the number of workers needs a restart';
+    const a = JSON.stringify(this.config.global.admin ?? null);
+    if (a !== JSON.stringify(next.global.admin ?? null)) return 'global.admin: moving the admin listener needs a restart';
+    if (JSON.stringify(this.config.vrrp ?? null) !== JSON.stringify(next.vrrp ?? null)) return 'vrrp: changing VRRP instances needs a restart (run `halb handover` first)';
+    return undefined;
+  }
+
+  /** Planned handover of every VRRP instance this node is master of. */
+  async handover(): Promise<string> {
+    if (!this.vrrp) return 'no VRRP instances';
+    return this.vrrp.handover();
+  }
+
+  setServer(backend: string, server: string, change: { admin?: string; weight?: number }): string | undefined {
+    const pool = this.runtime.pools.get(backend);
+    if (!pool) return `no backend "${backend}"`;
+    if (!pool.server(server)) return `backend "${backend}" has no server "${server}"`;
+    try {
+      if (change.admin !== undefined) {
+        if (change.admin !== 'ready' && change.admin !== 'drain' && change.admin !== 'maint') return 'admin must be ready, drain or maint';
+        pool.setAdmin(server, change.admin as AdminState);
+        this.workers?.broadcast({ t: 'server', backend, server, admin: change.admin });
+      }
+      if (change.weight !== undefined) {
+        pool.setWeight(server, change.weight);
+        this.workers?.broadcast({ t: 'server', backend, server, weight: change.weight });
+      }
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return undefined;
+  }
+
+  status(): NodeStatus {
+    const checks = new Map((this.checkers?.states() ?? []).map((c) => [`${c.backend}/${c.server}`, c]));
+    return {
+      source: this.config.source,
+      generation: this.generation,
+      workers: workerCount(this.config),
+      frontends: this.config.frontends.map((f) => ({
+        name: f.name,
+        mode: f.mode,
+        bind: f.bind.map((b) => `${b.host}:${b.port}`),
+        listenError: this.listenErrors.find((e) => e.frontend === f.name)?.error,
+      })),
+      backends: [...this.runtime.pools.values()].map((p) => ({
+        name: p.name,
+        balance: p.algorithm,
+        usable: p.hasUsable(),
+        queue: p.queueLength,
+        servers: p.servers.map((s) => {
+          const c = checks.get(`${p.name}/${s.name}`);
+          return { name: s.name, address: `${s.host}:${s.port}`, up: s.up, admin: s.admin, weight: s.weight, backup: s.backup, active: s.active, lastCheck: c?.last };
+        }),
+      })),
+      vrrp: this.vrrp?.status() ?? [],
+    };
+  }
+
+  private adminHandlers() {
+    return {
+      status: () => this.status(),
+      metrics: () => this.metrics.render(),
+      reload: () => this.reload(),
+      handover: () => this.handover(),
+      setServer: (b: string, s: string, c: { admin?: string; weight?: number }) => this.setServer(b, s, c),
+    };
+  }
+
+  /**
+   * Graceful stop: VRRP steps down first (priority 0, so a backup takes over within skew time)
+   * while the proxy still serves; then no new connections, in-flight requests get `grace`.
+   */
+  stop(graceMs = this.config.global.grace): Promise<void> {
+    this.stopping ??= this.stopNow(graceMs);
+    return this.stopping;
+  }
+
+  private async stopNow(graceMs: number): Promise<void> {
+    this.log.info({ graceMs }, 'stopping');
+    await this.vrrp?.stop();
+    this.checkers?.stop();
+    for (const off of this.detachPools.splice(0)) off();
+    await Promise.all([this.workers?.stop(graceMs), this.runtime.close(graceMs)]);
+    await this.admin?.close();
+    this.log.info('stopped');
+  }
+}
+
+export interface NodeStatus {
+  source: string;
+  generation: number;
+  workers: number;
+  frontends: { name: string; mode: string; bind: string[]; listenError?: string }[];
+  backends: {
+    name: string;
+    balance: string;
+    usable: boolean;
+    queue: number;
+    servers: { name: string; address: string; up: boolean; admin: string; weight: number; backup: boolean; active: number; lastCheck?: unknown }[];
+  }[];
+  vrrp: unknown[];
+}
+
+export function workerCount(config: Config): number {
+  const w = config.global.workers;
+  return w === 'auto' ? Math.max(1, os.availableParallelism()) : Math.max(1, w);
+}

@@ -1,0 +1,56 @@
+// Entry of a serving worker: it runs frontends and pools for the config the primary sends,
+// takes server health from the primary, and reports passive failures back to it.
+import { createLogger } from '../log/logger.ts';
+import { ProxyRuntime } from './proxy-runtime.ts';
+import { isToWorker, type FromWorker, type ToWorker } from './worker-messages.ts';
+
+const log = createLogger({ format: 'json' }).child({ worker: process.pid });
+const runtime = new ProxyRuntime({ log, serve: true });
+let chain: Promise<unknown> = Promise.resolve();
+let stopping = false;
+
+function send(m: FromWorker): void {
+  if (process.connected) process.send?.(m);
+}
+
+function watchPassive(): void {
+  for (const pool of runtime.pools.values()) {
+    pool.on('server-state', (s, reason) => {
+      if (!s.up && reason.startsWith('passive')) send({ t: 'passive-down', backend: pool.name, server: s.name, reason });
+    });
+  }
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.t) {
+    case 'config': {
+      const listenErrors = await runtime.apply(m.config, m.snapshot);
+      watchPassive();
+      send({ t: 'applied', generation: m.generation, listenErrors });
+      break;
+    }
+    case 'health':
+      runtime.pools.get(m.backend)?.setHealth(m.server, m.up, m.reason);
+      break;
+    case 'server': {
+      const pool = runtime.pools.get(m.backend);
+      if (m.admin !== undefined) pool?.setAdmin(m.server, m.admin);
+      if (m.weight !== undefined) pool?.setWeight(m.server, m.weight);
+      break;
+    }
+    case 'stop':
+      stopping = true;
+      await runtime.close(m.graceMs);
+      process.exit(0);
+  }
+}
+
+process.on('message', (m: unknown) => {
+  if (!isToWorker(m)) return;
+  chain = chain.then(() => handle(m)).catch((err: unknown) => log.error({ err }, 'worker failed to handle a message'));
+});
+// The primary handles signals for the node; a worker only follows its messages.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => undefined);
+process.on('disconnect', () => {
+  if (!stopping) void runtime.close(0).then(() => process.exit(0));
+});
