@@ -157,6 +157,23 @@ export class VrrpTransport extends EventEmitter<VrrpTransportEvents> {
     return ok;
   }
 
+  /**
+   * Send to one destination (one of `destinations`). VRRPv3 checksums cover the destination
+   * address, so with several unicast peers each copy needs its own payload.
+   */
+  sendTo(payload: Buffer, dst: string): boolean {
+    const handle = this.#handle;
+    if (!handle) return false;
+    try {
+      send(handle, payload, dst, this.localAddress, this.ifindex);
+      this.counters.sent++;
+      return true;
+    } catch (err) {
+      this.#onError(err as Error, 'send');
+      return false;
+    }
+  }
+
   /** Whether the open transport keeps the process alive (default true). */
   setRef(ref: boolean): void {
     if (this.#handle) setRef(this.#handle, ref);

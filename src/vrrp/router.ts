@@ -1,0 +1,398 @@
+// One VRRP virtual router at run time: the thin I/O shell around the pure state machine.
+// It owns the transport and real timers, turns received bytes into machine events (dropping
+// and counting what must not reach the election), runs step(), and executes the returned
+// actions in order: adverts go out here; everything a master does to the world (VIPs, GARP,
+// hooks) is announced as events for the instance (instance.ts) to carry out.
+
+import { EventEmitter } from 'node:events';
+import type { VrrpInstanceConfig } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import { RouterCounters } from './counters.ts';
+import type { DropReason, RouterCountersSnapshot, TransportDropReason } from './counters.ts';
+import { compareIp, normaliseIp } from './ip-address.ts';
+import { checkAuth, decodeAdvert, encodeAdvert, passwordAuthData, AUTH_NONE, AUTH_PASS } from './packet.ts';
+import type { AdvertFields, ChecksumForm, VrrpAdvert } from './packet.ts';
+import { createMachine, machineConfig, step } from './state-machine.ts';
+import type { MachineAction, MachineEvent, MachineState, MachineStateName, TimerName } from './state-machine.ts';
+
+/** What the router needs from a transport; VrrpTransport (transport.ts) is the real one. */
+export interface RouterTransport {
+  /** Our source address: the tie-break address and the v3 checksum pseudo-header source. */
+  readonly localAddress: string;
+  /** The multicast group, or every unicast peer. */
+  readonly destinations: readonly string[];
+  readonly multicast: boolean;
+  /** Returns false when the kernel refused (the router counts it; never throws). */
+  sendTo(payload: Buffer, dst: string): boolean;
+  on(event: 'packet', listener: (pkt: RouterPacket) => void): unknown;
+  off(event: 'packet', listener: (pkt: RouterPacket) => void): unknown;
+  close(): void;
+  /** The transport's own drops (transport.ts: ttl, interface, peer, malformed). */
+  readonly drops?: Readonly<Record<string, number>>;
+}
+
+export interface RouterPacket {
+  payload: Buffer;
+  src: string;
+  dst: string;
+  ttl: number;
+  ifindex?: number;
+}
+
+/** Clock and timers, injected so unit tests drive time by hand. now() is monotonic ms. */
+export interface RouterTimers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realRouterTimers: RouterTimers = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export type StateAction = 'become-master' | 'become-backup' | 'enter-fault' | 'stop' | 'keep-serving';
+
+export interface StateChange {
+  from: MachineStateName;
+  to: MachineStateName;
+  /** The machine action that announced it; become-backup also comes at startup (keepalived runs notify_backup then). */
+  action: StateAction;
+  /** Effective priority at the time. */
+  priority: number;
+  /** The master we now follow (Backup after hearing one). */
+  master?: string;
+}
+
+export interface RouterStatus {
+  instance: string;
+  vrid: number;
+  version: 2 | 3;
+  state: MachineStateName;
+  configuredPriority: number;
+  /** After trackers (what we advertise). */
+  priority: number;
+  localAddress: string;
+  masterAddress?: string;
+  masterPriority?: number;
+  /** Master_Adver_Interval, ms (learned from the master in v3 Backup). */
+  masterAdverInterval: number;
+  /** Checksum form our v3 adverts use (adopted from a peer that uses a non-standard one). */
+  checksumForm: ChecksumForm;
+  counters: RouterCountersSnapshot;
+}
+
+export interface VrrpRouterEvents {
+  state: [change: StateChange];
+  /** A master should (re-)announce its virtual addresses now: GARP / unsolicited NA. */
+  garp: [];
+  /** A master heard a lower-priority master (split brain healing, cloud re-assert). */
+  'lower-priority': [info: { from: string; priority: number }];
+}
+
+export interface VrrpRouterOptions {
+  config: VrrpInstanceConfig;
+  transport: RouterTransport;
+  log: Logger;
+  timers?: RouterTimers;
+  /** A drop reason is logged at warn at most this often (then debug). Default 60 s. */
+  dropLogInterval?: number;
+}
+
+const STATE_ACTIONS: ReadonlySet<MachineAction['type']> = new Set(['become-master', 'become-backup', 'enter-fault', 'stop', 'keep-serving']);
+
+const TRANSPORT_DROPS: Record<string, TransportDropReason> = {
+  ttl: 'wire-ttl',
+  interface: 'wrong-interface',
+  peer: 'wire-not-a-peer',
+  malformed: 'malformed-ip',
+};
+
+export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
+  readonly config: VrrpInstanceConfig;
+  readonly counters = new RouterCounters();
+  readonly #transport: RouterTransport;
+  readonly #log: Logger;
+  readonly #timers: RouterTimers;
+  readonly #dropLogInterval: number;
+  readonly #lastDropLog = new Map<DropReason, number>();
+  readonly #armed = new Map<TimerName, unknown>();
+  readonly #queue: MachineEvent[] = [];
+  readonly #addresses: string[];
+  readonly #addressSet: ReadonlySet<string>;
+  readonly #peers: ReadonlySet<string> | undefined;
+  readonly #authData: Buffer | undefined;
+  #machine: MachineState;
+  #busy = false;
+  #closed = false;
+  #checksumForm: ChecksumForm;
+  readonly #onPacket = (pkt: RouterPacket): void => this.#receive(pkt);
+
+  constructor(opts: VrrpRouterOptions) {
+    super();
+    const { config } = opts;
+    this.config = config;
+    this.#transport = opts.transport;
+    this.#log = opts.log.child({ vrrp: config.name, vrid: config.virtualRouterId });
+    this.#timers = opts.timers ?? realRouterTimers;
+    this.#dropLogInterval = opts.dropLogInterval ?? 60_000;
+    // Adverts carry the instance's addresses of its own family, in config order (as keepalived).
+    this.#addresses = config.virtualIpAddresses
+      .filter((v) => v.family === config.family)
+      .map((v) => normaliseIp(v.address) ?? v.address);
+    this.#addressSet = new Set(this.#addresses);
+    this.#peers = config.unicast ? new Set(config.unicast.peers.map((p) => normaliseIp(p) ?? p)) : undefined;
+    this.#authData = config.version === 2 && config.authentication ? passwordAuthData(config.authentication.password) : undefined;
+    this.#checksumForm = config.version === 2 ? 'message-only' : 'pseudo-header';
+    this.#machine = createMachine(machineConfig(config, this.#transport.localAddress));
+    this.#transport.on('packet', this.#onPacket);
+  }
+
+  get state(): MachineStateName {
+    return this.#machine.name;
+  }
+
+  /** The machine's current snapshot (immutable). */
+  get machine(): MachineState {
+    return this.#machine;
+  }
+
+  get localAddress(): string {
+    return this.#transport.localAddress;
+  }
+
+  /** §6.4.1: leave Initialize (Backup, or Master at once for the owner; Fault if a tracker says so). */
+  start(): void {
+    this.#dispatch({ type: 'startup' });
+  }
+
+  /** Effective priority from the trackers. */
+  setPriority(value: number): void {
+    this.#dispatch({ type: 'priority', value });
+  }
+
+  /** A weight-0 tracker failed (true) or recovered (false). */
+  setFault(on: boolean): void {
+    this.#dispatch({ type: 'fault', on });
+  }
+
+  /** Planned step-down: priority 0 adverts, keep serving until the new master is heard. */
+  handover(): void {
+    this.#dispatch({ type: 'handover' });
+  }
+
+  /** Shutdown event (priority 0 if master). The router stays open: call close() after. */
+  shutdown(): void {
+    this.#dispatch({ type: 'shutdown' });
+  }
+
+  /** Stop timers and close the transport. Idempotent; no events after it returns. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const h of this.#armed.values()) this.#timers.clearTimeout(h);
+    this.#armed.clear();
+    this.#queue.length = 0;
+    this.#transport.off('packet', this.#onPacket);
+    this.#transport.close();
+  }
+
+  status(): RouterStatus {
+    const m = this.#machine;
+    const transportDrops: Partial<Record<TransportDropReason, number>> = {};
+    for (const [k, n] of Object.entries(this.#transport.drops ?? {})) {
+      const reason = TRANSPORT_DROPS[k];
+      if (reason) transportDrops[reason] = n;
+    }
+    const s: RouterStatus = {
+      instance: this.config.name,
+      vrid: this.config.virtualRouterId,
+      version: this.config.version,
+      state: m.name,
+      configuredPriority: this.config.priority,
+      priority: m.priority,
+      localAddress: this.#transport.localAddress,
+      masterAdverInterval: m.masterAdverInterval,
+      checksumForm: this.#checksumForm,
+      counters: this.counters.snapshot(transportDrops),
+    };
+    if (m.masterAddress !== undefined) s.masterAddress = m.masterAddress;
+    if (m.masterPriority !== undefined) s.masterPriority = m.masterPriority;
+    return s;
+  }
+
+  // ---- events in ----
+
+  #dispatch(event: MachineEvent): void {
+    if (this.#closed) return;
+    this.#queue.push(event);
+    // A listener reacting to an emitted state change may call back in (setPriority, handover):
+    // queue it so actions of one step are never interleaved with another's.
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      for (let ev = this.#queue.shift(); ev !== undefined && !this.#closed; ev = this.#queue.shift()) {
+        const from = this.#machine.name;
+        const result = step(this.#machine, ev, this.#timers.now());
+        this.#machine = result.state;
+        for (const action of result.actions) this.#execute(action, from);
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #receive(pkt: RouterPacket): void {
+    if (this.#closed) return;
+    const family = this.config.family;
+    const res = decodeAdvert(pkt.payload, { src: pkt.src, dst: pkt.dst, family, ttl: pkt.ttl });
+    if (!res.ok) {
+      this.#drop(res.reason, pkt.src, `${res.field}: ${res.detail}`);
+      return;
+    }
+    const adv = res.advert;
+    const reason = this.#check(adv, pkt);
+    if (reason) {
+      this.#drop(reason[0], pkt.src, reason[1]);
+      return;
+    }
+    this.counters.advertsReceived++;
+    if (adv.priority === 0) this.counters.priorityZeroReceived++;
+    this.#followChecksumForm(adv, pkt.src);
+    this.#dispatch({ type: 'advert', from: pkt.src, priority: adv.priority, maxAdvertInt: adv.advertIntMs });
+  }
+
+  /** The checks that need our configuration (the codec already checked the packet itself). */
+  #check(adv: VrrpAdvert, pkt: RouterPacket): [DropReason, string] | undefined {
+    const c = this.config;
+    // keepalived checks the version first; we check the VRID first so another instance on the
+    // link (any version) reads as "not ours" rather than as a version problem of ours.
+    if (adv.vrid !== c.virtualRouterId) return ['unknown-vrid', `VRID ${adv.vrid}, ours is ${c.virtualRouterId}`];
+    if (adv.version !== c.version) return ['version-mismatch', `VRRPv${adv.version} advert, instance runs v${c.version}`];
+    const auth = checkAuth(adv, c.authentication);
+    if (auth) return [auth.reason, auth.detail];
+    if (adv.version === 2 && adv.advertIntMs !== c.advertInt) {
+      // RFC 3768 §7.1 MUST; keepalived drops too ("advertisement interval mismatch").
+      return ['interval-mismatch', `advert_int ${adv.advertIntMs} ms, ours ${c.advertInt} ms`];
+    }
+    const src = normaliseIp(pkt.src) ?? pkt.src;
+    if (compareIp(src, this.#transport.localAddress) === 0) return ['own-advert', 'our own advert came back'];
+    if (this.#peers && !this.#peers.has(src)) return ['not-a-peer', `${src} is not a configured unicast peer`];
+    // keepalived (vrrp_in_chk) drops an advert whose address list differs from virtual_ipaddress
+    // (addr_list_err) unless vrrp_skip_check_adv_addr; two nodes that disagree on the VIPs
+    // then both become master, which the counter and the log make visible.
+    if (!this.#sameAddresses(adv.addresses)) {
+      return ['address-mismatch', `advert lists [${adv.addresses.join(', ')}], ours [${this.#addresses.join(', ')}]`];
+    }
+    return undefined;
+  }
+
+  #sameAddresses(theirs: readonly string[]): boolean {
+    if (theirs.length !== this.#addresses.length) return false;
+    for (const a of theirs) if (!this.#addressSet.has(a)) return false;
+    return true;
+  }
+
+  /**
+   * VRRPv3 over IPv4: a peer that checksums without the pseudo-header (RFC 9568 §5.2.8 notes such
+   * senders) or with the multicast group as destination (keepalived < 1.3.6 unicast) may reject
+   * ours; answer in its form, as keepalived's unicast_checksum_compat "auto" does.
+   */
+  #followChecksumForm(adv: VrrpAdvert, from: string): void {
+    if (adv.version !== 3 || adv.checksumForm === this.#checksumForm) return;
+    this.#log.info({ from, form: adv.checksumForm, was: this.#checksumForm }, 'peer uses another VRRPv3 checksum form; sending in its form');
+    this.#checksumForm = adv.checksumForm;
+  }
+
+  #drop(reason: DropReason, src: string, detail: string): void {
+    this.counters.drop(reason);
+    const now = this.#timers.now();
+    const last = this.#lastDropLog.get(reason);
+    if (last === undefined || now - last >= this.#dropLogInterval) {
+      this.#lastDropLog.set(reason, now);
+      this.#log.warn({ reason, src, detail, count: this.counters.drops(reason) }, `dropped VRRP packet: ${reason}`);
+    } else {
+      this.#log.debug({ reason, src, detail }, `dropped VRRP packet: ${reason}`);
+    }
+  }
+
+  // ---- actions out ----
+
+  #execute(action: MachineAction, from: MachineStateName): void {
+    switch (action.type) {
+      case 'send-advert':
+        this.#sendAdvert(action.priority);
+        return;
+      case 'set-timer':
+        this.#arm(action.which, action.at);
+        return;
+      case 'cancel-timer': {
+        const h = this.#armed.get(action.which);
+        if (h !== undefined) this.#timers.clearTimeout(h);
+        this.#armed.delete(action.which);
+        return;
+      }
+      case 'send-garp':
+        this.emit('garp');
+        return;
+      case 'lower-priority-seen':
+        this.#log.info({ from: action.from, priority: action.priority }, 'lower-priority master seen; re-asserting');
+        this.emit('lower-priority', { from: action.from, priority: action.priority });
+        return;
+      default:
+        if (STATE_ACTIONS.has(action.type)) this.#announce(action.type as StateAction, from);
+    }
+  }
+
+  #announce(action: StateAction, from: MachineStateName): void {
+    const m = this.#machine;
+    if (action === 'become-master') this.counters.becameMaster++;
+    const change: StateChange = { from, to: m.name, action, priority: m.priority };
+    if (m.masterAddress !== undefined) change.master = m.masterAddress;
+    this.#log.info({ from, to: m.name, priority: m.priority, master: m.masterAddress }, `VRRP ${from} -> ${m.name}`);
+    this.emit('state', change);
+  }
+
+  #arm(which: TimerName, at: number): void {
+    const old = this.#armed.get(which);
+    if (old !== undefined) this.#timers.clearTimeout(old);
+    const delay = Math.max(0, at - this.#timers.now());
+    const handle = this.#timers.setTimeout(() => {
+      if (this.#armed.get(which) !== handle) return;
+      this.#armed.delete(which);
+      this.#dispatch({ type: 'timer', which });
+    }, delay);
+    this.#armed.set(which, handle);
+  }
+
+  #sendAdvert(priority: number): void {
+    const c = this.config;
+    const fields: AdvertFields = {
+      version: c.version,
+      vrid: c.virtualRouterId,
+      priority,
+      advertIntMs: c.advertInt,
+      addresses: this.#addresses,
+      checksumForm: this.#checksumForm,
+    };
+    if (c.version === 2) {
+      fields.authType = this.#authData ? AUTH_PASS : AUTH_NONE;
+      if (this.#authData) fields.authData = this.#authData;
+    }
+    const src = this.#transport.localAddress;
+    let payload: Buffer | undefined;
+    for (const dst of this.#transport.destinations) {
+      // The pseudo-header covers the destination: one encoding per unicast peer.
+      if (payload === undefined || this.#checksumForm === 'pseudo-header') {
+        payload = encodeAdvert(fields, { src, dst, family: c.family });
+      }
+      if (this.#transport.sendTo(payload, dst)) {
+        this.counters.advertsSent++;
+        if (priority === 0) this.counters.priorityZeroSent++;
+      } else {
+        this.counters.sendErrors++;
+      }
+    }
+  }
+}
