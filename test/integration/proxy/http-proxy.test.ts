@@ -236,3 +236,16 @@ test('keep-alive clients and HTTP/1.0 clients', async () => {
   assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
   assert.ok(head.endsWith('\r\n\r\n'));
 });
+
+test('several bind addresses serve the same frontend', async () => {
+  const [b] = await backends(['b']);
+  const bind = [
+    { host: '127.0.0.1', port: 0, acceptProxy: false },
+    { host: '127.0.0.1', port: 0, acceptProxy: false },
+  ];
+  const p = await proxy(frontendConfig({ bind }), [backendConfig('app', servers([b!]))]);
+  const addrs = p.frontend.addresses();
+  assert.equal(addrs.length, 2);
+  assert.notEqual(addrs[0]!.port, addrs[1]!.port);
+  for (const a of addrs) assert.equal((await request(a.port)).body, 'b');
+});
