@@ -64,6 +64,8 @@ function halbYaml(ctx: StartContext, workers: string): string {
   return `# written by bench/run.ts
 global:
   workers: ${workers}
+  # HAProxy here has no log section and nginx has access_log off: same for halb
+  log: { access: false, level: warn }
 frontends:
   bench:
     bind: ["127.0.0.1:${ctx.port}"]
