@@ -135,6 +135,8 @@ function flatten(issue: Issue, prefix: PropertyKey[]): Flat[] {
   return [{ path, atKey: false, message: issue.message }];
 }
 
+const TYPE_WORDS: Record<string, string> = { int: 'integer', array: 'list', object: 'mapping', record: 'mapping' };
+
 /** The input failed this branch at its root (wrong type/value), so the branch says nothing about its inside. */
 function rootFatal(b: Issue[]): boolean {
   const i = b[0];
@@ -144,7 +146,7 @@ function rootFatal(b: Issue[]): boolean {
 }
 
 function expectations(i: Issue): string[] {
-  if (i.code === 'invalid_type') return [i.expected === 'int' ? 'integer' : i.expected === 'array' ? 'list' : i.expected === 'object' ? 'mapping' : i.expected];
+  if (i.code === 'invalid_type') return [TYPE_WORDS[i.expected] ?? i.expected];
   if (i.code === 'invalid_value') return i.values.map((v) => JSON.stringify(v));
   if (i.code === 'invalid_union') return i.errors.flatMap((b) => (b[0] ? expectations(b[0]) : []));
   return ['something else'];
@@ -184,7 +186,7 @@ function messageFor(iss: z.core.$ZodRawIssue): string | undefined {
     case 'invalid_format':
       return `not a valid ${iss.format}: ${describe(input)}`;
     case 'invalid_key':
-      return `invalid name ${describe(input)}`;
+      return `invalid name ${describe(input)}: names may use letters, digits, "_", "-" and "."`;
     default:
       return undefined;
   }

@@ -324,3 +324,18 @@ test('YAML syntax errors and empty files are located too', () => {
   ]);
   assert.deepEqual(problems('# only a comment'), ['1:1 : config is empty: expected frontends, backends and/or vrrp']);
 });
+
+test('names, wrong container types, duplicate keys inside a server', () => {
+  assert.deepEqual(problems('backends:', '  "bad name": { servers: [ { name: a, address: "h:1" } ] }'), [
+    '2:3 backends["bad name"]: invalid name string "bad name": names may use letters, digits, "_", "-" and "."',
+  ]);
+  assert.deepEqual(problems('frontends: []'), ['1:1 frontends: expected mapping, got a list']);
+  assert.deepEqual(problems('- a'), ['1:1 : expected mapping, got a list']);
+  assert.deepEqual(problems('backends:', '  b: { servers: x }'), ['2:17 backends.b.servers: expected list, got string "x"']);
+  assert.deepEqual(problems('backends:', '  b:', '    servers:', '      - name: a', '        address: h:1', '        weight: 2', '        weight: 3'), [
+    '7:9 backends.b.servers[0].weight: duplicate key "weight"',
+  ]);
+  assert.deepEqual(problems(...INSTANCE, '      virtual_router_id: 1', '      virtual_ipaddress: [1.2.3.4]', '      version: 4'), [
+    '7:16 vrrp.instances.VI.version: expected 2 or 3, got number 4',
+  ]);
+});
