@@ -9,6 +9,7 @@ export interface RunInfo {
   runs: number;
   durationS: number;
   connections: number;
+  warmupS: number;
   quick: boolean;
   /** share of all CPUs busy with other work just before the benchmark started */
   busyBefore: number;
@@ -61,7 +62,7 @@ export function markdownReport(
   parts.push(`- CPU busy with other work before the start: ${(info.busyBefore * 100).toFixed(0)}%${info.busyBefore > 0.1 ? ' (not idle: numbers are noisy)' : ''}`);
   parts.push(`- ${Object.entries(info.versions).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
   parts.push(
-    `- Load: \`wrk -t1 -c${info.connections} -d${info.durationS}s --latency\` after a 1 s warm-up; ${info.runs} run(s), ` +
+    `- Load: \`wrk -t1 -c${info.connections} -d${info.durationS}s --latency\` after a ${info.warmupS} s warm-up; ${info.runs} run(s), ` +
       'interleaved (each run visits every scenario and every proxy); medians shown.',
   );
   parts.push('- Backends: one nginx (1 worker, access log off) with three server blocks on loopback; proxies balance round robin over all three, "direct" hits one.');

@@ -25,6 +25,7 @@ const usage = `usage: node bench/run.ts [options]
   --duration <s>       seconds of measured load per measurement (default 10)
   --runs <n>           interleaved runs; medians are reported (default 3)
   --connections <n>    wrk connections (default 64)
+  --warmup <s>         seconds of unmeasured load after each start (default 1)
   --only <ids>         scenarios, comma separated: ${scenarios.map((s) => s.id).join(', ')}
   --contestants <ids>  proxies, comma separated: ${contestants.map((c) => c.id).join(', ')}
   --no-results         print the table but write nothing under bench/results/
@@ -55,6 +56,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string' },
     runs: { type: 'string' },
     connections: { type: 'string' },
+    warmup: { type: 'string' },
     only: { type: 'string' },
     contestants: { type: 'string' },
     'no-results': { type: 'boolean', default: false },
@@ -73,7 +75,7 @@ const runs = positiveInt('runs', opts.runs, quick ? 1 : 3);
 const connections = positiveInt('connections', opts.connections, 64);
 const chosenScenarios = pick('only', scenarios, opts.only);
 const chosenContestants = pick('contestants', contestants, opts.contestants);
-const WARMUP_S = 1;
+const WARMUP_S = positiveInt('warmup', opts.warmup, 1);
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -197,6 +199,7 @@ const info = {
   runs,
   durationS,
   connections,
+  warmupS: WARMUP_S,
   quick,
   busyBefore,
 };
