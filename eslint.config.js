@@ -4,6 +4,11 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['node_modules/', 'native/**/build/', 'bench/results/'] },
   js.configs.recommended,
+  {
+    // The addon's loader is CommonJS (node-gyp's build/Release path is resolved with require).
+    files: ['native/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly' } },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

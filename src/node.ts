@@ -65,7 +65,7 @@ export class HalbNode {
       this.workers = new WorkerSet(n, this.log, {
         onPassiveDown: (backend, server, reason) => this.runtime.pools.get(backend)?.setHealth(server, false, reason),
       });
-      listenErrors = await this.workers.start(config, this.runtime.snapshot(), ++this.generation);
+      listenErrors = await this.workers.start(config, this.runtime.snapshot(), this.generation);
     }
     this.watchPools();
     this.checkers = new CheckerSet(this.runtime.pools.values(), { log: this.log });
