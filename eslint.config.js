@@ -8,6 +8,7 @@ export default tseslint.config(
     // The addon's loader is CommonJS (node-gyp's build/Release path is resolved with require).
     files: ['native/**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   ...tseslint.configs.recommended,
   {
