@@ -4,12 +4,6 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['node_modules/', 'native/**/build/', 'bench/results/'] },
   js.configs.recommended,
-  {
-    // The addon's loader is CommonJS (node-gyp's build/Release path is resolved with require).
-    files: ['native/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly' } },
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
-  },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -17,5 +11,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    // The addon's loader is CommonJS (node-gyp's build/Release path is resolved with require).
+    files: ['native/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
