@@ -236,6 +236,9 @@ export class HalbNode {
 
   private async stopNow(graceMs: number): Promise<void> {
     this.log.info({ graceMs }, 'stopping');
+    // A master hands over first (priority 0, keeps the VIP and serves until the new master is
+    // heard), so a planned stop fails no request; then the instances close.
+    await this.vrrp?.handover();
     await this.vrrp?.stop();
     this.checkers?.stop();
     for (const off of this.detachPools.splice(0)) off();

@@ -1,0 +1,95 @@
+// The node's VRRP instances, and the in-process trackers that tie them to the proxy: a tracked
+// backend is failing while it has no usable server, a tracked frontend while it cannot listen.
+// Pools are rebuilt on reload, so the trackers read them through the node, by name.
+import { EventEmitter } from 'node:events';
+import type { VrrpConfig } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { BackendPool } from '../pool/backend-pool.ts';
+import { VrrpInstance, type TrackSource } from '../vrrp/instance.ts';
+import type { ListenError } from './proxy-runtime.ts';
+
+class ProxySignal extends EventEmitter implements TrackSource {
+  readonly name: string;
+  private readonly read: () => boolean;
+  ok: boolean;
+
+  constructor(name: string, read: () => boolean) {
+    super();
+    this.name = name;
+    this.read = read;
+    this.ok = read();
+  }
+
+  refresh(): void {
+    const ok = this.read();
+    if (ok !== this.ok) {
+      this.ok = ok;
+      this.emit('change', ok);
+    }
+  }
+}
+
+export interface VrrpGroupDeps {
+  log: Logger;
+  pools: ReadonlyMap<string, BackendPool>;
+  listenErrors: () => readonly ListenError[];
+}
+
+export class VrrpGroup {
+  private readonly instances: VrrpInstance[] = [];
+  private readonly backendSignals = new Map<string, ProxySignal>();
+  private readonly frontendSignals = new Map<string, ProxySignal>();
+
+  constructor(config: VrrpConfig, deps: VrrpGroupDeps) {
+    for (const inst of config.instances) {
+      const backends: Record<string, TrackSource> = {};
+      for (const name of Object.keys(inst.track.backends)) {
+        let s = this.backendSignals.get(name);
+        if (!s) {
+          s = new ProxySignal(`backend ${name}`, () => deps.pools.get(name)?.hasUsable() ?? false);
+          this.backendSignals.set(name, s);
+        }
+        backends[name] = s;
+      }
+      const frontends: Record<string, TrackSource> = {};
+      for (const name of Object.keys(inst.track.frontends)) {
+        let s = this.frontendSignals.get(name);
+        if (!s) {
+          s = new ProxySignal(`frontend ${name}`, () => !deps.listenErrors().some((e) => e.frontend === name));
+          this.frontendSignals.set(name, s);
+        }
+        frontends[name] = s;
+      }
+      this.instances.push(
+        new VrrpInstance({ config: inst, scripts: config.scripts, log: deps.log.child({ vrrp: inst.name }), backends, frontends }),
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.instances.map((i) => i.start()));
+  }
+
+  backendsChanged(): void {
+    for (const s of this.backendSignals.values()) s.refresh();
+  }
+
+  frontendsChanged(): void {
+    for (const s of this.frontendSignals.values()) s.refresh();
+  }
+
+  /** Planned handover: each master steps down without dropping a request. */
+  async handover(): Promise<string> {
+    const masters = this.instances.filter((i) => i.status().keepalivedState === 'MASTER');
+    await Promise.all(masters.map((i) => i.handover()));
+    return masters.length === 0 ? 'not master of any instance' : `handed over: ${masters.map((i) => i.status().instance).join(', ')}`;
+  }
+
+  status(): unknown[] {
+    return this.instances.map((i) => i.status());
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.instances.map((i) => i.stop()));
+  }
+}
