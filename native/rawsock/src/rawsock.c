@@ -452,7 +452,8 @@ static void call_js(sock_t *s, napi_ref ref, size_t argc, napi_value *argv) {
   napi_env env = s->env;
   napi_value fn, recv, result;
   if (ref == NULL || napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return;
-  napi_get_undefined(env, &recv);
+  /* napi_make_callback converts the receiver to an object: undefined throws a TypeError. */
+  napi_get_global(env, &recv);
   napi_status st = napi_make_callback(env, s->async, recv, fn, argc, argv, &result);
   if (st == napi_pending_exception) {
     napi_value exc;
