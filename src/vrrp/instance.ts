@@ -1,0 +1,379 @@
+// One configured vrrp instance end to end: the router (election on the wire), its trackers
+// (priority and FAULT), and what the node does as MASTER: the virtual addresses (L2 VIPs with
+// GARP/NA, or a cloud floating IP kept by FloatingIpKeeper) and keepalived's notify hooks.
+// World-changing work (add/remove VIPs, hooks) runs one step at a time in a queue, so a fast
+// MASTER -> BACKUP -> MASTER flap is applied in order and never interleaved.
+
+import { EventEmitter } from 'node:events';
+import type { ScriptTrackerConfig, VrrpInstanceConfig } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import { createFloatingIpProvider } from '../vip/cloud-provider-factory.ts';
+import { HookRunner } from '../vip/exec-hooks.ts';
+import type { HookState } from '../vip/exec-hooks.ts';
+import { FloatingIpKeeper } from '../vip/floating-ip-keeper.ts';
+import { VrrpRouter } from './router.ts';
+import type { RouterStatus, RouterTimers, RouterTransport, StateChange } from './router.ts';
+import type { MachineStateName } from './state-machine.ts';
+import { VrrpTransport } from './transport.ts';
+import type { VrrpTransportOptions } from './transport.ts';
+import { FileTracker } from './track/file-tracker.ts';
+import { InterfaceTracker } from './track/interface-tracker.ts';
+import { effectivePriority } from './track/priority.ts';
+import type { TrackerResult } from './track/priority.ts';
+import { ScriptTracker } from './track/script-tracker.ts';
+import { VirtualAddresses } from './virtual-addresses.ts';
+import type { AddressTable, AnnounceFn } from './virtual-addresses.ts';
+
+/** An in-process health signal the node passes in (a backend with a usable server, a listening frontend). */
+export interface TrackSource {
+  readonly name: string;
+  readonly ok: boolean;
+  on(event: 'change', listener: (ok: boolean) => void): unknown;
+  off?(event: 'change', listener: (ok: boolean) => void): unknown;
+}
+
+export interface VrrpInstanceOptions {
+  config: VrrpInstanceConfig;
+  /** vrrp.scripts: the instance's track.scripts refer to these by name. */
+  scripts?: Record<string, ScriptTrackerConfig>;
+  log: Logger;
+  /** In-process trackers by name, for track.backends / track.frontends. */
+  backends?: Record<string, TrackSource>;
+  frontends?: Record<string, TrackSource>;
+  /** keepalived tracks the instance's own interface (FAULT on link down) unless dont_track_primary. Default true. */
+  trackOwnInterface?: boolean;
+  // Seams for tests:
+  openTransport?: (opts: VrrpTransportOptions) => RouterTransport;
+  timers?: RouterTimers;
+  addressTable?: AddressTable;
+  announce?: AnnounceFn;
+}
+
+export type KeepalivedState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
+
+export interface InstanceStatus extends RouterStatus {
+  /** keepalived's words for the state (a handing-over master still reads MASTER). */
+  keepalivedState: KeepalivedState;
+  /** Effective priority from the trackers (what we advertise unless handing over). */
+  effectivePriority: number;
+  fault: boolean;
+  failingTrackers: string[];
+  /** The virtual addresses are configured here right now. */
+  holdingAddresses: boolean;
+  floatingIp?: ReturnType<FloatingIpKeeper['status']>;
+}
+
+export interface VrrpInstanceEvents {
+  state: [change: StateChange];
+}
+
+interface Tracked {
+  result: TrackerResult;
+  /** Resolves once the first result is in (interfaces, files); scripts report later. */
+  start?(): unknown;
+  stop(): void;
+}
+
+const KEEPALIVED_STATE: Record<MachineStateName, KeepalivedState> = {
+  initialize: 'INIT',
+  backup: 'BACKUP',
+  master: 'MASTER',
+  'master-handing-over': 'MASTER',
+  fault: 'FAULT',
+};
+
+export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
+  readonly config: VrrpInstanceConfig;
+  readonly #opts: VrrpInstanceOptions;
+  readonly #log: Logger;
+  readonly #tracked: Tracked[] = [];
+  readonly #hooks: HookRunner;
+  readonly #vips: VirtualAddresses | undefined;
+  readonly #keeper: FloatingIpKeeper | undefined;
+  #router: VrrpRouter | undefined;
+  #work: Promise<void> = Promise.resolve();
+  #holding = false;
+  #effective = { priority: 0, fault: false, failing: [] as string[] };
+  #started = false;
+  #stopped = false;
+
+  constructor(opts: VrrpInstanceOptions) {
+    super();
+    this.config = opts.config;
+    this.#opts = opts;
+    this.#log = opts.log.child({ vrrp: opts.config.name });
+    this.#hooks = new HookRunner({ instance: opts.config.name, notify: opts.config.notify, log: this.#log });
+    const c = opts.config;
+    if (c.virtualIpAddresses.length > 0 || c.virtualRoutes.length > 0) {
+      this.#vips = new VirtualAddresses({
+        config: c,
+        log: this.#log,
+        ...(opts.addressTable ? { table: opts.addressTable } : {}),
+        ...(opts.announce ? { announce: opts.announce } : {}),
+      });
+    }
+    if (c.floatingIp) {
+      const provider = createFloatingIpProvider(c.floatingIp, this.#log);
+      this.#keeper = new FloatingIpKeeper({ provider, verifyInterval: c.floatingIp.verifyInterval, log: this.#log });
+    }
+    this.#buildTrackers();
+    this.#effective = effectivePriority(c.priority, this.#tracked.map((t) => t.result));
+  }
+
+  get state(): MachineStateName {
+    return this.#router?.state ?? 'initialize';
+  }
+
+  /**
+   * Remove stale VIPs, start the trackers (first results decide the starting priority / FAULT),
+   * open the transport and leave Initialize. Throws (clear message) when the interface or the
+   * raw socket cannot be opened.
+   */
+  async start(): Promise<void> {
+    if (this.#started) throw new Error(`vrrp instance ${this.config.name}: already started`);
+    this.#started = true;
+    const c = this.config;
+    if (this.#vips) {
+      const removed = await this.#vips.removeStale().catch((err: unknown) => {
+        this.#log.warn({ err: String(err) }, 'could not check for stale virtual addresses');
+        return [];
+      });
+      if (removed.length > 0) this.#log.warn({ removed: removed.map((v) => v.address) }, 'removed stale virtual addresses left by a previous run');
+    }
+    await this.#startTrackers();
+    const open = this.#opts.openTransport ?? ((o: VrrpTransportOptions) => this.#openReal(o));
+    const transport = open({
+      family: c.family,
+      interface: c.interface,
+      multicast: c.unicast === undefined,
+      ...(c.unicast?.source !== undefined ? { sourceAddress: c.unicast.source } : {}),
+      ...(c.unicast ? { unicastPeers: c.unicast.peers } : {}),
+    });
+    const router = new VrrpRouter({
+      config: c,
+      transport,
+      log: this.#log,
+      ...(this.#opts.timers ? { timers: this.#opts.timers } : {}),
+    });
+    this.#router = router;
+    router.on('state', (change) => this.#onState(change));
+    router.on('garp', () => {
+      // The machine's send-garp follows become-master in the same step: only then does the
+      // delayed second burst (garp_master_delay) apply, not for a split-brain re-announce.
+      const afterTransition = this.#justBecameMaster;
+      this.#justBecameMaster = false;
+      this.#enqueue('announce', async () => this.#vips?.announce(afterTransition));
+    });
+    router.on('lower-priority', () => this.#keeper?.onLowerPriorityAdvertSeen());
+    this.#applyTrackers();
+    router.start();
+  }
+
+  /** Planned step-down (halb handover, SIGTERM): resolves when the addresses are released. */
+  async handover(): Promise<void> {
+    const router = this.#router;
+    if (!router || this.#stopped) return;
+    if (router.state !== 'master') {
+      await this.#settled();
+      return;
+    }
+    const done = new Promise<void>((resolve) => {
+      const onState = (c: StateChange): void => {
+        if (c.to === 'master-handing-over') return;
+        this.off('state', onState);
+        resolve();
+      };
+      this.on('state', onState);
+    });
+    router.handover();
+    await done;
+    await this.#settled();
+  }
+
+  /** Priority 0 if master, release the addresses, notify_stop; close everything. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const t of this.#tracked) t.stop();
+    const router = this.#router;
+    if (router) {
+      router.shutdown();
+      router.close();
+    }
+    await this.#settled();
+    await this.#keeper?.stop();
+    await this.#hooks.idle();
+  }
+
+  status(): InstanceStatus {
+    const base: RouterStatus = this.#router?.status() ?? {
+      instance: this.config.name,
+      vrid: this.config.virtualRouterId,
+      version: this.config.version,
+      state: 'initialize',
+      configuredPriority: this.config.priority,
+      priority: this.#effective.priority,
+      localAddress: '',
+      masterAdverInterval: this.config.advertInt,
+      checksumForm: this.config.version === 2 ? 'message-only' : 'pseudo-header',
+      counters: { advertsSent: 0, advertsReceived: 0, priorityZeroReceived: 0, priorityZeroSent: 0, sendErrors: 0, becameMaster: 0, dropped: 0, drops: {} },
+    };
+    const s: InstanceStatus = {
+      ...base,
+      keepalivedState: this.#stopped ? 'STOP' : KEEPALIVED_STATE[base.state],
+      effectivePriority: this.#effective.priority,
+      fault: this.#effective.fault,
+      failingTrackers: [...this.#effective.failing],
+      holdingAddresses: this.#holding,
+    };
+    if (this.#keeper) s.floatingIp = this.#keeper.status();
+    return s;
+  }
+
+  // ---- transitions -> the world ----
+
+  #justBecameMaster = false;
+
+  #onState(change: StateChange): void {
+    this.emit('state', change);
+    switch (change.action) {
+      case 'become-master':
+        this.#justBecameMaster = true;
+        this.#keeper?.onMaster();
+        this.#enqueue('take addresses', async () => {
+          if (this.#vips) {
+            const r = await this.#vips.acquire();
+            this.#log.info({ changed: r.changed }, r.detail);
+          }
+          this.#holding = true;
+        });
+        this.#hook('MASTER', change.priority);
+        return;
+      case 'keep-serving':
+        return;
+      case 'become-backup':
+      case 'enter-fault':
+      case 'stop': {
+        const wasServing = change.from === 'master' || change.from === 'master-handing-over';
+        if (wasServing || this.#holding) {
+          this.#keeper?.onBackup();
+          this.#enqueue('release addresses', async () => {
+            await this.#vips?.release();
+            this.#holding = false;
+          });
+        }
+        const state: HookState = change.action === 'become-backup' ? 'BACKUP' : change.action === 'enter-fault' ? 'FAULT' : 'STOP';
+        this.#hook(state, change.priority);
+        return;
+      }
+    }
+  }
+
+  #hook(state: HookState, priority: number): void {
+    // Queued behind the address work, as keepalived runs notify_master after adding the VIPs.
+    this.#enqueue(`notify ${state}`, async () => {
+      void this.#hooks.transition(state, priority);
+    });
+  }
+
+  #enqueue(what: string, fn: () => Promise<void>): void {
+    this.#work = this.#work.then(fn).catch((err: unknown) => {
+      this.#log.error({ err: err instanceof Error ? err.message : String(err) }, `${what} failed`);
+    });
+  }
+
+  async #settled(): Promise<void> {
+    let w: Promise<void>;
+    do {
+      w = this.#work;
+      await w;
+    } while (w !== this.#work);
+  }
+
+  #openReal(o: VrrpTransportOptions): RouterTransport {
+    const t = VrrpTransport.open(o);
+    t.on('socket-error', (err) => this.#log.warn({ err: err.message }, 'VRRP socket error'));
+    return t;
+  }
+
+  // ---- trackers ----
+
+  #buildTrackers(): void {
+    const c = this.config;
+    const track = c.track;
+    const where = `vrrp instance ${c.name}`;
+    for (const ref of track.scripts) {
+      const sc = this.#opts.scripts?.[ref.name];
+      if (!sc) throw new Error(`${where}: track.scripts: no vrrp script named "${ref.name}"`);
+      const tracker = new ScriptTracker(sc, this.#log);
+      const result: TrackerResult = { name: `script ${ref.name}`, ok: true, weight: ref.weight ?? sc.weight };
+      const onChange = (ok: boolean): void => this.#update(result, { ok });
+      tracker.on('change', onChange);
+      this.#tracked.push({ result, stop: () => tracker.stop(), start: () => tracker.start() });
+    }
+    const ifaces = [...track.interfaces];
+    if ((this.#opts.trackOwnInterface ?? true) && !ifaces.some((i) => i.name === c.interface)) ifaces.push({ name: c.interface, weight: 0 });
+    for (const ref of ifaces) {
+      const tracker = new InterfaceTracker(ref.name);
+      const result: TrackerResult = { name: `interface ${ref.name}`, ok: true, weight: ref.weight };
+      tracker.on('change', (ok: boolean) => this.#update(result, { ok }));
+      this.#tracked.push({
+        result,
+        stop: () => tracker.stop(),
+        start: async () => {
+          await tracker.start();
+          result.ok = tracker.ok ?? false;
+        },
+      });
+    }
+    for (const ref of track.files) {
+      const tracker = new FileTracker(ref.path);
+      const result: TrackerResult = { name: `file ${ref.path}`, ok: true, weight: ref.weight, fileValue: 0 };
+      tracker.on('change', (v: number) => this.#update(result, { fileValue: v, ok: v === 0 }));
+      this.#tracked.push({
+        result,
+        stop: () => tracker.stop(),
+        start: async () => {
+          await tracker.start();
+          result.fileValue = tracker.value ?? 0;
+          result.ok = result.fileValue === 0;
+        },
+      });
+    }
+    for (const [kind, refs, sources] of [
+      ['backend', track.backends, this.#opts.backends],
+      ['frontend', track.frontends, this.#opts.frontends],
+    ] as const) {
+      for (const [name, ref] of Object.entries(refs)) {
+        const src = sources?.[name];
+        if (!src) throw new Error(`${where}: track.${kind}s.${name}: the node has no ${kind} "${name}" to track`);
+        const result: TrackerResult = { name: `${kind} ${name}`, ok: src.ok, weight: ref.weight };
+        const onChange = (ok: boolean): void => this.#update(result, { ok });
+        src.on('change', onChange);
+        this.#tracked.push({ result, stop: () => src.off?.('change', onChange) });
+      }
+    }
+  }
+
+  async #startTrackers(): Promise<void> {
+    await Promise.all(this.#tracked.map((t) => t.start?.()));
+  }
+
+  #update(result: TrackerResult, patch: Partial<TrackerResult>): void {
+    Object.assign(result, patch);
+    this.#applyTrackers();
+  }
+
+  #applyTrackers(): void {
+    const before = this.#effective;
+    this.#effective = effectivePriority(this.config.priority, this.#tracked.map((t) => t.result));
+    const e = this.#effective;
+    if (e.priority !== before.priority || e.fault !== before.fault) {
+      this.#log.info({ priority: e.priority, fault: e.fault, failing: e.failing }, 'tracked priority changed');
+    }
+    const router = this.#router;
+    if (!router || this.#stopped) return;
+    router.setPriority(e.priority);
+    router.setFault(e.fault);
+  }
+}

@@ -1,0 +1,184 @@
+// The test side of vrrp-node.ts: start a node in a lab namespace from a YAML config, follow
+// its JSON-line events, ask for status, signal it. The only place that knows how a node is run,
+// so the full `halb run` can replace vrrp-node.ts without touching the tests.
+
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
+import type { Lab } from '../../helpers/netns.ts';
+import type { InstanceStatus } from '../../../src/vrrp/instance.ts';
+
+const SCRIPT = new URL('./vrrp-node.ts', import.meta.url).pathname;
+
+export interface NodeEvent {
+  ev: string;
+  t: number;
+  [k: string]: unknown;
+}
+
+export class VrrpNode {
+  readonly host: string;
+  readonly events: NodeEvent[] = [];
+  readonly child: ChildProcess;
+  readonly #dir: string;
+  #stderr = '';
+  #waiters = new Set<() => void>();
+  readonly exited: Promise<number | null>;
+
+  private constructor(lab: Lab, host: string, yaml: string) {
+    this.host = host;
+    this.#dir = mkdtempSync(join(tmpdir(), `halb-vrrp-${host}-`));
+    const file = join(this.#dir, 'halb.yaml');
+    writeFileSync(file, yaml);
+    this.child = lab.spawn(host, process.execPath, [SCRIPT, file], { env: { ...process.env, HALB_LOG_LEVEL: process.env.HALB_LOG_LEVEL ?? 'info' } });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      try {
+        this.events.push(JSON.parse(line) as NodeEvent);
+      } catch {
+        this.events.push({ ev: 'garbage', t: Date.now(), line });
+      }
+      for (const w of this.#waiters) w();
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.#stderr = (this.#stderr + d.toString()).slice(-20_000);
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => {
+      rmSync(this.#dir, { recursive: true, force: true });
+      for (const w of this.#waiters) w();
+      resolve(code);
+    }));
+  }
+
+  /** Resolves once the node printed "ready". */
+  static async start(lab: Lab, host: string, yaml: string, timeoutMs = 10_000): Promise<VrrpNode> {
+    const node = new VrrpNode(lab, host, yaml);
+    await node.waitFor((e) => e.ev === 'ready', timeoutMs, 'ready');
+    return node;
+  }
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last state the node reported ('initialize' before any). */
+  get state(): string {
+    for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i]!.ev === 'state') return this.events[i]!.to as string;
+    return 'initialize';
+  }
+
+  /** First event (from index `since`) matching `pred`. */
+  waitFor(pred: (e: NodeEvent) => boolean, timeoutMs: number, what = 'event', since = 0): Promise<NodeEvent> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const hit = this.events.slice(since).find(pred);
+        if (hit) {
+          done();
+          resolve(hit);
+          return true;
+        }
+        if (!this.alive && this.child.exitCode !== null) {
+          done();
+          reject(new Error(`${this.host}: exited (${this.child.exitCode}) before ${what}\n${this.#stderr.slice(-3000)}`));
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${this.host}: no ${what} within ${timeoutMs} ms; state ${this.state}\n${this.#stderr.slice(-3000)}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(w);
+      };
+      const w = (): void => void check();
+      if (check()) return;
+      this.#waiters.add(w);
+    });
+  }
+
+  /** Next transition to `to` after event index `since` (default: now). */
+  waitState(to: string, timeoutMs: number, since = this.events.length): Promise<NodeEvent> {
+    return this.waitFor((e) => e.ev === 'state' && e.to === to, timeoutMs, `state ${to}`, since);
+  }
+
+  async status(): Promise<InstanceStatus> {
+    const since = this.events.length;
+    this.child.stdin!.write('status\n');
+    const e = await this.waitFor((x) => x.ev === 'status', 5000, 'status', since);
+    return (e.instances as InstanceStatus[])[0]!;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.alive) this.child.kill(sig);
+  }
+
+  /** kill -9 and wait for the exit. */
+  async kill9(): Promise<void> {
+    this.signal('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** VIP present on a host's interface right now. */
+export async function hasAddress(lab: Lab, host: string, address: string, iface = 'eth0'): Promise<boolean> {
+  const r = await lab.exec(host, 'ip', ['-j', 'addr', 'show', 'dev', iface]);
+  const links = JSON.parse(r.stdout) as { addr_info?: { local?: string }[] }[];
+  return links.some((l) => (l.addr_info ?? []).some((a) => a.local === address));
+}
+
+/** Poll until `cond` holds (bounded). */
+export async function eventually(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export interface InstanceYaml {
+  priority: number;
+  state?: 'MASTER' | 'BACKUP';
+  advertInt: string;
+  version?: 2 | 3;
+  vrid?: number;
+  vip?: string;
+  nopreempt?: boolean;
+  unicast?: { source: string; peers: string[] };
+  password?: string;
+  extra?: string;
+}
+
+/** A vrrp-only halb config with one instance VI_1 on eth0. */
+export function vrrpYaml(o: InstanceYaml): string {
+  const lines = [
+    'vrrp:',
+    '  instances:',
+    '    VI_1:',
+    '      interface: eth0',
+    `      state: ${o.state ?? 'BACKUP'}`,
+    `      priority: ${o.priority}`,
+    `      virtual_router_id: ${o.vrid ?? 51}`,
+    `      version: ${o.version ?? 3}`,
+    `      advert_int: ${o.advertInt}`,
+    `      virtual_ipaddress: ["${o.vip ?? '10.77.0.100/24'}"]`,
+  ];
+  if (o.nopreempt) lines.push('      nopreempt: true');
+  if (o.unicast) lines.push(`      unicast: { source: ${o.unicast.source}, peers: [${o.unicast.peers.join(', ')}] }`);
+  if (o.password) lines.push(`      authentication: { auth_type: PASS, auth_pass: ${o.password} }`);
+  if (o.extra) lines.push(o.extra);
+  return `${lines.join('\n')}\n`;
+}
