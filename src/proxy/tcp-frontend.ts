@@ -217,14 +217,14 @@ class TcpSession {
   abort(): void {
     this.aborted = true;
     if (this.relay) return this.relay.stop();
-    this.client.destroy();
     if (this.state === 'connect' && this.upstream) {
       this.upstream.destroy();
       clearTimeout(this.connectTimer);
-      this.finish('aborted', 'ok');
-    } else if (this.state === 'header' || this.state === 'acquire') {
-      // The header read / queued acquire resolves later and sees `aborted`.
     }
+    // In 'header' the header read sees the close and resolves; a queued acquire that resolves
+    // later gives its server straight back (onQueued).
+    if (this.state !== 'header') this.finish('aborted', 'ok');
+    else this.client.destroy();
   }
 
   private readonly onHeader = (h: ProxyHeaderOutcome): void => {
@@ -254,8 +254,8 @@ class TcpSession {
   }
 
   private readonly onQueued = (r: ServerState | AcquireFailure): void => {
-    if (typeof r !== 'string' && this.aborted) {
-      this.pool!.release(r, 'ok');
+    if (this.aborted || this.state === 'done') {
+      if (typeof r !== 'string') this.pool!.release(r, 'ok');
       return this.finish('aborted', 'ok');
     }
     this.handleAcquire(r);

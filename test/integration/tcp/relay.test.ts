@@ -191,3 +191,47 @@ test('close(grace) lets a running connection finish, then cuts what is left', as
   h.pool.close();
   await srv.close();
 });
+
+test('maxconn: a second client waits in the pool queue and gets the server when the first leaves', async () => {
+  const srv = await listenServer((s) => {
+    s.on('data', () => {});
+    s.on('end', () => s.end('bye'));
+  });
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port, { maxconn: 1 })]));
+  try {
+    const a = await connect(h.port);
+    await new Promise((r) => setTimeout(r, 50));
+    const b = await connect(h.port);
+    const bGot = readAll(b);
+    b.end('x');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(h.pool.queueLength, 1);
+    a.end();
+    assert.equal((await readAll(a)).toString(), 'bye');
+    assert.equal((await bGot).toString(), 'bye');
+    assert.equal(h.pool.servers[0]!.active, 0);
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('close(grace) also ends a connection still waiting in the queue', async () => {
+  const srv = await listenServer(() => {});
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port, { maxconn: 1 })], { timeouts: timeouts({ queue: 5000 }) }));
+  const a = await connect(h.port);
+  await new Promise((r) => setTimeout(r, 50));
+  const b = await connect(h.port);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(h.pool.queueLength, 1);
+  const ended = Promise.all([readAll(a), readAll(b)]);
+  const t0 = Date.now();
+  await h.fe.close(100);
+  assert.ok(Date.now() - t0 < 2000, 'close waited for the queue timeout');
+  await ended;
+  await h.logs.nextAccess(2);
+  assert.deepEqual(h.logs.access().map((r) => r.termination).sort(), ['aborted', 'aborted']);
+  h.pool.close();
+  assert.equal(h.pool.servers[0]!.active, 0);
+  await srv.close();
+});
