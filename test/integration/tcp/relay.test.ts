@@ -235,3 +235,20 @@ test('close(grace) also ends a connection still waiting in the queue', async () 
   assert.equal(h.pool.servers[0]!.active, 0);
   await srv.close();
 });
+
+test('reusePort: a second frontend (another worker) can bind the same address', async () => {
+  const srv = await listenServer((s) => s.end('hi'));
+  const be = backendCfg([serverCfg('s1', srv.port)]);
+  const a = await startFrontend(be);
+  const b = await startFrontend(be, frontendCfg({ bind: [{ host: '127.0.0.1', port: a.port, acceptProxy: false }] }));
+  try {
+    assert.equal(b.port, a.port);
+    const c = await connect(a.port);
+    c.end();
+    assert.equal((await readAll(c)).toString(), 'hi');
+  } finally {
+    await a.close();
+    await b.close();
+    await srv.close();
+  }
+});
