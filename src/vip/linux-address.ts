@@ -47,9 +47,10 @@ interface IpJsonLink {
   addr_info?: IpJsonAddrInfo[];
 }
 
-// iproute2's words for "already there" / "not there".
-const EXISTS = /File exists/i;
-const ABSENT = /Cannot assign requested address|No such process|not found|ESRCH|EADDRNOTAVAIL/i;
+// "Already there" / "not there", in both the errno words (RTNETLINK answers: File exists)
+// and the kernel's extended-ack words (Error: ipv4: Address already assigned.).
+const EXISTS = /File exists|already assigned|already exists/i;
+const ABSENT = /Cannot assign requested address|No such process|address not found|does not exist/i;
 
 export class IpCommandError extends Error {
   readonly args: string[];

@@ -34,8 +34,10 @@ before(() => {
 echo "$*" >> ${log}
 case "$*" in
   *"-j addr show"*) cat ${join(dir, 'addr.json')} ;;
-  *"addr add 10.77.0.100/"*|*"addr add fd77::100/"*) echo "RTNETLINK answers: File exists" >&2; exit 2 ;;
+  *"addr add 10.77.0.100/"*) echo "RTNETLINK answers: File exists" >&2; exit 2 ;;
+  *"addr add fd77::100/"*) echo "Error: ipv6: address already assigned." >&2; exit 2 ;;
   *"addr del 10.77.0.100/"*|*"addr del fd77::100/"*) exit 0 ;;
+  *"addr del 10.77.0.201/"*) echo "Error: ipv4: Address not found." >&2; exit 2 ;;
   *"addr del"*) echo "RTNETLINK answers: Cannot assign requested address" >&2; exit 2 ;;
   *"route add 10.77.9.0/24"*) echo "RTNETLINK answers: File exists" >&2; exit 2 ;;
   *"route del 10.77.8.0/24"*) echo "RTNETLINK answers: No such process" >&2; exit 2 ;;
@@ -82,6 +84,8 @@ test('remove is idempotent; other failures throw IpCommandError', async () => {
   const a = new LinuxAddresses({ ipPath: fakeIp });
   assert.equal(await a.remove({ address: '10.77.0.100', family: 4, prefix: 24 }, 'eth0'), 'removed');
   assert.equal(await a.remove({ address: '10.77.0.201', family: 4, prefix: 24 }, 'eth0'), 'absent');
+  assert.equal(await a.remove({ address: '10.77.0.202', family: 4, prefix: 24 }, 'eth0'), 'absent');
+  assert.equal(await a.add({ address: 'fd77::100', family: 6, prefix: 64 }, 'eth0'), 'present');
   await assert.rejects(a.add({ address: '10.77.0.1', family: 4, prefix: 24 }, 'broken'), (err: unknown) => err instanceof IpCommandError && /something else/.test(err.message));
 });
 
