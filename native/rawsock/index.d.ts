@@ -28,6 +28,8 @@ export function bindAddress(handle: RawHandle, address: string): void;
 export function setHopLimit(handle: RawHandle, hops: number): void;
 /** IP_TOS or IPV6_TCLASS. */
 export function setTrafficClass(handle: RawHandle, tos: number): void;
+/** IPv4 only: the DF bit (IP_MTU_DISCOVER DO/DONT). */
+export function setDontFragment(handle: RawHandle, on: boolean): void;
 /** IP_MULTICAST_IF (by ifindex) or IPV6_MULTICAST_IF. */
 export function setMulticastInterface(handle: RawHandle, ifindex: number): void;
 export function setMulticastLoop(handle: RawHandle, on: boolean): void;

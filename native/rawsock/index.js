@@ -10,6 +10,7 @@ exports.bindToDevice = binding.bindToDevice;
 exports.bindAddress = binding.bindAddress;
 exports.setHopLimit = binding.setHopLimit;
 exports.setTrafficClass = binding.setTrafficClass;
+exports.setDontFragment = binding.setDontFragment;
 exports.setMulticastInterface = binding.setMulticastInterface;
 exports.setMulticastLoop = binding.setMulticastLoop;
 exports.joinGroup = binding.joinGroup;

@@ -15,6 +15,7 @@ import {
   bindToDevice,
   setHopLimit,
   setTrafficClass,
+  setDontFragment,
   setMulticastInterface,
   setMulticastLoop,
   joinGroup,
@@ -120,6 +121,7 @@ export class VrrpTransport extends EventEmitter<VrrpTransportEvents> {
       bindToDevice(handle, opts.interface);
       setHopLimit(handle, VRRP_TTL);
       setTrafficClass(handle, VRRP_TOS);
+      if (opts.family === 4) setDontFragment(handle, false); // as keepalived: no DF
       setMulticastInterface(handle, info.index);
       setMulticastLoop(handle, false);
       if (opts.multicast) joinGroup(handle, opts.family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6, info.index);

@@ -339,6 +339,23 @@ static napi_value set_traffic_class(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setDontFragment(h, on): IPv4 DF bit via IP_MTU_DISCOVER (DO when on, DONT when off).
+ * keepalived's adverts go out without DF; so do ours. IPv6 never fragments in flight. */
+static napi_value set_dont_fragment(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) THROW_TYPE("rawsock: setDontFragment(handle, on)");
+  sock_t *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  bool on;
+  if (napi_get_value_bool(env, argv[1], &on) != napi_ok) THROW_TYPE("rawsock: on must be a boolean");
+  if (s->family != AF_INET) THROW_TYPE("rawsock: setDontFragment is for IPv4 sockets");
+  int v = on ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+  sockopt(env, s, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v, "setsockopt(IP_MTU_DISCOVER)");
+  return NULL;
+}
+
 /* setMulticastInterface(h, ifindex) */
 static napi_value set_multicast_if(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -840,6 +857,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"bindAddress", NULL, bind_address, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setHopLimit", NULL, set_hop_limit, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTrafficClass", NULL, set_traffic_class, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setDontFragment", NULL, set_dont_fragment, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMulticastInterface", NULL, set_multicast_if, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMulticastLoop", NULL, set_multicast_loop, NULL, NULL, NULL, napi_enumerable, NULL},
       {"joinGroup", NULL, join_group, NULL, NULL, NULL, napi_enumerable, NULL},
