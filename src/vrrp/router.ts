@@ -348,6 +348,13 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
   #announce(action: StateAction, from: MachineStateName): void {
     const m = this.#machine;
     if (action === 'become-master') this.counters.becameMaster++;
+    if (action === 'become-backup' && from === 'master' && m.masterAddress !== undefined) {
+      // Yielding to a better master (split brain healing, preemption): one last advert at our
+      // priority. The winner sees a lower-priority master and re-sends GARP/NA at once (halb and
+      // keepalived both do), so clients that followed our announcements during the split move
+      // back. Without it the winner never learns there was a split if its advert came first.
+      this.#sendAdvert(m.priority);
+    }
     const change: StateChange = { from, to: m.name, action, priority: m.priority };
     if (m.masterAddress !== undefined) change.master = m.masterAddress;
     this.#log.info({ from, to: m.name, priority: m.priority, master: m.masterAddress }, `VRRP ${from} -> ${m.name}`);

@@ -294,3 +294,17 @@ test('hostile bytes never throw and are all counted', () => {
   const c = router.status().counters;
   assert.equal(c.dropped + c.advertsReceived, 2000);
 });
+
+test('a master yielding to a better master advertises once more, so the winner re-announces', () => {
+  const { clock, transport, router } = setup();
+  router.start();
+  clock.advance(masterDownInterval(3, 100, 1000));
+  const n = transport.sent.length;
+  transport.advert('10.0.0.2', { priority: 150 });
+  assert.equal(router.state, 'backup');
+  assert.equal(transport.sent.length, n + 1);
+  assert.equal(decodeSent(transport.sent.at(-1)!).priority, 100);
+  clock.advance(2000);
+  transport.advert('10.0.0.2', { priority: 150 });
+  assert.equal(transport.sent.length, n + 1, 'and nothing more as Backup');
+});
