@@ -1,0 +1,140 @@
+// VrrpInstance with a fake transport, a fake address table and announcer, and in-process
+// tracker sources: tracker changes move the advertised priority or force FAULT, addresses are
+// taken and released with the state, stop() and handover() behave as the node needs.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { VrrpInstance } from '../../../src/vrrp/instance.ts';
+import type { TrackSource } from '../../../src/vrrp/instance.ts';
+import type { AddressTable } from '../../../src/vrrp/virtual-addresses.ts';
+import { decodeAdvert } from '../../../src/vrrp/packet.ts';
+import { masterDownInterval } from '../../../src/vrrp/state-machine.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+import type { VirtualAddress } from '../../../src/config/types.ts';
+import { FakeClock, FakeTransport, instanceConfig } from './fake-world.ts';
+
+class Source extends EventEmitter implements TrackSource {
+  readonly name: string;
+  ok = true;
+  constructor(name: string) {
+    super();
+    this.name = name;
+  }
+  set(ok: boolean): void {
+    this.ok = ok;
+    this.emit('change', ok);
+  }
+}
+
+function fakeTable() {
+  const held = new Set<string>();
+  const log: string[] = [];
+  const table: AddressTable = {
+    add: async (v: VirtualAddress) => (log.push(`add ${v.address}`), held.has(v.address) ? 'present' : (held.add(v.address), 'added')),
+    remove: async (v: VirtualAddress) => (log.push(`remove ${v.address}`), held.delete(v.address) ? 'removed' : 'absent'),
+    has: async (v: VirtualAddress) => held.has(v.address),
+    removeStale: async (vips: readonly VirtualAddress[]) => (log.push('removeStale'), vips.filter((v) => held.delete(v.address))),
+    addRoute: async () => 'added',
+    removeRoute: async () => 'absent',
+  };
+  return { table, held, log };
+}
+
+async function setup() {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const web = new Source('web');
+  const api = new Source('api');
+  const { table, held, log } = fakeTable();
+  held.add('10.0.0.100'); // stale copy from a crashed run
+  const announced: string[] = [];
+  const config = instanceConfig({
+    priority: 150,
+    track: { backends: { web: { weight: -60 }, api: { weight: 0 } }, frontends: {}, scripts: [], interfaces: [], files: [] },
+  });
+  const inst = new VrrpInstance({
+    config,
+    log: silentLogger(),
+    backends: { web, api },
+    trackOwnInterface: false,
+    openTransport: () => transport,
+    timers: clock,
+    addressTable: table,
+    announce: async (vip, _iface, opts) => (announced.push(`${vip.address} x${opts.repeat}`), opts.repeat),
+  });
+  await inst.start();
+  return { clock, transport, inst, web, api, held, log, announced };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 10));
+const lastPriority = (t: FakeTransport) => {
+  const s = t.sent.at(-1)!;
+  const r = decodeAdvert(s.payload, { src: t.localAddress, dst: s.dst, family: 4 });
+  assert.ok(r.ok);
+  return r.advert.priority;
+};
+
+test('stale VIPs go at start; as master the VIP is added and announced; trackers move the priority', async () => {
+  const { clock, transport, inst, web, held, log, announced } = await setup();
+  assert.equal(log[0], 'removeStale');
+  assert.equal(held.size, 0);
+  clock.advance(masterDownInterval(3, 150, 1000));
+  await settle();
+  assert.equal(inst.state, 'master');
+  assert.deepEqual([...held], ['10.0.0.100']);
+  assert.deepEqual(announced, ['10.0.0.100 x5'], 'first GARP burst of garp_master_repeat');
+  assert.equal(inst.status().holdingAddresses, true);
+
+  web.set(false);
+  assert.equal(lastPriority(transport), 90, 'weight -60 applied and advertised at once');
+  assert.equal(inst.status().effectivePriority, 90);
+  assert.deepEqual(inst.status().failingTrackers, ['backend web']);
+  web.set(true);
+  assert.equal(lastPriority(transport), 150);
+  await inst.stop();
+});
+
+test('a weight-0 tracker forces FAULT (priority 0 advert, VIP released); recovery returns to Backup', async () => {
+  const { clock, transport, inst, api, held } = await setup();
+  clock.advance(masterDownInterval(3, 150, 1000));
+  await settle();
+  api.set(false);
+  await settle();
+  assert.equal(inst.state, 'fault');
+  assert.equal(lastPriority(transport), 0);
+  assert.equal(held.size, 0);
+  assert.equal(inst.status().fault, true);
+  api.set(true);
+  assert.equal(inst.state, 'backup');
+  await inst.stop();
+});
+
+test('stop() as master: priority 0, VIP released, transport closed, keepalived state STOP', async () => {
+  const { clock, transport, inst, held } = await setup();
+  clock.advance(masterDownInterval(3, 150, 1000));
+  await settle();
+  await inst.stop();
+  assert.equal(lastPriority(transport), 0);
+  assert.equal(held.size, 0);
+  assert.equal(transport.closed, true);
+  assert.equal(inst.status().keepalivedState, 'STOP');
+});
+
+test('handover() keeps the VIP until the new master is heard, then releases and resolves', async () => {
+  const { clock, transport, inst, held } = await setup();
+  clock.advance(masterDownInterval(3, 150, 1000));
+  await settle();
+  let done = false;
+  const p = inst.handover().then(() => (done = true));
+  await settle();
+  assert.equal(inst.state, 'master-handing-over');
+  assert.equal(lastPriority(transport), 0);
+  assert.equal(held.size, 1, 'still serving the VIP');
+  assert.equal(done, false);
+  transport.advert('10.0.0.2', { priority: 100 });
+  await p;
+  assert.equal(inst.state, 'backup');
+  assert.equal(held.size, 0);
+  await inst.stop();
+});
