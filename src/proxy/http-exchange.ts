@@ -17,6 +17,7 @@ import { readCookie, persistenceCookie } from './cookie-persistence.ts';
 import { span, type AccessLog, type Termination } from './access-log.ts';
 import { sendError } from './error-responses.ts';
 import { clientIp, clientPort } from './client-address.ts';
+import { holdWrites } from './write-batch.ts';
 
 /** What a frontend shares with its exchanges; swapped as a whole on reload. */
 export interface FrontendRuntime {
@@ -189,7 +190,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   private sendHead(conn: UpstreamConnection): void {
     const socket = conn.socket;
     conn.parser.reset(this, this.method === 'HEAD');
-    socket.setTimeout(this.pool!.config.timeouts.server);
+    conn.setTimeout(this.pool!.config.timeouts.server);
+    holdWrites(socket);
     socket.write(this.head!.head, 'latin1');
     if (this.head!.framing === 'none') {
       this.bodySent = true;
@@ -243,6 +245,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     if (cookie !== undefined && !this.persisted) headers.push('Set-Cookie', persistenceCookie(cookie, this.serverName!));
     const ops = this.rt.responseOps;
     if (ops.length > 0) applyHeaderOps(ops, headers);
+    holdWrites(this.req.socket);
     try {
       this.res.writeHead(status, reason, headers);
     } catch (err) {

@@ -22,6 +22,7 @@ export const MAX_IDLE_PER_SERVER = 512;
 /** Idle sockets are closed before servers usually close theirs (node's default is 5 s), which keeps
  *  the race of reusing a socket the server is closing rare. */
 export const IDLE_TIMEOUT_MS = 4000;
+const IDLE_SWEEP_MS = 500;
 
 const kConn = Symbol('halb.upstream');
 type TaggedSocket = net.Socket & { [kConn]: UpstreamConnection };
@@ -37,6 +38,10 @@ export class UpstreamConnection {
   /** Served at least one request before: a failure without response bytes may be a stale close. */
   reused = false;
   error: Error | undefined;
+  /** performance.now() when parked; the sweep closes connections idle too long. */
+  idleSince = 0;
+  /** The socket's inactivity timeout now, so an unchanged value costs no timer re-arm. */
+  private timeoutMs = -1;
   private readonly owner: UpstreamConnections;
 
   constructor(owner: UpstreamConnections, server: ServerState, user: UpstreamUser, connectTimeout: number) {
@@ -48,7 +53,7 @@ export class UpstreamConnection {
     const s = net.connect({ host: server.host, port: server.port, noDelay: true }) as TaggedSocket;
     s[kConn] = this;
     this.socket = s;
-    if (connectTimeout > 0) s.setTimeout(connectTimeout);
+    if (connectTimeout > 0) this.setTimeout(connectTimeout);
     s.on('connect', onConnect);
     s.on('data', onData);
     s.on('end', onEnd);
@@ -57,6 +62,14 @@ export class UpstreamConnection {
     s.on('timeout', onTimeout);
     s.on('drain', onDrain);
     owner.open++;
+  }
+
+  /** socket.setTimeout only when the value changes: re-arming node's timer per request is not free,
+   *  and socket activity refreshes it anyway. */
+  setTimeout(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
   }
 
   /** Gives the connection back: pooled when the exchange left it clean, closed otherwise. */
@@ -134,6 +147,7 @@ export class UpstreamConnections {
   /** Sockets open now (busy and idle), for stats and tests. */
   open = 0;
   private readonly idle = new Map<ServerState, UpstreamConnection[]>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   /** An idle connection to `server`, or undefined. The caller then owns it. */
   take(server: ServerState, user: UpstreamUser): UpstreamConnection | undefined {
@@ -141,7 +155,7 @@ export class UpstreamConnections {
     if (list === undefined) return undefined;
     while (list.length > 0) {
       const c = list.pop()!;
-      if (c.socket.destroyed || c.host !== server.host || c.port !== server.port) {
+      if (c.socket.destroyed || c.host !== server.host || c.port !== server.port || performance.now() - c.idleSince > IDLE_TIMEOUT_MS) {
         c.socket.destroy();
         continue;
       }
@@ -165,11 +179,30 @@ export class UpstreamConnections {
       this.idle.set(c.server, list);
     }
     if (list.length >= MAX_IDLE_PER_SERVER) return false;
-    c.socket.setTimeout(IDLE_TIMEOUT_MS);
+    // no timer per park: a sweep closes what stayed idle too long (the socket keeps its server
+    // timeout, which also closes it if the sweep is late)
+    c.idleSince = performance.now();
     c.socket.unref();
     list.push(c);
+    this.sweeper ??= setInterval(this.sweep, IDLE_SWEEP_MS).unref();
     return true;
   }
+
+  private readonly sweep = (): void => {
+    const limit = performance.now() - IDLE_TIMEOUT_MS;
+    let left = 0;
+    for (const list of this.idle.values()) {
+      // LIFO: the oldest are at the front
+      let n = 0;
+      while (n < list.length && list[n]!.idleSince <= limit) n++;
+      if (n > 0) for (const c of list.splice(0, n)) c.socket.destroy();
+      left += list.length;
+    }
+    if (left === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  };
 
   /** @internal */
   closed(c: UpstreamConnection): void {
@@ -190,5 +223,7 @@ export class UpstreamConnections {
   closeIdle(): void {
     for (const list of this.idle.values()) for (const c of list.splice(0)) c.socket.destroy();
     this.idle.clear();
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 }
