@@ -1,6 +1,10 @@
 // The results as Markdown: printed to the terminal and written under bench/results/.
 import type { Measurement, Row } from './summary.ts';
 import type { Scenario } from './scenarios.ts';
+import { median } from './statistics.ts';
+
+/** Other work above this share of all CPUs marks a measurement as disturbed. */
+const DISTURBED_SHARE = 0.05;
 
 export interface RunInfo {
   date: string;
@@ -10,6 +14,7 @@ export interface RunInfo {
   durationS: number;
   connections: number;
   warmupS: number;
+  cpus: number;
   quick: boolean;
   /** share of all CPUs busy with other work just before the benchmark started */
   busyBefore: number;
@@ -68,6 +73,12 @@ export function markdownReport(
   parts.push('- Backends: one nginx (1 worker, access log off) with three server blocks on loopback; proxies balance round robin over all three, "direct" hits one.');
   parts.push('- "Other work CPU s" (every-measurement table): CPU the machine spent outside proxy, backends, wrk and the harness; well above 0 means the numbers are disturbed.');
   parts.push('- CPU: user+system seconds of the proxy\'s whole process tree during the measured interval, per 1000 requests.');
+  const others = measurements.map((m) => m.otherCpuS).filter((x) => Number.isFinite(x));
+  const disturbed = others.filter((x) => x > DISTURBED_SHARE * info.durationS * info.cpus).length;
+  parts.push(
+    `- Other work during the measurements: ${disturbed} of ${others.length} measurements had more than ${DISTURBED_SHARE * 100}% of the machine busy with it ` +
+      `(median ${fmt(median(others), 1)} CPU s per ${info.durationS} s measurement)${disturbed > 0 ? ': treat the numbers as rough' : ''}.`,
+  );
   parts.push(`- Chart: ${chartFile}`, "", `![req/s per scenario](${chartFile})`);
   for (const s of scenarios) {
     const here = rows.filter((r) => r.scenario.id === s.id);

@@ -200,6 +200,7 @@ const info = {
   durationS,
   connections,
   warmupS: WARMUP_S,
+  cpus: cpu.length,
   quick,
   busyBefore,
 };
