@@ -79,6 +79,10 @@ installCleanup();
 
 const bin = findBinaries(log);
 const tmp = mkdtempSync(join(tmpdir(), 'halb-membench-'));
+let keepTemp = false;
+process.on('exit', () => {
+  if (!keepTemp) rmSync(tmp, { recursive: true, force: true });
+});
 const busy = await machineBusy();
 if (busy > 0.1) log(`memory: WARNING: the machine is ${(busy * 100).toFixed(0)}% busy with other work`);
 const backends = await startNginxBackends(bin.nginx, tmp);
@@ -90,6 +94,7 @@ try {
   running = await target.start({ mode: 'http', port: await freePort(), backendPorts: backends.ports, dir, bin });
 } catch (err) {
   log(`memory: ${target.label} did not start: ${err instanceof Error ? err.message : String(err)}`);
+  keepTemp = true;
   await backends.stop();
   process.exit(1);
 }
@@ -160,7 +165,6 @@ out(`- RSS 3 s after the load stopped: ${mib(rssAfter)} MiB`);
 
 await running.stop();
 await backends.stop();
-rmSync(tmp, { recursive: true, force: true });
 
 if (!opts['no-results']) {
   const now = new Date();

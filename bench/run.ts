@@ -94,6 +94,11 @@ installCleanup();
 const bin = findBinaries(log);
 const versions = { node: process.version, ...versionOf(bin) };
 const tmp = mkdtempSync(join(tmpdir(), 'halb-bench-'));
+let keepTemp = opts['keep-temp'];
+// runs after installCleanup's handler has killed every process, also on SIGINT
+process.on('exit', () => {
+  if (!keepTemp) rmSync(tmp, { recursive: true, force: true });
+});
 log(
   `bench: ${plannedMeasurements} measurements of ${durationS}s (+${WARMUP_S}s warm-up), ${runs} run(s); ` +
     `about ${Math.ceil((plannedMeasurements * (durationS + WARMUP_S + 2)) / 60)} min; temp ${tmp}`,
@@ -110,7 +115,6 @@ log(`bench: nginx backends on ports ${backends.ports.join(', ')}`);
 const measurements: Measurement[] = [];
 // key: contestant id, or "<scenario>/<contestant>" for a failure limited to one scenario
 const skipped = new Map<string, string>();
-let failures = 0;
 
 function unavailableKey(c: Contestant, s: Scenario): string {
   return `${c.id}@${s.mode}`;
@@ -162,7 +166,8 @@ async function measure(run: number, s: Scenario, c: Contestant): Promise<void> {
         (otherCpuS > 0.1 * w.seconds ? `  (other work on the machine: ${otherCpuS.toFixed(1)} CPU s)` : ''),
     );
   } catch (err) {
-    failures++;
+    // the message points into the temp directory: keep it
+    keepTemp = true;
     const msg = err instanceof Error ? err.message : String(err);
     if (err instanceof Unavailable) {
       skipped.set(key, msg);
@@ -226,6 +231,5 @@ if (!opts['no-results']) {
   log(`bench: wrote ${relative(repoRoot, mdPath)}, ${relative(repoRoot, svgPath)} (and latest.md, latest.svg)`);
 }
 
-if (opts['keep-temp'] || failures > 0) log(`bench: configs and logs kept in ${tmp}`);
-else rmSync(tmp, { recursive: true, force: true });
+if (keepTemp) log(`bench: configs and logs kept in ${tmp}`);
 process.exit(0);
