@@ -225,8 +225,8 @@ export function splitCommand(cmd: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new Error(`notify command has an unterminated ${quote} quote: ${cmd}`);
+  if (quote) throw new Error(`command has an unterminated ${quote} quote: ${cmd}`);
   if (inWord) words.push(cur);
-  if (words.length === 0) throw new Error('notify command is empty');
+  if (words.length === 0) throw new Error('command is empty');
   return words;
 }

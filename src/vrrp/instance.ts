@@ -21,8 +21,8 @@ import { InterfaceTracker } from './track/interface-tracker.ts';
 import { effectivePriority } from './track/priority.ts';
 import type { TrackerResult } from './track/priority.ts';
 import { ScriptTracker } from './track/script-tracker.ts';
-import { VirtualAddresses } from './virtual-addresses.ts';
-import type { AddressTable, AnnounceFn } from './virtual-addresses.ts';
+import { VirtualAddresses } from '../vip/virtual-addresses.ts';
+import type { AddressTable, AnnounceFn } from '../vip/virtual-addresses.ts';
 
 /** An in-process health signal the node passes in (a backend with a usable server, a listening frontend). */
 export interface TrackSource {

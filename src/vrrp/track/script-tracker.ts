@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ScriptTrackerConfig } from '../../config/types.ts';
 import type { Logger } from '../../log/logger.ts';
-import { splitCommandLine } from './command-line.ts';
+import { splitCommand } from '../../vip/exec-hooks.ts';
 import { RiseFallCounter } from './rise-fall-counter.ts';
 
 export class ScriptTracker extends EventEmitter {
@@ -56,7 +56,7 @@ export class ScriptTracker extends EventEmitter {
     return new Promise((resolve) => {
       let argv: string[];
       try {
-        argv = splitCommandLine(this.config.script);
+        argv = splitCommand(this.config.script);
       } catch (err) {
         resolve({ success: false, detail: (err as Error).message });
         return;

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { effectivePriority } from '../../../src/vrrp/track/priority.ts';
 import { RiseFallCounter } from '../../../src/vrrp/track/rise-fall-counter.ts';
-import { splitCommandLine } from '../../../src/vrrp/track/command-line.ts';
 
 test('negative weight lowers priority only while failing', () => {
   assert.equal(effectivePriority(101, [{ name: 'b', ok: true, weight: -50 }]).priority, 101);
@@ -49,11 +48,4 @@ test('rise/fall: first result decides, later changes need rise or fall repeats',
   assert.equal(c.record(true), false);
   assert.equal(c.record(true), true);
   assert.equal(c.ok, true);
-});
-
-test('command lines split like keepalived: quotes group, no shell', () => {
-  assert.deepEqual(splitCommandLine('/usr/bin/killall -0 haproxy'), ['/usr/bin/killall', '-0', 'haproxy']);
-  assert.deepEqual(splitCommandLine(`/bin/sh -c "exit 1"`), ['/bin/sh', '-c', 'exit 1']);
-  assert.deepEqual(splitCommandLine(`a 'b c' d\\ e`), ['a', 'b c', 'd e']);
-  assert.throws(() => splitCommandLine('a "b'), /unterminated/);
 });

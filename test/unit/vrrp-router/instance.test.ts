@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { VrrpInstance } from '../../../src/vrrp/instance.ts';
 import type { TrackSource } from '../../../src/vrrp/instance.ts';
-import type { AddressTable } from '../../../src/vrrp/virtual-addresses.ts';
+import type { AddressTable } from '../../../src/vip/virtual-addresses.ts';
 import { decodeAdvert } from '../../../src/vrrp/packet.ts';
 import { masterDownInterval } from '../../../src/vrrp/state-machine.ts';
 import { silentLogger } from '../../../src/log/logger.ts';

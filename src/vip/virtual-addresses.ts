@@ -6,10 +6,10 @@
 
 import type { VirtualAddress, VirtualRoute, VrrpInstanceConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
-import { announce as realAnnounce } from '../vip/announce.ts';
-import type { AnnounceOptions } from '../vip/announce.ts';
-import { LinuxAddresses } from '../vip/linux-address.ts';
-import type { AcquireResult, AddressProvider, VerifyResult } from '../vip/provider.ts';
+import { announce as realAnnounce } from './announce.ts';
+import type { AnnounceOptions } from './announce.ts';
+import { LinuxAddresses } from './linux-address.ts';
+import type { AcquireResult, AddressProvider, VerifyResult } from './provider.ts';
 
 /** The part of LinuxAddresses used here (a test double implements just this). */
 export type AddressTable = Pick<LinuxAddresses, 'add' | 'remove' | 'has' | 'removeStale' | 'addRoute' | 'removeRoute'>;
