@@ -11,6 +11,7 @@
 // `check` for on-error, so it has no equivalent; retrying beats leaving the server down forever,
 // and if it still fails it goes down again after errorLimit more errors.
 
+import { StickTable } from './stick-table.ts';
 import { EventEmitter } from 'node:events';
 import type { BackendConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
@@ -94,6 +95,8 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
   private queueLimit = 0;
   private closed = false;
   private lastUsableEmitted = false;
+  /** `stick: source`: client address -> server it was sent to. */
+  private readonly stick: StickTable | undefined;
 
   constructor(config: BackendConfig, opts: BackendPoolOptions) {
     super();
@@ -104,6 +107,7 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
     this.timers = opts.timers ?? realTimers;
     this.passiveRetryMs = opts.passiveRetryMs ?? config.health?.downinter ?? DEFAULT_PASSIVE_RETRY_MS;
     this.policy = createPolicy(config.balance);
+    this.stick = config.stickSource ? new StickTable() : undefined;
     const servers: ServerState[] = [];
     config.servers.forEach((sc, index) => {
       if (this.byName.has(sc.name)) throw new Error(`backend ${config.name}: duplicate server name ${JSON.stringify(sc.name)}`);
@@ -152,6 +156,36 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
   }
 
   acquire(
+    req: PickRequest,
+    exclude?: ReadonlySet<ServerState>,
+  ): ServerState | AcquireFailure | Promise<ServerState | AcquireFailure> {
+    const stick = this.stick;
+    if (stick !== undefined) {
+      // A retry (exclude given) means the remembered server just failed: pick afresh.
+      if (exclude === undefined) {
+        const name = stick.lookup(req.sourceIp, performance.now());
+        if (name !== undefined) {
+          const held = this.acquireNamed(name);
+          if (held !== undefined) {
+            stick.record(req.sourceIp, name, performance.now());
+            return held;
+          }
+        }
+      }
+      const r = this.pick(req, exclude);
+      if (typeof r === 'object' && !(r instanceof Promise)) stick.record(req.sourceIp, r.name, performance.now());
+      else if (r instanceof Promise) {
+        return r.then((v) => {
+          if (typeof v === 'object') stick.record(req.sourceIp, v.name, performance.now());
+          return v;
+        });
+      }
+      return r;
+    }
+    return this.pick(req, exclude);
+  }
+
+  private pick(
     req: PickRequest,
     exclude?: ReadonlySet<ServerState>,
   ): ServerState | AcquireFailure | Promise<ServerState | AcquireFailure> {
