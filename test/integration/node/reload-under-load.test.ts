@@ -6,7 +6,8 @@ import http from 'node:http';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
+import { spawnSync } from 'node:child_process';
+import { startHalb, freePort, HALB_MAIN, type HalbProcess } from '../../helpers/halb-process.ts';
 
 interface Backend {
   name: string;
@@ -130,23 +131,47 @@ for (const workers of [1, 2]) {
   });
 }
 
-test('a bad config at reload is refused with its place and the running config keeps serving', { timeout: 30_000 }, async () => {
+const badConfigs: { name: string; edit: (text: string) => string; expect: RegExp }[] = [
+  {
+    name: 'unknown backend in a rule',
+    edit: (t) => t.replace('    default_backend: pool', '    default_backend: pool\n    rules:\n      - { path_prefix: /api, backend: nosuch }'),
+    expect: /halb-bad\.yaml:\d+:\d+ frontends\.web\.rules\[0\]\.backend.*nosuch/,
+  },
+  {
+    name: 'duplicate server name',
+    edit: (t) => t.replace(/(      - \{ name: a, address: [^}]+\})/, '$1\n$1'),
+    expect: /halb-bad\.yaml:\d+:\d+ backends\.pool\.servers\[1\]\.name.*duplicate/i,
+  },
+  {
+    name: 'bind conflict',
+    edit: (t) => t.replace('backends:', (m) => `  web2:\n    bind: ["${t.match(/bind: \["([^"]+)"\]/)![1]}"]\n    mode: http\n    default_backend: pool\n${m}`),
+    expect: /halb-bad\.yaml:\d+:\d+ frontends\.web2\.bind\[0\].*(conflict|already)/i,
+  },
+];
+
+test('bad configs are refused at validate and at reload with their place; the running config keeps serving', { timeout: 30_000 }, async () => {
   const a = await backend('a');
   backends.push(a);
   const listen = await freePort();
   const admin = await freePort();
   const file = join(dir, 'halb-bad.yaml');
-  writeFileSync(file, configText(listen, admin, [a], 1));
+  const good = configText(listen, admin, [a], 1);
+  writeFileSync(file, good);
   halb = startHalb(['run', '-c', file]);
   started.push(halb);
   await halb.waitFor((l) => l.msg === 'halb node started');
-  writeFileSync(file, configText(listen, admin, [a], 1).replace('default_backend: pool', 'default_backend: nosuch'));
-  const res = await fetch(`http://127.0.0.1:${admin}/reload`, { method: 'POST' });
-  assert.equal(res.status, 422);
-  const body = (await res.json()) as { errors: string[] };
-  assert.match(body.errors.join('\n'), /halb-bad\.yaml:\d+:\d+ frontends\.web\.default_backend/);
-  const r = await fetch(`http://127.0.0.1:${listen}/`);
-  assert.equal(await r.text(), 'a');
+  for (const bad of badConfigs) {
+    writeFileSync(file, bad.edit(good));
+    const validate = spawnSync(process.execPath, [HALB_MAIN, 'validate', '-c', file], { encoding: 'utf8' });
+    assert.equal(validate.status, 1, `${bad.name}: validate exits 1`);
+    assert.match(validate.stdout + validate.stderr, bad.expect, `${bad.name}: validate names the place`);
+    const res = await fetch(`http://127.0.0.1:${admin}/reload`, { method: 'POST' });
+    assert.equal(res.status, 422, bad.name);
+    const body = (await res.json()) as { errors: string[] };
+    assert.match(body.errors.join('\n'), bad.expect, `${bad.name}: reload names the place`);
+    const r = await fetch(`http://127.0.0.1:${listen}/`);
+    assert.equal(await r.text(), 'a');
+  }
   halb.kill('SIGTERM');
   assert.equal((await halb.exited).code, 0);
 });
