@@ -1,6 +1,8 @@
 // The test side of vrrp-node.ts: start a node in a lab namespace from a YAML config, follow
-// its JSON-line events, ask for status, signal it. The only place that knows how a node is run,
-// so the full `halb run` can replace vrrp-node.ts without touching the tests.
+// its JSON-line events, ask for status, signal it. The only place that knows how a node is run.
+// Two ways: the bare VrrpInstance of vrrp-node.ts (default), or the full `halb run -c FILE`
+// (proxy + health + VRRP + admin API), whose JSON log lines are translated to the same events
+// and whose status comes from the admin API inside the node's namespace.
 
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,41 @@ import type { Lab } from '../../helpers/netns.ts';
 import type { InstanceStatus } from '../../../src/vrrp/instance.ts';
 
 const SCRIPT = new URL('./vrrp-node.ts', import.meta.url).pathname;
+const HALB_MAIN = new URL('../../../src/cli/main.ts', import.meta.url).pathname;
+
+export interface StartOptions {
+  /** 'vrrp-node' (default): a bare VrrpInstance. 'halb': `halb run -c FILE`, needs `admin` in the config. */
+  mode?: 'vrrp-node' | 'halb';
+  /** Admin API as seen inside the node's namespace (halb mode). Default http://127.0.0.1:9100. */
+  admin?: string;
+  timeoutMs?: number;
+}
+
+// halb's log messages that tests follow (router.ts "VRRP a -> b", node.ts "halb node started").
+const STATE_MSG = /^VRRP (\S+) -> (\S+)$/;
+const ACTION_BY_STATE: Record<string, string> = {
+  master: 'become-master',
+  backup: 'become-backup',
+  fault: 'enter-fault',
+  initialize: 'stop',
+  'master-handing-over': 'keep-serving',
+};
+
+/** A halb JSON log line as a node event (the raw line stays available as ev "log"). */
+function logLineEvent(line: Record<string, unknown>): NodeEvent {
+  const msg = typeof line.msg === 'string' ? line.msg : '';
+  const t = typeof line.time === 'string' ? Date.parse(line.time) : typeof line.time === 'number' ? line.time : Date.now();
+  const m = STATE_MSG.exec(msg);
+  if (m) {
+    const e: NodeEvent = { ev: 'state', t, from: m[1], to: m[2], action: ACTION_BY_STATE[m[2]!], priority: line.priority };
+    if (line.master !== undefined) e.master = line.master;
+    if (line.vrrp !== undefined) e.instance = line.vrrp;
+    return e;
+  }
+  if (msg === 'halb node started') return { ev: 'ready', t };
+  if (msg === 'stopped') return { ev: 'stopped', t };
+  return { ...line, ev: 'log', t };
+}
 
 export interface NodeEvent {
   ev: string;
@@ -22,28 +59,53 @@ export class VrrpNode {
   readonly host: string;
   readonly events: NodeEvent[] = [];
   readonly child: ChildProcess;
+  readonly mode: 'vrrp-node' | 'halb';
+  readonly admin: string;
+  readonly #lab: Lab;
   readonly #dir: string;
   #stderr = '';
   #waiters = new Set<() => void>();
   readonly exited: Promise<number | null>;
 
-  private constructor(lab: Lab, host: string, yaml: string) {
+  private constructor(lab: Lab, host: string, yaml: string, opts: StartOptions) {
     this.host = host;
+    this.mode = opts.mode ?? 'vrrp-node';
+    this.admin = opts.admin ?? 'http://127.0.0.1:9100';
+    this.#lab = lab;
     this.#dir = mkdtempSync(join(tmpdir(), `halb-vrrp-${host}-`));
     const file = join(this.#dir, 'halb.yaml');
     writeFileSync(file, yaml);
-    this.child = lab.spawn(host, process.execPath, [SCRIPT, file], { env: { ...process.env, HALB_LOG_LEVEL: process.env.HALB_LOG_LEVEL ?? 'info' } });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      try {
-        this.events.push(JSON.parse(line) as NodeEvent);
-      } catch {
-        this.events.push({ ev: 'garbage', t: Date.now(), line });
+    const env = { ...process.env, HALB_LOG_LEVEL: process.env.HALB_LOG_LEVEL ?? 'info' };
+    if (this.mode === 'halb') {
+      this.child = lab.spawn(host, process.execPath, [HALB_MAIN, 'run', '-c', file, '--log-format', 'json'], { env });
+      // Logs are the event stream: both pipes, JSON lines.
+      for (const input of [this.child.stdout!, this.child.stderr!]) {
+        createInterface({ input }).on('line', (line) => {
+          let parsed: Record<string, unknown>;
+          try {
+            parsed = JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            parsed = { msg: line, raw: true };
+          }
+          this.#stderr = (this.#stderr + line + '\n').slice(-20_000);
+          this.events.push(logLineEvent(parsed));
+          for (const w of this.#waiters) w();
+        });
       }
-      for (const w of this.#waiters) w();
-    });
-    this.child.stderr!.on('data', (d: Buffer) => {
-      this.#stderr = (this.#stderr + d.toString()).slice(-20_000);
-    });
+    } else {
+      this.child = lab.spawn(host, process.execPath, [SCRIPT, file], { env });
+      createInterface({ input: this.child.stdout! }).on('line', (line) => {
+        try {
+          this.events.push(JSON.parse(line) as NodeEvent);
+        } catch {
+          this.events.push({ ev: 'garbage', t: Date.now(), line });
+        }
+        for (const w of this.#waiters) w();
+      });
+      this.child.stderr!.on('data', (d: Buffer) => {
+        this.#stderr = (this.#stderr + d.toString()).slice(-20_000);
+      });
+    }
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => {
       rmSync(this.#dir, { recursive: true, force: true });
       for (const w of this.#waiters) w();
@@ -52,9 +114,10 @@ export class VrrpNode {
   }
 
   /** Resolves once the node printed "ready". */
-  static async start(lab: Lab, host: string, yaml: string, timeoutMs = 10_000): Promise<VrrpNode> {
-    const node = new VrrpNode(lab, host, yaml);
-    await node.waitFor((e) => e.ev === 'ready', timeoutMs, 'ready');
+  static async start(lab: Lab, host: string, yaml: string, opts: number | StartOptions = {}): Promise<VrrpNode> {
+    const o = typeof opts === 'number' ? { timeoutMs: opts } : opts;
+    const node = new VrrpNode(lab, host, yaml, o);
+    await node.waitFor((e) => e.ev === 'ready', o.timeoutMs ?? 10_000, 'ready');
     return node;
   }
 
@@ -109,10 +172,26 @@ export class VrrpNode {
   }
 
   async status(): Promise<InstanceStatus> {
+    if (this.mode === 'halb') {
+      const r = await this.#lab.exec(this.host, 'curl', ['-sS', '--max-time', '5', `${this.admin}/status`]);
+      return (JSON.parse(r.stdout) as { vrrp: InstanceStatus[] }).vrrp[0]!;
+    }
     const since = this.events.length;
     this.child.stdin!.write('status\n');
     const e = await this.waitFor((x) => x.ev === 'status', 5000, 'status', since);
     return (e.instances as InstanceStatus[])[0]!;
+  }
+
+  /** Planned handover (halb mode: `halb handover -a ADMIN` inside the namespace); resolves when done. */
+  async handover(): Promise<string> {
+    if (this.mode === 'halb') {
+      const r = await this.#lab.exec(this.host, process.execPath, [HALB_MAIN, 'handover', '-a', this.admin], { timeoutMs: 30_000 });
+      return r.stdout.trim();
+    }
+    const since = this.events.length;
+    this.child.stdin!.write('handover\n');
+    await this.waitFor((x) => x.ev === 'handover-done', 30_000, 'handover-done', since);
+    return 'handed over';
   }
 
   signal(sig: NodeJS.Signals): void {
