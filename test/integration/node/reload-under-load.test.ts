@@ -139,7 +139,7 @@ const badConfigs: { name: string; edit: (text: string) => string; expect: RegExp
   },
   {
     name: 'duplicate server name',
-    edit: (t) => t.replace(/(      - \{ name: a, address: [^}]+\})/, '$1\n$1'),
+    edit: (t) => t.replace(/( {6}- \{ name: a, address: [^}]+\})/, '$1\n$1'),
     expect: /halb-bad\.yaml:\d+:\d+ backends\.pool\.servers\[1\]\.name.*duplicate/i,
   },
   {
