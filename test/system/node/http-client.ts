@@ -53,7 +53,7 @@ function one(): void {
       if (res.statusCode === 200) finish({ ok: true, by, web: body.trim() });
       else finish({ ok: false, by, err: `HTTP ${res.statusCode}` });
     });
-    res.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, by, err: err.code ?? err.message }));
+    res.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, by: res.headers['x-served-by'], err: err.code ?? err.message }));
   });
   req.on('error', (err: NodeJS.ErrnoException) => finish({ ok: false, err: err.code ?? err.message }));
   const timer = setTimeout(() => {
