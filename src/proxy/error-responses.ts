@@ -1,5 +1,13 @@
 // Short bodies for the answers halb gives itself, as HAProxy does.
-import type { ServerResponse } from 'node:http';
+
+/** What sendError needs of a response (node's ServerResponse has it). */
+export interface ErrorSink {
+  readonly headersSent: boolean;
+  shouldKeepAlive: boolean;
+  writeHead(status: number, reason: string | undefined, headers: string[]): unknown;
+  end(data: string): unknown;
+  destroy(): unknown;
+}
 
 export const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -15,8 +23,8 @@ function body(status: number): string {
   return `${status} ${STATUS_TEXT[status] ?? 'Error'}\n`;
 }
 
-/** Sends a complete error response through node's ServerResponse. */
-export function sendError(res: ServerResponse, status: number, close: boolean): void {
+/** Sends a complete error response. */
+export function sendError(res: ErrorSink, status: number, close: boolean): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -3,7 +3,8 @@
 // answer 502/503/504 when it must, give the slot back exactly once and write the access log line.
 // Event listeners are module-level functions finding the exchange through a symbol on the emitter,
 // so no closures are allocated per request.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.ts';
 import type { BackendPool, AcquireFailure, Outcome } from '../pool/backend-pool.ts';
 import type { ServerState } from '../pool/server-state.ts';
@@ -33,6 +34,32 @@ export interface FrontendRuntime {
   exchangeDone(): void;
 }
 
+/** The client's request: node's IncomingMessage, or a SimpleClientRequest (no body). */
+export interface ExchangeRequest {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly socket: Socket;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node's own listener type
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** The answer to the client: node's ServerResponse, or a SimpleClientResponse writing raw bytes. */
+export interface ExchangeResponse {
+  statusCode: number;
+  readonly headersSent: boolean;
+  shouldKeepAlive: boolean;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node's own listener type
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  writeHead(status: number, reason: string, headers: string[]): unknown;
+  write(chunk: Buffer): boolean;
+  end(data?: string): unknown;
+  destroy(): unknown;
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 const kEx = Symbol('halb.exchange');
@@ -48,8 +75,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   readonly random = Math.random;
 
   private readonly rt: FrontendRuntime;
-  private readonly req: IncomingMessage;
-  private readonly res: ServerResponse;
+  private readonly req: ExchangeRequest;
+  private readonly res: ExchangeResponse;
   private pool: BackendPool | undefined;
   /** The acquired server slot; undefined once released. */
   private server: ServerState | undefined;
@@ -73,7 +100,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   private tc = -1;
   private tr = -1;
 
-  constructor(rt: FrontendRuntime, req: IncomingMessage, res: ServerResponse) {
+  constructor(rt: FrontendRuntime, req: ExchangeRequest, res: ExchangeResponse, host: string | undefined) {
     this.rt = rt;
     this.req = req;
     this.res = res;
@@ -81,7 +108,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.method = req.method ?? 'GET';
     this.url = req.url ?? '/';
     this.uri = this.url;
-    this.host = req.headers.host;
+    this.host = host;
     this.sourceIp = clientIp(req.socket);
   }
 
@@ -91,7 +118,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   }
 
   start(): void {
-    (this.res as Tagged<ServerResponse>)[kEx] = this;
+    (this.res as Tagged<ExchangeResponse>)[kEx] = this;
     this.res.on('close', onResClose);
     const backend = this.rt.routes.route(this);
     const pool = backend === undefined ? undefined : this.rt.pools.get(backend);
@@ -197,7 +224,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       this.bodySent = true;
     } else if (!this.bodyStarted) {
       this.bodyStarted = true;
-      const req = this.req as Tagged<IncomingMessage>;
+      const req = this.req as Tagged<ExchangeRequest>;
       req[kEx] = this;
       req.on('data', onReqData);
       req.on('end', onReqEnd);
@@ -434,18 +461,18 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   }
 }
 
-function onReqData(this: IncomingMessage, chunk: Buffer): void {
-  (this as Tagged<IncomingMessage>)[kEx].reqData(chunk);
+function onReqData(this: ExchangeRequest, chunk: Buffer): void {
+  (this as Tagged<ExchangeRequest>)[kEx].reqData(chunk);
 }
 
-function onReqEnd(this: IncomingMessage): void {
-  (this as Tagged<IncomingMessage>)[kEx].reqEnd();
+function onReqEnd(this: ExchangeRequest): void {
+  (this as Tagged<ExchangeRequest>)[kEx].reqEnd();
 }
 
-function onResDrain(this: ServerResponse): void {
-  (this as Tagged<ServerResponse>)[kEx].resDrain();
+function onResDrain(this: ExchangeResponse): void {
+  (this as Tagged<ExchangeResponse>)[kEx].resDrain();
 }
 
-function onResClose(this: ServerResponse): void {
-  (this as Tagged<ServerResponse>)[kEx].resClosed();
+function onResClose(this: ExchangeResponse): void {
+  (this as Tagged<ExchangeResponse>)[kEx].resClosed();
 }

@@ -17,6 +17,7 @@ import { rawError } from './error-responses.ts';
 import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from './accept-proxy.ts';
 import { setClientAddress, clientIp } from './client-address.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
+import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
   pools: ReadonlyMap<string, BackendPool>;
@@ -43,6 +44,11 @@ export class HttpFrontend {
   private inflight = 0;
   private readonly tunnels = new Set<UpgradeTunnel>();
   private idleWaiter: (() => void) | undefined;
+  /** Connections served without node's HTTP server (see simple-client.ts). */
+  private readonly simple = new Set<SimpleClientConnection>();
+  /** node's own connection handler; connections reach it only when handed off. */
+  private readonly nodeConnection: (socket: Socket) => void;
+  private simpleHost: SimpleClientHost;
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -69,7 +75,42 @@ export class HttpFrontend {
     this.server.on('upgrade', this.onUpgrade);
     this.server.on('clientError', this.onClientError);
     this.server.on('timeout', onClientTimeout);
+    // Every connection starts on the simple path; node's handler gets the ones that leave it.
+    this.nodeConnection = this.server.listeners('connection')[0] as (socket: Socket) => void;
+    this.server.removeAllListeners('connection');
+    this.server.on('connection', this.onConnection);
+    this.simpleHost = this.buildSimpleHost(cfg, deps);
   }
+
+  private buildSimpleHost(cfg: FrontendConfig, deps: HttpFrontendDeps): SimpleClientHost {
+    return {
+      maxHeaderBytes: deps.maxHeaderBytes ?? 16384,
+      clientTimeoutMs: cfg.timeouts.client,
+      keepAliveTimeoutMs: cfg.timeouts.httpKeepAlive,
+      serve: this.serveSimple,
+      handoff: this.handoff,
+      closed: this.simpleClosed,
+    };
+  }
+
+  private readonly onConnection = (socket: Socket): void => {
+    this.simple.add(new SimpleClientConnection(socket, this.simpleHost));
+  };
+
+  private readonly serveSimple = (req: SimpleClientRequest, res: SimpleClientResponse, host: string): void => {
+    this.inflight++;
+    new HttpExchange(this.runtime, req, res, host).start();
+  };
+
+  private readonly handoff = (socket: Socket, unread: Buffer): void => {
+    socket.unshift(unread);
+    this.nodeConnection.call(this.server, socket);
+    socket.resume();
+  };
+
+  private readonly simpleClosed = (c: SimpleClientConnection): void => {
+    this.simple.delete(c);
+  };
 
   get name(): string {
     return this.cfg.name;
@@ -116,6 +157,7 @@ export class HttpFrontend {
   async close(graceMs: number): Promise<void> {
     this.stopAccepting();
     this.server.closeIdleConnections();
+    for (const c of this.simple) if (!c.busy) c.destroy();
     if (this.active > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -127,6 +169,7 @@ export class HttpFrontend {
     }
     this.idleWaiter = undefined;
     this.server.closeAllConnections();
+    for (const c of this.simple) c.destroy();
     for (const t of this.tunnels) t.destroy();
     this.upstream.closeIdle();
   }
@@ -138,6 +181,7 @@ export class HttpFrontend {
     this.cfg = cfg;
     this.deps = { ...this.deps, ...deps };
     this.runtime = this.buildRuntime(cfg, this.deps);
+    this.simpleHost = this.buildSimpleHost(cfg, this.deps);
     const t = cfg.timeouts;
     this.server.headersTimeout = t.httpRequest;
     this.server.keepAliveTimeout = t.httpKeepAlive;
@@ -170,7 +214,7 @@ export class HttpFrontend {
 
   private readonly onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     this.inflight++;
-    new HttpExchange(this.runtime, req, res).start();
+    new HttpExchange(this.runtime, req, res, req.headers.host).start();
   };
 
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {

@@ -1,0 +1,279 @@
+// A client connection served without node's HTTP server while its requests have the simple shape
+// (see simple-request.ts): the head is parsed here, the response head and body are written to the
+// socket as raw bytes. The first request of another shape (a body, Upgrade, Expect, HTTP/1.0, a
+// head split across reads, anything malformed) hands the connection, with its unread bytes, to
+// node's server for good, so llhttp's checks and node's timeouts apply to it as before.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { parseSimpleRequest, type SimpleRequest } from './simple-request.ts';
+import type { ExchangeRequest, ExchangeResponse } from './http-exchange.ts';
+import { holdWrites } from './write-batch.ts';
+
+export interface SimpleClientHost {
+  maxHeaderBytes: number;
+  /** Inactivity limits: while a request is served, and between requests. */
+  clientTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Start serving one request. */
+  serve(req: SimpleClientRequest, res: SimpleClientResponse, host: string): void;
+  /** Give the socket to node's server; `unread` holds bytes read but not consumed. */
+  handoff(socket: Socket, unread: Buffer): void;
+  closed(conn: SimpleClientConnection): void;
+}
+
+const kConn = Symbol('halb.simple');
+type Tagged = Socket & { [kConn]: SimpleClientConnection };
+
+export class SimpleClientConnection {
+  readonly socket: Socket;
+  private readonly host: SimpleClientHost;
+  /** The response being written, if a request is in progress. */
+  private current: SimpleClientResponse | undefined;
+  private unread: Buffer | undefined;
+  private timeoutMs = -1;
+
+  constructor(socket: Socket, host: SimpleClientHost) {
+    this.socket = socket;
+    this.host = host;
+    (socket as Tagged)[kConn] = this;
+    socket.on('data', onData);
+    socket.on('close', onClose);
+    socket.on('error', onError);
+    socket.on('timeout', onTimeout);
+    socket.on('drain', onDrain);
+    this.setTimeout(host.keepAliveTimeoutMs);
+  }
+
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  private setTimeout(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  /** @internal */
+  data(chunk: Buffer): void {
+    const buf = this.unread === undefined ? chunk : Buffer.concat([this.unread, chunk]);
+    this.unread = undefined;
+    if (this.current !== undefined) {
+      // pipelined: hold the bytes until the response in progress is complete
+      this.unread = buf;
+      this.socket.pause();
+      return;
+    }
+    this.next(buf);
+  }
+
+  private next(buf: Buffer): void {
+    const r = parseSimpleRequest(buf, 0, this.host.maxHeaderBytes);
+    if (typeof r === 'string') {
+      this.handoff(buf);
+      return;
+    }
+    if (r.end < buf.length) {
+      this.unread = buf.subarray(r.end);
+      this.socket.pause();
+    }
+    this.setTimeout(this.host.clientTimeoutMs);
+    const res = new SimpleClientResponse(this, r.method === 'HEAD');
+    this.current = res;
+    this.host.serve(new SimpleClientRequest(r, this.socket), res, r.host);
+  }
+
+  private handoff(buf: Buffer): void {
+    const s = this.socket;
+    s.off('data', onData);
+    s.off('close', onClose);
+    s.off('error', onError);
+    s.off('timeout', onTimeout);
+    s.off('drain', onDrain);
+    s.setTimeout(0);
+    this.host.closed(this);
+    this.host.handoff(s, buf);
+  }
+
+  /** @internal the response was written completely */
+  responded(res: SimpleClientResponse): void {
+    if (this.current !== res) return;
+    this.current = undefined;
+    if (!res.shouldKeepAlive) {
+      this.socket.end();
+      return;
+    }
+    this.setTimeout(this.host.keepAliveTimeoutMs);
+    const u = this.unread;
+    if (u !== undefined) {
+      this.unread = undefined;
+      this.socket.resume();
+      this.next(u);
+    }
+  }
+
+  /** @internal */
+  closedNow(): void {
+    this.host.closed(this);
+    const res = this.current;
+    this.current = undefined;
+    res?.clientClosed();
+  }
+
+  /** @internal */
+  drained(): void {
+    this.current?.drained();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+function conn(s: Socket): SimpleClientConnection {
+  return (s as Tagged)[kConn];
+}
+
+function onData(this: Socket, chunk: Buffer): void {
+  conn(this).data(chunk);
+}
+
+function onClose(this: Socket): void {
+  conn(this).closedNow();
+}
+
+function onError(): void {
+  // 'close' follows; the exchange learns of it there
+}
+
+function onTimeout(this: Socket): void {
+  this.destroy();
+}
+
+function onDrain(this: Socket): void {
+  conn(this).drained();
+}
+
+export class SimpleClientRequest implements ExchangeRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly rawHeaders: string[];
+  readonly socket: Socket;
+  private hdrs: IncomingHttpHeaders | undefined;
+
+  constructor(r: SimpleRequest, socket: Socket) {
+    this.method = r.method;
+    this.url = r.url;
+    this.rawHeaders = r.rawHeaders;
+    this.socket = socket;
+  }
+
+  /** Built on first use only (routing on headers, cookies): most requests never ask. */
+  get headers(): IncomingHttpHeaders {
+    if (this.hdrs !== undefined) return this.hdrs;
+    const h: Record<string, string> = {};
+    const raw = this.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i]!.toLowerCase();
+      const v = raw[i + 1]!;
+      const old = h[k];
+      h[k] = old === undefined ? v : `${old}${k === 'cookie' ? '; ' : ', '}${v}`;
+    }
+    this.hdrs = h;
+    return h;
+  }
+
+  // no body: nothing to listen to or pause
+  on(): this {
+    return this;
+  }
+  pause(): this {
+    return this;
+  }
+  resume(): this {
+    return this;
+  }
+}
+
+export class SimpleClientResponse implements ExchangeResponse {
+  statusCode = 200;
+  headersSent = false;
+  shouldKeepAlive = true;
+  private readonly conn: SimpleClientConnection;
+  private readonly noBody: boolean;
+  private chunked = false;
+  private ended = false;
+  private onClose: ((this: SimpleClientResponse) => void) | undefined;
+  private onDrain: ((this: SimpleClientResponse) => void) | undefined;
+
+  constructor(conn: SimpleClientConnection, noBody: boolean) {
+    this.conn = conn;
+    this.noBody = noBody;
+  }
+
+  on(event: string, listener: (this: SimpleClientResponse) => void): this {
+    if (event === 'close') this.onClose = listener;
+    else if (event === 'drain') this.onDrain = listener;
+    return this;
+  }
+
+  writeHead(status: number, reason: string | undefined, headers: string[]): this {
+    this.statusCode = status;
+    this.headersSent = true;
+    let head = `HTTP/1.1 ${status} ${reason ?? ''}\r\n`;
+    let length = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') length = true;
+      head += `${name}: ${headers[i + 1]!}\r\n`;
+    }
+    if (!length && !this.noBody && status !== 204 && status !== 304) {
+      this.chunked = true;
+      head += 'Transfer-Encoding: chunked\r\n';
+    }
+    if (!this.shouldKeepAlive) head += 'Connection: close\r\n';
+    const s = this.conn.socket;
+    holdWrites(s);
+    s.write(`${head}\r\n`, 'latin1');
+    return this;
+  }
+
+  write(chunk: Buffer): boolean {
+    const s = this.conn.socket;
+    if (this.noBody || chunk.length === 0) return true;
+    if (!this.chunked) return s.write(chunk);
+    s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    s.write(chunk);
+    return s.write('\r\n', 'latin1');
+  }
+
+  end(data?: string): this {
+    if (this.ended) return this;
+    this.ended = true;
+    const s = this.conn.socket;
+    if (data !== undefined && data.length > 0 && !this.noBody) {
+      if (this.chunked) s.write(`${Buffer.byteLength(data, 'latin1').toString(16)}\r\n${data}\r\n`, 'latin1');
+      else s.write(data, 'latin1');
+    }
+    if (this.chunked) s.write('0\r\n\r\n', 'latin1');
+    this.conn.responded(this);
+    return this;
+  }
+
+  destroy(): this {
+    this.conn.destroy();
+    return this;
+  }
+
+  /** @internal */
+  clientClosed(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onClose?.call(this);
+  }
+
+  /** @internal */
+  drained(): void {
+    this.onDrain?.call(this);
+  }
+}

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSimpleRequest } from '../../../src/proxy/simple-request.ts';
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+test('plain GET and HEAD are simple, with raw headers and the end offset', () => {
+  const text = 'GET /a?b=1 HTTP/1.1\r\nHost: x\r\nAccept:  */* \r\n\r\nGET';
+  const r = parseSimpleRequest(b(text), 0, 16384);
+  assert.ok(typeof r !== 'string');
+  assert.equal(r.method, 'GET');
+  assert.equal(r.url, '/a?b=1');
+  assert.deepEqual(r.rawHeaders, ['Host', 'x', 'Accept', '*/*']);
+  assert.equal(r.host, 'x');
+  assert.equal(r.end, text.length - 3);
+  const h = parseSimpleRequest(b('HEAD / HTTP/1.1\r\nhost: y\r\nConnection: keep-alive\r\n\r\n'), 0, 16384);
+  assert.ok(typeof h !== 'string' && h.method === 'HEAD' && h.host === 'y');
+});
+
+test('a head not complete yet is incomplete; past the limit it is other', () => {
+  assert.equal(parseSimpleRequest(b('GET / HTTP/1.1\r\nHost: x\r\n'), 0, 16384), 'incomplete');
+  assert.equal(parseSimpleRequest(b(`GET / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(100)}`), 0, 50), 'other');
+  assert.equal(parseSimpleRequest(b(`GET / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(100)}\r\n\r\n`), 0, 50), 'other');
+});
+
+test('every other shape goes to node', () => {
+  const other = [
+    'POST / HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET / HTTP/1.0\r\nHost: x\r\n\r\n',
+    'GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET / HTTP/1.1\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\nX: a\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nBad Name: a\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n',
+    'GET /\x7f HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET  / HTTP/1.1\r\nHost: x\r\n\r\n',
+  ];
+  for (const t of other) assert.equal(parseSimpleRequest(b(t), 0, 16384), 'other', JSON.stringify(t));
+});
