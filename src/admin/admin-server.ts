@@ -4,6 +4,8 @@
 import http from 'node:http';
 import type { HostPort } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
+import { DASHBOARD_HTML, DASHBOARD_HEADERS } from './dashboard-page.ts';
+import { parseServerChange, type ServerChange } from './server-change.ts';
 
 export interface AdminHandlers {
   status(): unknown;
@@ -11,7 +13,7 @@ export interface AdminHandlers {
   reload(): Promise<{ ok: true; message: string } | { ok: false; errors: string[] }>;
   handover(): Promise<string>;
   /** Runtime server command: drain | ready | maint, and/or weight. Returns an error text or undefined. */
-  setServer(backend: string, server: string, change: { admin?: string; weight?: number }): string | undefined;
+  setServer(backend: string, server: string, change: ServerChange): string | undefined;
 }
 
 export class AdminServer {
@@ -22,8 +24,8 @@ export class AdminServer {
     this.listenOn = listenOn;
     this.server = http.createServer((req, res) => {
       route(req, handlers).then(
-        ({ status, type, body }) => {
-          res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+        ({ status, type, body, headers }) => {
+          res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
           res.end(body);
         },
         (err: unknown) => {
@@ -63,6 +65,7 @@ interface Reply {
   status: number;
   type: string;
   body: string;
+  headers?: Record<string, string>;
 }
 
 const json = (status: number, value: unknown): Reply => ({ status, type: 'application/json', body: JSON.stringify(value, null, 2) + '\n' });
@@ -81,10 +84,20 @@ async function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<s
 async function route(req: http.IncomingMessage, h: AdminHandlers): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://admin');
   const method = req.method ?? 'GET';
-  if (method === 'GET' && (url.pathname === '/status' || url.pathname === '/')) return json(200, h.status());
+  if (method === 'GET' && (url.pathname === '/dashboard' || (url.pathname === '/' && wantsHtml(req)))) {
+    return { status: 200, type: 'text/html; charset=utf-8', body: DASHBOARD_HTML, headers: url.pathname === '/' ? { ...DASHBOARD_HEADERS, vary: 'accept' } : DASHBOARD_HEADERS };
+  }
+  if (method === 'GET' && url.pathname === '/') return { ...json(200, h.status()), headers: { vary: 'accept' } };
+  if (method === 'GET' && url.pathname === '/status') return json(200, h.status());
   if (method === 'GET' && url.pathname === '/metrics') {
     const m = await h.metrics();
     return { status: 200, type: m.contentType, body: m.body };
+  }
+  if (method === 'POST' || method === 'PUT') {
+    // Tools (curl, halb) send no Origin; a browser always does on a cross-site POST. Refusing a
+    // foreign Origin keeps a web page the operator happens to visit from draining servers.
+    const refusal = foreignOrigin(req);
+    if (refusal) return json(403, { ok: false, error: refusal });
   }
   if (method === 'POST' && url.pathname === '/reload') {
     const r = await h.reload();
@@ -93,14 +106,43 @@ async function route(req: http.IncomingMessage, h: AdminHandlers): Promise<Reply
   if (method === 'POST' && url.pathname === '/handover') return json(200, { ok: true, message: await h.handover() });
   const m = /^\/servers\/([^/]+)\/([^/]+)$/.exec(url.pathname);
   if (m && (method === 'POST' || method === 'PUT')) {
-    let change: { admin?: string; weight?: number };
+    let body: unknown;
     try {
-      change = JSON.parse((await readBody(req)) || '{}') as typeof change;
+      body = JSON.parse((await readBody(req)) || '{}');
     } catch {
       return json(400, { ok: false, error: 'body must be JSON like {"admin":"drain"} or {"weight":10}' });
     }
-    const err = h.setServer(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), change);
-    return err ? json(400, { ok: false, error: err }) : json(200, { ok: true });
+    const change = parseServerChange(body);
+    if (typeof change === 'string') return json(400, { ok: false, error: change });
+    let backend: string;
+    let server: string;
+    try {
+      backend = decodeURIComponent(m[1]!);
+      server = decodeURIComponent(m[2]!);
+    } catch {
+      return json(400, { ok: false, error: `bad percent-encoding in ${url.pathname}` });
+    }
+    const err = h.setServer(backend, server, change);
+    return err ? json(400, { ok: false, error: err }) : json(200, { ok: true, backend, server, ...change });
   }
   return json(404, { ok: false, error: `no route ${method} ${url.pathname}` });
+}
+
+/** A browser asking for a page (Accept: text/html) gets the dashboard at /; curl gets JSON. */
+function wantsHtml(req: http.IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return accept !== undefined && accept.includes('text/html');
+}
+
+function foreignOrigin(req: http.IncomingMessage): string | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return `origin ${JSON.stringify(origin)} is not a URL`;
+  }
+  if (host !== req.headers.host) return `cross-origin request from ${origin} refused: use the dashboard served by this admin API, or a tool that sends no Origin`;
+  return undefined;
 }

@@ -1,25 +1,72 @@
 // Prometheus metrics, computed from the node's status at scrape time so the request path pays
-// nothing for them.
-import { Gauge, Registry } from 'prom-client';
+// nothing for them. (No request counters yet: the proxy has no per-request counting hook; see
+// the admin report.)
+import { Counter, Gauge, Registry } from 'prom-client';
 
-interface StatusView {
-  backends: { name: string; usable: boolean; queue: number; servers: { name: string; up: boolean; admin: string; weight: number; active: number }[] }[];
+/** The parts of the node's status read here; structural, so admin/ does not import node.ts. */
+export interface StatusView {
+  generation?: number;
+  frontends?: { name: string; bind: string[]; listenError?: string }[];
+  backends: {
+    name: string;
+    usable: boolean;
+    queue: number;
+    servers: { name: string; up: boolean; admin: string; weight: number; active: number; backup?: boolean; lastCheck?: unknown }[];
+  }[];
   vrrp: unknown[];
 }
 
+/** The fields of a VRRP instance's status read here (vrrp/instance.ts InstanceStatus). */
 interface VrrpView {
-  name: string;
-  state: string;
-  priority: number;
+  instance?: string;
+  name?: string;
+  state?: string;
+  keepalivedState?: string;
+  priority?: number;
+  configuredPriority?: number;
   effectivePriority?: number;
-  counters?: { advertsSent?: number; advertsReceived?: number; drops?: Record<string, number> };
+  fault?: boolean;
+  holdingAddresses?: boolean;
+  counters?: {
+    advertsSent?: number;
+    advertsReceived?: number;
+    priorityZeroSent?: number;
+    priorityZeroReceived?: number;
+    sendErrors?: number;
+    becameMaster?: number;
+    drops?: Record<string, number | undefined>;
+  };
 }
+
+interface CheckView {
+  ok?: boolean;
+  durationMs?: number;
+}
+
+const ADMIN_STATES = ['ready', 'drain', 'maint'] as const;
+const VRRP_STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP'] as const;
+
+const instanceName = (v: VrrpView): string => v.instance ?? v.name ?? '';
+const vrrpState = (v: VrrpView): string => v.keepalivedState ?? (v.state ?? '').toUpperCase();
 
 export class NodeMetrics {
   private readonly registry = new Registry();
+  /** Forgets the status read by the previous scrape. */
+  private readonly beforeScrape: () => void;
 
   constructor(status: () => StatusView) {
     const reg = [this.registry];
+    // One status() per scrape, however many metrics read it.
+    let cached: StatusView | undefined;
+    const view = (): StatusView => (cached ??= status());
+    this.beforeScrape = () => {
+      cached = undefined;
+    };
+    const servers = function* (): Generator<[string, StatusView['backends'][number]['servers'][number]]> {
+      for (const b of view().backends) for (const s of b.servers) yield [b.name, s];
+    };
+    const vrrp = (): VrrpView[] => view().vrrp as VrrpView[];
+
     new Gauge({
       name: 'halb_server_up',
       help: '1 when the server passes its health checks',
@@ -27,7 +74,7 @@ export class NodeMetrics {
       registers: reg,
       collect() {
         this.reset();
-        for (const b of status().backends) for (const s of b.servers) this.set({ backend: b.name, server: s.name }, s.up ? 1 : 0);
+        for (const [b, s] of servers()) this.set({ backend: b, server: s.name }, s.up ? 1 : 0);
       },
     });
     new Gauge({
@@ -37,7 +84,7 @@ export class NodeMetrics {
       registers: reg,
       collect() {
         this.reset();
-        for (const b of status().backends) for (const s of b.servers) this.set({ backend: b.name, server: s.name }, s.active);
+        for (const [b, s] of servers()) this.set({ backend: b, server: s.name }, s.active);
       },
     });
     new Gauge({
@@ -47,7 +94,53 @@ export class NodeMetrics {
       registers: reg,
       collect() {
         this.reset();
-        for (const b of status().backends) for (const s of b.servers) this.set({ backend: b.name, server: s.name, admin: s.admin }, s.weight);
+        for (const [b, s] of servers()) this.set({ backend: b, server: s.name, admin: s.admin }, s.weight);
+      },
+    });
+    new Gauge({
+      name: 'halb_server_admin_state',
+      help: '1 for the admin state the server is in (ready, drain, maint), 0 for the others',
+      labelNames: ['backend', 'server', 'state'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const [b, s] of servers()) for (const st of ADMIN_STATES) this.set({ backend: b, server: s.name, state: st }, s.admin === st ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'halb_server_backup',
+      help: '1 for a backup server (used only when no normal server can take traffic)',
+      labelNames: ['backend', 'server'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const [b, s] of servers()) this.set({ backend: b, server: s.name }, s.backup ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'halb_server_check_duration_seconds',
+      help: 'duration of the last active health check',
+      labelNames: ['backend', 'server'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const [b, s] of servers()) {
+          const c = s.lastCheck as CheckView | undefined;
+          if (typeof c?.durationMs === 'number') this.set({ backend: b, server: s.name }, c.durationMs / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'halb_server_check_ok',
+      help: '1 when the last active health check passed (absent before the first check)',
+      labelNames: ['backend', 'server'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const [b, s] of servers()) {
+          const c = s.lastCheck as CheckView | undefined;
+          if (typeof c?.ok === 'boolean') this.set({ backend: b, server: s.name }, c.ok ? 1 : 0);
+        }
       },
     });
     new Gauge({
@@ -57,7 +150,7 @@ export class NodeMetrics {
       registers: reg,
       collect() {
         this.reset();
-        for (const b of status().backends) this.set({ backend: b.name }, b.usable ? 1 : 0);
+        for (const b of view().backends) this.set({ backend: b.name }, b.usable ? 1 : 0);
       },
     });
     new Gauge({
@@ -67,7 +160,25 @@ export class NodeMetrics {
       registers: reg,
       collect() {
         this.reset();
-        for (const b of status().backends) this.set({ backend: b.name }, b.queue);
+        for (const b of view().backends) this.set({ backend: b.name }, b.queue);
+      },
+    });
+    new Gauge({
+      name: 'halb_frontend_listening',
+      help: '1 when every bind of the frontend is listening, 0 when one could not listen',
+      labelNames: ['frontend'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const f of view().frontends ?? []) this.set({ frontend: f.name }, f.listenError === undefined ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'halb_config_generation',
+      help: 'number of successful reloads since start',
+      registers: reg,
+      collect() {
+        this.set(view().generation ?? 0);
       },
     });
     new Gauge({
@@ -77,7 +188,17 @@ export class NodeMetrics {
       registers: reg,
       collect() {
         this.reset();
-        for (const v of status().vrrp as VrrpView[]) this.set({ instance: v.name }, v.state.toLowerCase().startsWith('master') ? 1 : 0);
+        for (const v of vrrp()) this.set({ instance: instanceName(v) }, vrrpState(v) === 'MASTER' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'halb_vrrp_state',
+      help: '1 for the keepalived state the instance is in, 0 for the others',
+      labelNames: ['instance', 'state'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const v of vrrp()) for (const st of VRRP_STATES) this.set({ instance: instanceName(v), state: st }, vrrpState(v) === st ? 1 : 0);
       },
     });
     new Gauge({
@@ -87,9 +208,43 @@ export class NodeMetrics {
       registers: reg,
       collect() {
         this.reset();
-        for (const v of status().vrrp as VrrpView[]) this.set({ instance: v.name }, v.effectivePriority ?? v.priority);
+        for (const v of vrrp()) {
+          const p = v.effectivePriority ?? v.priority;
+          if (typeof p === 'number') this.set({ instance: instanceName(v) }, p);
+        }
       },
     });
+    new Gauge({
+      name: 'halb_vrrp_holding_addresses',
+      help: '1 while the virtual addresses are configured on this node',
+      labelNames: ['instance'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const v of vrrp()) this.set({ instance: instanceName(v) }, v.holdingAddresses ? 1 : 0);
+      },
+    });
+    const counter = (name: string, help: string, read: (c: NonNullable<VrrpView['counters']>) => number | undefined): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['instance'],
+        registers: reg,
+        collect() {
+          this.reset();
+          for (const v of vrrp()) {
+            const n = v.counters ? read(v.counters) : undefined;
+            if (typeof n === 'number' && n > 0) this.inc({ instance: instanceName(v) }, n);
+            else this.inc({ instance: instanceName(v) }, 0);
+          }
+        },
+      });
+    };
+    counter('halb_vrrp_adverts_sent_total', 'VRRP advertisements sent', (c) => c.advertsSent);
+    counter('halb_vrrp_adverts_received_total', 'valid VRRP advertisements received for our VRID', (c) => c.advertsReceived);
+    counter('halb_vrrp_priority_zero_received_total', 'priority-0 advertisements received (a master stepping down)', (c) => c.priorityZeroReceived);
+    counter('halb_vrrp_send_errors_total', 'advertisement sends the kernel refused', (c) => c.sendErrors);
+    counter('halb_vrrp_became_master_total', 'transitions into MASTER', (c) => c.becameMaster);
     new Gauge({
       name: 'halb_vrrp_dropped_packets',
       help: 'VRRP packets dropped, by reason',
@@ -97,12 +252,13 @@ export class NodeMetrics {
       registers: reg,
       collect() {
         this.reset();
-        for (const v of status().vrrp as VrrpView[]) for (const [reason, n] of Object.entries(v.counters?.drops ?? {})) this.set({ instance: v.name, reason }, n);
+        for (const v of vrrp()) for (const [reason, n] of Object.entries(v.counters?.drops ?? {})) if (typeof n === 'number') this.set({ instance: instanceName(v), reason }, n);
       },
     });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
+    this.beforeScrape();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

@@ -63,14 +63,30 @@ for (const [name, description] of [
   ['handover', 'hand the VIPs of this master to a backup without failing requests, then stay backup'],
   ['status', 'print the running node\'s frontends, backends, servers and VRRP instances'],
 ] as const) {
-  program
+  const cmd = program
     .command(name)
     .description(description)
-    .option('-a, --admin <url>', 'admin API of the running halb', 'http://127.0.0.1:9100')
-    .action(async (opts: { admin: string }) => {
-      const { adminClientCommand } = await import('./admin-client.ts');
-      process.exitCode = await adminClientCommand(name, opts.admin);
-    });
+    .option('-a, --admin <url>', 'admin API of the running halb', 'http://127.0.0.1:9100');
+  if (name === 'status') cmd.option('--json', 'print the raw status JSON instead of tables');
+  cmd.action(async (opts: { admin: string; json?: boolean }) => {
+    const { adminClientCommand } = await import('./admin-client.ts');
+    process.exitCode = await adminClientCommand(name, opts.admin, { json: opts.json === true });
+  });
 }
+
+program
+  .command('server')
+  .description('change a server of the running halb: drain, ready, maint and/or weight (kept across reloads that leave that setting alone, not across restarts)')
+  .argument('<backend>', 'backend name')
+  .argument('<server>', 'server name')
+  .option('--drain', 'no new traffic (except persistence); requests in flight finish')
+  .option('--ready', 'take traffic again')
+  .option('--maint', 'maintenance: out of service')
+  .option('--weight <n>', 'set the weight, 0-256 (0 takes no new traffic)')
+  .option('-a, --admin <url>', 'admin API of the running halb', 'http://127.0.0.1:9100')
+  .action(async (backend: string, server: string, opts: { admin: string; drain?: boolean; ready?: boolean; maint?: boolean; weight?: string }) => {
+    const { serverCommand } = await import('./admin-client.ts');
+    process.exitCode = await serverCommand(backend, server, opts, opts.admin);
+  });
 
 await program.parseAsync(process.argv);

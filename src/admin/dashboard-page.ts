@@ -1,0 +1,264 @@
+// The dashboard: one self-contained page (no external assets) that polls ./status every second
+// and draws frontends, backends with their servers, and VRRP instances, HAProxy-stats style,
+// with drain/ready/maint buttons and a weight box calling POST ./servers/<backend>/<server>.
+// Every text from the node (names come from config, reasons from the network) goes in through
+// textContent / createTextNode, never innerHTML, so nothing in it is markup.
+import { createHash } from 'node:crypto';
+
+const STYLE = `
+:root { --up:#d7f2d0; --down:#f6c9c4; --drain:#d3e3f7; --maint:#dcdcdc; --backup:#fbf1c7; --line:#c9ccd1; --head:#2f3f53; }
+* { box-sizing: border-box; }
+body { font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1d2430; background: #f4f5f7; }
+header { background: var(--head); color: #fff; padding: 8px 14px; display: flex; gap: 18px; align-items: baseline; flex-wrap: wrap; }
+header h1 { font-size: 16px; margin: 0; letter-spacing: .5px; }
+header .meta { opacity: .85; }
+#conn { margin-left: auto; font-weight: 600; }
+#conn.bad { color: #ffb4a8; }
+main { padding: 10px 14px; }
+h2 { font-size: 14px; margin: 14px 0 6px; }
+table { border-collapse: collapse; width: 100%; background: #fff; margin-bottom: 10px; }
+th, td { border: 1px solid var(--line); padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #e6e9ee; font-weight: 600; white-space: nowrap; }
+caption { text-align: left; font-weight: 600; padding: 4px 6px; background: var(--head); color: #fff; }
+caption .sub { font-weight: 400; opacity: .85; margin-left: 12px; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+tr.up td.st { background: var(--up); }
+tr.down td.st { background: var(--down); }
+tr.drain td { background: var(--drain); }
+tr.maint td { background: var(--maint); color: #555; }
+tr.backup td.name { background: var(--backup); }
+.pill { display: inline-block; padding: 0 6px; border-radius: 8px; font-weight: 600; font-size: 12px; }
+.pill.ok { background: #2e7d32; color: #fff; }
+.pill.bad { background: #c62828; color: #fff; }
+.pill.warn { background: #ef8f00; color: #fff; }
+.pill.info { background: #1565c0; color: #fff; }
+.pill.dim { background: #888; color: #fff; }
+.reason { color: #555; }
+.actions { white-space: nowrap; }
+.actions button { font: inherit; font-size: 12px; padding: 1px 7px; margin-right: 2px; cursor: pointer; }
+.actions button:disabled { cursor: default; opacity: .45; }
+.actions input { width: 4.2em; font: inherit; font-size: 12px; padding: 1px 3px; }
+#flash { min-height: 1.4em; margin: 4px 0; }
+#flash.err { color: #b71c1c; font-weight: 600; }
+#flash.ok { color: #2e7d32; }
+.empty { color: #666; font-style: italic; }
+`;
+
+const SCRIPT = `
+'use strict';
+const $ = (id) => document.getElementById(id);
+const weightEdits = new Map();
+let busy = false;
+
+function el(tag, cls, ...kids) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  for (const k of kids) {
+    if (k === undefined || k === null || k === false) continue;
+    e.appendChild(typeof k === 'object' ? k : document.createTextNode(String(k)));
+  }
+  return e;
+}
+const td = (cls, ...kids) => el('td', cls, ...kids);
+const pill = (cls, text) => el('span', 'pill ' + cls, text);
+
+function ago(at) {
+  if (typeof at !== 'number') return '';
+  const s = Math.max(0, Math.round((Date.now() - at) / 1000));
+  return s < 60 ? s + 's ago' : s < 3600 ? Math.round(s / 60) + 'm ago' : Math.round(s / 3600) + 'h ago';
+}
+
+function table(caption, headings) {
+  const t = el('table');
+  if (caption) t.appendChild(caption);
+  const tr = el('tr');
+  for (const h of headings) tr.appendChild(el('th', '', h));
+  t.appendChild(el('thead', '', tr));
+  const body = el('tbody');
+  t.appendChild(body);
+  return { t, body };
+}
+
+function frontends(st) {
+  const { t, body } = table(null, ['Frontend', 'Mode', 'Bind', 'Status']);
+  for (const f of st.frontends) {
+    body.appendChild(el('tr', f.listenError ? 'down' : 'up',
+      td('name', f.name), td('', f.mode), td('mono', (f.bind || []).join(', ')),
+      td('st', f.listenError ? pill('bad', 'LISTEN ERROR') : pill('ok', 'listening'), f.listenError ? ' ' : '', f.listenError ? el('span', 'reason', f.listenError) : '')));
+  }
+  if (st.frontends.length === 0) body.appendChild(el('tr', '', el('td', 'empty', 'no frontends')));
+  return t;
+}
+
+function serverRow(b, s) {
+  const key = b.name + '/' + s.name;
+  const cls = [s.up ? 'up' : 'down', s.admin === 'ready' ? '' : s.admin, s.backup ? 'backup' : ''].join(' ');
+  const c = s.lastCheck;
+  const check = c ? el('span', 'reason', c.reason + (typeof c.durationMs === 'number' ? ', ' + c.durationMs + ' ms' : '') + (c.at ? ', ' + ago(c.at) : '')) : el('span', 'reason', 'no check');
+  const actions = td('actions');
+  for (const a of ['ready', 'drain', 'maint']) {
+    const btn = el('button', '', a);
+    btn.type = 'button';
+    btn.disabled = s.admin === a;
+    btn.title = a === 'ready' ? 'take new traffic' : a === 'drain' ? 'no new traffic, let current requests finish' : 'maintenance: out of service';
+    btn.dataset.action = a;
+    btn.addEventListener('click', () => change(b.name, s.name, { admin: a }));
+    actions.appendChild(btn);
+  }
+  const input = el('input');
+  input.type = 'number';
+  input.min = '0';
+  input.max = '256';
+  input.dataset.key = key;
+  input.setAttribute('aria-label', 'weight of ' + key);
+  input.value = weightEdits.has(key) ? weightEdits.get(key) : String(s.weight);
+  input.addEventListener('input', () => weightEdits.set(key, input.value));
+  const setWeight = () => {
+    const w = Number(input.value);
+    weightEdits.delete(key);
+    change(b.name, s.name, { weight: w });
+  };
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter') setWeight(); if (e.key === 'Escape') { weightEdits.delete(key); input.value = String(s.weight); } });
+  const wbtn = el('button', '', 'set weight');
+  wbtn.type = 'button';
+  wbtn.addEventListener('click', setWeight);
+  actions.append(' ', input, wbtn);
+  return el('tr', cls,
+    td('name', s.name, s.backup ? ' ' : '', s.backup ? pill('warn', 'backup') : ''),
+    td('mono', s.address),
+    td('st', s.up ? pill('ok', 'UP') : pill('bad', 'DOWN'), ' ', check),
+    td('', s.admin === 'ready' ? 'ready' : pill(s.admin === 'drain' ? 'info' : 'dim', s.admin.toUpperCase())),
+    td('num', s.weight), td('num', s.active), actions);
+}
+
+function backend(b) {
+  const up = b.servers.filter((s) => s.up).length;
+  const caption = el('caption', '', b.name,
+    el('span', 'sub', b.balance + ' · ' + up + '/' + b.servers.length + ' up · queue ' + b.queue + ' · '),
+    b.usable ? pill('ok', 'usable') : pill('bad', 'NO USABLE SERVER'));
+  const { t, body } = table(caption, ['Server', 'Address', 'Health (last check)', 'Admin', 'Weight', 'Active', 'Actions']);
+  for (const s of b.servers) body.appendChild(serverRow(b, s));
+  return t;
+}
+
+function vrrp(st) {
+  if (!st.vrrp || st.vrrp.length === 0) return el('p', 'empty', 'no VRRP instances on this node');
+  const { t, body } = table(null, ['Instance', 'VRID', 'State', 'Priority (config / effective / advertised)', 'Master', 'VIPs here', 'Failing trackers', 'Adverts (sent / received)', 'Drops']);
+  for (const v of st.vrrp) {
+    const state = v.keepalivedState || String(v.state || '').toUpperCase();
+    const cls = state === 'MASTER' ? 'ok' : state === 'BACKUP' ? 'info' : state === 'FAULT' ? 'bad' : 'dim';
+    const c = v.counters || {};
+    const drops = Object.entries(c.drops || {}).filter(([, n]) => n > 0).map(([r, n]) => r + ': ' + n).join(', ');
+    const master = v.masterAddress ? v.masterAddress + (v.masterPriority !== undefined ? ' (prio ' + v.masterPriority + ')' : '') : (state === 'MASTER' ? 'this node' : '');
+    const failing = (v.failingTrackers || []).join(', ');
+    body.appendChild(el('tr', state === 'FAULT' ? 'down' : 'up',
+      td('name', v.instance || v.name), td('num', v.vrid), td('st', pill(cls, state), v.fault ? ' fault' : ''),
+      td('num', v.configuredPriority + ' / ' + (v.effectivePriority ?? v.priority) + ' / ' + v.priority),
+      td('mono', master), td('', v.holdingAddresses ? 'yes' : 'no'),
+      td(failing ? 'reason' : '', failing || '—'),
+      td('num', (c.advertsSent ?? 0) + ' / ' + (c.advertsReceived ?? 0)),
+      td(drops ? 'reason' : '', drops || (c.dropped ? String(c.dropped) : '0'))));
+  }
+  return t;
+}
+
+function render(st) {
+  const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : undefined;
+  const sel = focused ? [document.activeElement.selectionStart, document.activeElement.selectionEnd] : undefined;
+  $('source').textContent = st.source + ' · generation ' + st.generation + ' · ' + st.workers + ' worker' + (st.workers === 1 ? '' : 's');
+  $('frontends').replaceChildren(frontends(st));
+  $('backends').replaceChildren(...(st.backends.length ? st.backends.map(backend) : [el('p', 'empty', 'no backends')]));
+  $('vrrp').replaceChildren(vrrp(st));
+  if (focused) {
+    const again = [...document.querySelectorAll('input[data-key]')].find((i) => i.dataset.key === focused);
+    if (again) {
+      again.focus();
+      try { if (sel) again.setSelectionRange(sel[0], sel[1]); } catch { /* number inputs have no selection */ }
+    }
+  }
+}
+
+async function poll() {
+  if (busy) return;
+  busy = true;
+  try {
+    const r = await fetch('status', { cache: 'no-store', headers: { accept: 'application/json' } });
+    if (!r.ok) throw new Error('HTTP ' + r.status);
+    render(await r.json());
+    $('conn').textContent = 'updated ' + new Date().toLocaleTimeString();
+    $('conn').className = '';
+  } catch (e) {
+    $('conn').textContent = 'cannot reach the node: ' + e.message;
+    $('conn').className = 'bad';
+  } finally {
+    busy = false;
+  }
+}
+
+async function change(backendName, serverName, body) {
+  const flash = $('flash');
+  const what = backendName + '/' + serverName + ': ' + JSON.stringify(body);
+  try {
+    const r = await fetch('servers/' + encodeURIComponent(backendName) + '/' + encodeURIComponent(serverName), {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const reply = await r.json().catch(() => ({}));
+    flash.className = r.ok ? 'ok' : 'err';
+    flash.textContent = r.ok ? what + ' done' : what + ' refused: ' + (reply.error || 'HTTP ' + r.status);
+  } catch (e) {
+    flash.className = 'err';
+    flash.textContent = what + ' failed: ' + e.message;
+  }
+  await poll();
+}
+
+poll();
+setInterval(poll, 1000);
+`;
+
+export const DASHBOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>halb dashboard</title>
+<link rel="icon" href="data:,">
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>halb</h1><span class="meta" id="source">loading…</span><span id="conn">connecting…</span></header>
+<main>
+<div id="flash" role="status"></div>
+<h2>Frontends</h2>
+<div id="frontends"></div>
+<h2>Backends</h2>
+<div id="backends"></div>
+<h2>VRRP</h2>
+<div id="vrrp"></div>
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+
+const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * Only this page's own inline style and script run, it talks only to its own origin, and no
+ * other site can frame it (the buttons change live traffic).
+ */
+export const DASHBOARD_HEADERS: Record<string, string> = {
+  'content-security-policy': [
+    "default-src 'none'",
+    `script-src ${hash(SCRIPT)}`,
+    `style-src ${hash(STYLE)}`,
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};

@@ -1,0 +1,135 @@
+// `halb status` for people: the node's /status JSON as aligned plain-text tables. Pure: the
+// status and the current time in, text out. Tolerates fields it does not know, and missing ones
+// (an older or newer node), because it reads JSON from another process.
+
+interface ServerRow {
+  name?: string;
+  address?: string;
+  up?: boolean;
+  admin?: string;
+  weight?: number;
+  backup?: boolean;
+  active?: number;
+  lastCheck?: { ok?: boolean; reason?: string; durationMs?: number; at?: number };
+}
+
+interface StatusJson {
+  source?: string;
+  generation?: number;
+  workers?: number;
+  frontends?: { name?: string; mode?: string; bind?: string[]; listenError?: string }[];
+  backends?: { name?: string; balance?: string; usable?: boolean; queue?: number; servers?: ServerRow[] }[];
+  vrrp?: {
+    instance?: string;
+    name?: string;
+    vrid?: number;
+    state?: string;
+    keepalivedState?: string;
+    configuredPriority?: number;
+    effectivePriority?: number;
+    priority?: number;
+    masterAddress?: string;
+    masterPriority?: number;
+    holdingAddresses?: boolean;
+    fault?: boolean;
+    failingTrackers?: string[];
+    counters?: { advertsSent?: number; advertsReceived?: number; dropped?: number; drops?: Record<string, number> };
+  }[];
+}
+
+/** Lines of cells, columns padded to their widest cell; the last column is not padded. */
+export function alignColumns(rows: readonly (readonly string[])[], indent = ''): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+function ago(at: number | undefined, now: number): string {
+  if (typeof at !== 'number') return '';
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+}
+
+const text = (v: unknown): string => (v === undefined || v === null ? '-' : String(v));
+
+function checkText(c: ServerRow['lastCheck'], now: number): string {
+  if (!c) return '-';
+  const parts = [typeof c.durationMs === 'number' ? `${c.durationMs} ms` : '', ago(c.at, now)].filter((p) => p !== '');
+  return `${c.reason ?? (c.ok ? 'ok' : 'failed')}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
+export function formatStatus(status: unknown, now: number): string {
+  const st = (status ?? {}) as StatusJson;
+  const out: string[] = [];
+  out.push(`halb ${text(st.source)}  generation ${text(st.generation)}  workers ${text(st.workers)}`);
+
+  const frontends = st.frontends ?? [];
+  out.push('');
+  if (frontends.length === 0) out.push('no frontends');
+  else {
+    out.push(
+      ...alignColumns([
+        ['FRONTEND', 'MODE', 'BIND', 'STATUS'],
+        ...frontends.map((f) => [text(f.name), text(f.mode), (f.bind ?? []).join(','), f.listenError ? `LISTEN ERROR: ${f.listenError}` : 'listening']),
+      ]),
+    );
+  }
+
+  for (const b of st.backends ?? []) {
+    const servers = b.servers ?? [];
+    const up = servers.filter((s) => s.up).length;
+    out.push('');
+    out.push(`BACKEND ${text(b.name)}  ${text(b.balance)}  ${up}/${servers.length} up  ${b.usable ? 'usable' : 'NO USABLE SERVER'}  queue ${text(b.queue)}`);
+    out.push(
+      ...alignColumns(
+        [
+          ['SERVER', 'ADDRESS', 'HEALTH', 'ADMIN', 'WEIGHT', 'ACTIVE', 'BACKUP', 'LAST CHECK'],
+          ...servers.map((s) => [
+            text(s.name),
+            text(s.address),
+            s.up ? 'UP' : 'DOWN',
+            s.admin === 'ready' || s.admin === undefined ? text(s.admin) : s.admin.toUpperCase(),
+            text(s.weight),
+            text(s.active),
+            s.backup ? 'backup' : '-',
+            checkText(s.lastCheck, now),
+          ]),
+        ],
+        '  ',
+      ),
+    );
+  }
+  if ((st.backends ?? []).length === 0) out.push('', 'no backends');
+
+  const vrrp = st.vrrp ?? [];
+  out.push('');
+  if (vrrp.length === 0) out.push('no VRRP instances');
+  else {
+    out.push(
+      ...alignColumns([
+        ['VRRP', 'VRID', 'STATE', 'PRIO CFG/EFF/ADV', 'MASTER', 'VIPS HERE', 'FAILING TRACKERS', 'ADVERTS TX/RX', 'DROPS'],
+        ...vrrp.map((v) => {
+          const state = v.keepalivedState ?? (v.state ?? '-').toUpperCase();
+          const c = v.counters ?? {};
+          const drops = Object.entries(c.drops ?? {})
+            .filter(([, n]) => n > 0)
+            .map(([r, n]) => `${r}:${n}`)
+            .join(',');
+          const master = v.masterAddress !== undefined ? `${v.masterAddress}${v.masterPriority !== undefined ? ` (${v.masterPriority})` : ''}` : state === 'MASTER' ? 'this node' : '-';
+          return [
+            text(v.instance ?? v.name),
+            text(v.vrid),
+            state + (v.fault && state !== 'FAULT' ? ' (fault)' : ''),
+            `${text(v.configuredPriority)}/${text(v.effectivePriority ?? v.priority)}/${text(v.priority)}`,
+            master,
+            v.holdingAddresses ? 'yes' : 'no',
+            (v.failingTrackers ?? []).join(',') || '-',
+            `${text(c.advertsSent ?? 0)}/${text(c.advertsReceived ?? 0)}`,
+            drops || String(c.dropped ?? 0),
+          ];
+        }),
+      ]),
+    );
+  }
+  return out.join('\n') + '\n';
+}
