@@ -49,6 +49,7 @@ export class HttpFrontend {
   /** node's own connection handler; connections reach it only when handed off. */
   private readonly nodeConnection: (socket: Socket) => void;
   private simpleHost: SimpleClientHost;
+  private stopping = false;
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -83,6 +84,8 @@ export class HttpFrontend {
   }
 
   private buildSimpleHost(cfg: FrontendConfig, deps: HttpFrontendDeps): SimpleClientHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const frontend = this;
     return {
       maxHeaderBytes: deps.maxHeaderBytes ?? 16384,
       clientTimeoutMs: cfg.timeouts.client,
@@ -90,6 +93,10 @@ export class HttpFrontend {
       serve: this.serveSimple,
       handoff: this.handoff,
       closed: this.simpleClosed,
+      // read live: connections keep the host object they started with across reloads
+      get stopping(): boolean {
+        return frontend.stopping;
+      },
     };
   }
 
@@ -155,6 +162,7 @@ export class HttpFrontend {
 
   /** Graceful stop: no new connections, idle keep-alive ones closed, in-flight work gets graceMs. */
   async close(graceMs: number): Promise<void> {
+    this.stopping = true;
     this.stopAccepting();
     this.server.closeIdleConnections();
     for (const c of this.simple) if (!c.busy) c.destroy();

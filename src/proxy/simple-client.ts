@@ -19,6 +19,8 @@ export interface SimpleClientHost {
   /** Give the socket to node's server; `unread` holds bytes read but not consumed. */
   handoff(socket: Socket, unread: Buffer): void;
   closed(conn: SimpleClientConnection): void;
+  /** Graceful stop under way: finish the request in progress with `Connection: close`. */
+  stopping: boolean;
 }
 
 const kConn = Symbol('halb.simple');
@@ -46,6 +48,11 @@ export class SimpleClientConnection {
 
   get busy(): boolean {
     return this.current !== undefined;
+  }
+
+  /** @internal */
+  get stopping(): boolean {
+    return this.host.stopping;
   }
 
   private setTimeout(ms: number): void {
@@ -231,6 +238,8 @@ export class SimpleClientResponse implements ExchangeResponse {
       this.chunked = true;
       head += 'Transfer-Encoding: chunked\r\n';
     }
+    // A stopping frontend tells the client, so it reconnects elsewhere instead of seeing a reset.
+    if (this.conn.stopping) this.shouldKeepAlive = false;
     if (!this.shouldKeepAlive) head += 'Connection: close\r\n';
     const s = this.conn.socket;
     holdWrites(s);
