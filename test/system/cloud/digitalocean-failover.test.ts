@@ -209,6 +209,19 @@ async function cloudLog(): Promise<{ requests: RecordedRequest[]; holders: Recor
   return JSON.parse(r.stdout) as { requests: RecordedRequest[]; holders: Record<string, number | null> };
 }
 
+/** halb's warnings are printed for the record; an error-level line (a failed acquire, a hook that could not start) fails the test. */
+function checkHalbLogs(nodes: LabProcess[]): void {
+  const errors: string[] = [];
+  for (const n of nodes) {
+    for (const l of n.lines) {
+      const level = typeof l.level === 'number' ? l.level : 0;
+      if (level >= 40 || l.raw === true) console.log(`# ${n.name} ${level >= 50 ? 'ERROR' : level >= 40 ? 'warn' : 'raw'}: ${String(l.msg)}${l.err !== undefined ? ` (${String(l.err)})` : ''}`);
+      if (level >= 50) errors.push(`${n.name}: ${String(l.msg)}`);
+    }
+  }
+  assert.deepEqual(errors, [], 'no error-level log lines from halb');
+}
+
 async function cleanupForm(): Promise<void> {
   for (const p of procs) {
     if (p.name === 'web1' || p.name === 'web2') continue;
@@ -243,6 +256,8 @@ interface FailoverResult {
   firstOkMs: number;
   failed: number;
   requests: number;
+  /** Failed requests by error ("ECONNREFUSED": lb1's kernel answers while the route still points there). */
+  errors: Record<string, number>;
 }
 
 /** kill -9 lb1's halb while the prober runs; measures until lb2 serves steadily. */
@@ -268,6 +283,10 @@ async function killAndMeasure(prober: LabProcess, cloud: LabProcess, lb1: LabPro
     firstOkMs: Number(first.t) - t0,
     failed: window.filter((l) => l.ok !== true).length,
     requests: window.length,
+    errors: window.reduce<Record<string, number>>((acc, l) => {
+      if (l.ok !== true) acc[String(l.err)] = (acc[String(l.err)] ?? 0) + 1;
+      return acc;
+    }, {}),
   };
 }
 
@@ -281,7 +300,7 @@ function report(form: string, rs: FailoverResult[]): void {
   for (const [i, r] of rs.entries()) {
     console.log(
       `# ${form} trial ${i + 1}: kill -9 lb1 -> lb2 VRRP master ${r.vrrpMs} ms, assign completed ${r.assignedMs} ms, ` +
-        `first success via lb2 ${r.firstOkMs} ms; ${r.failed} of ${r.requests} requests failed meanwhile`,
+        `first success via lb2 ${r.firstOkMs} ms; ${r.failed} of ${r.requests} requests failed meanwhile ${JSON.stringify(r.errors)}`,
     );
   }
   if (rs.length > 1) {
@@ -325,8 +344,10 @@ test(`native floating_ip: the reserved IP follows the VRRP master (kill -9 lb1, 
     // Actions complete on their first poll, so halb's real path runs: POST, poll, look again.
     const cloud = await startCloud(1);
     let lb1 = startLb(LB1, 'native');
+    const nodes = [lb1];
     await lb1.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith(`assigned ${FIP} to droplet ${LB1.droplet}`), 20_000, 'lb1 assigns the reserved IP');
     const lb2 = startLb(LB2, 'native');
+    nodes.push(lb2);
     await lb2.waitFor(isState('backup'), 10_000, 'lb2 backup');
 
     const prober = startProber();
@@ -350,6 +371,7 @@ test(`native floating_ip: the reserved IP follows the VRRP master (kill -9 lb1, 
       const backIdx = prober.lines.length;
       const lb2Mark = lb2.lines.length;
       lb1 = startLb(LB1, 'native');
+      nodes.push(lb1);
       await lb1.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith(`assigned ${FIP} to droplet ${LB1.droplet}`), 20_000, 'lb1 takes the reserved IP back');
       await lb2.waitFor(isState('backup'), 10_000, 'lb2 back to backup', lb2Mark);
       idx = await steadyOn(prober, 'lb1', 10, backIdx, 10_000);
@@ -370,6 +392,7 @@ test(`native floating_ip: the reserved IP follows the VRRP master (kill -9 lb1, 
     assert.equal(metaFrom(LB2), 1, 'one metadata lookup by lb2');
     assert.ok(log.requests.some((r) => r.route === 'poll'), 'actions were polled until completed');
     assert.equal(log.holders[FIP], LB1.droplet);
+    checkHalbLogs(nodes);
   } finally {
     await cleanupForm();
   }
@@ -403,6 +426,7 @@ test('notify_master hook form: the unchanged examples/cloud-digitalocean-master.
     const log = await cloudLog();
     checkApiLog(log.requests, [LB1, LB2]);
     assert.equal(log.holders[FIP], LB2.droplet);
+    checkHalbLogs([lb1, lb2]);
   } finally {
     await cleanupForm();
   }
