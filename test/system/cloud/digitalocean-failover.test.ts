@@ -400,8 +400,8 @@ test(`native floating_ip: the reserved IP follows the VRRP master (kill -9 lb1, 
 
 test('notify_master hook form: the unchanged examples/cloud-digitalocean-master.sh moves the reserved IP the same way', { timeout: 90_000 }, async () => {
   try {
-    // master.sh never polls actions (it re-reads the IP 3 s later); the fake completes an
-    // action on the API's own schedule only when polled, so here actions complete at once.
+    // master.sh never polls actions (it re-reads the IP 3 s later). The real API completes an
+    // action on its own; the fake only when polled, so here actions complete at once.
     const cloud = await startCloud(0);
     const lb1 = startLb(LB1, 'hook');
     await cloud.waitFor((l) => l.ev === 'assigned' && l.droplet === LB1.droplet, 20_000, 'lb1 master.sh assigns');
