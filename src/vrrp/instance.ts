@@ -11,7 +11,7 @@ import { createFloatingIpProvider } from '../vip/cloud-provider-factory.ts';
 import { HookRunner } from '../vip/exec-hooks.ts';
 import type { HookState } from '../vip/exec-hooks.ts';
 import { FloatingIpKeeper } from '../vip/floating-ip-keeper.ts';
-import { VrrpRouter } from './router.ts';
+import { VrrpRouter, realRouterTimers } from './router.ts';
 import type { RouterStatus, RouterTimers, RouterTransport, StateChange } from './router.ts';
 import type { MachineStateName } from './state-machine.ts';
 import { VrrpTransport } from './transport.ts';
@@ -42,6 +42,11 @@ export interface VrrpInstanceOptions {
   frontends?: Record<string, TrackSource>;
   /** keepalived tracks the instance's own interface (FAULT on link down) unless dont_track_primary. Default true. */
   trackOwnInterface?: boolean;
+  /**
+   * A master that yields to a master it heard (preemption, handover, split brain) keeps its
+   * addresses this long (ms) before removing them. Default 1000. See #releaseAddresses.
+   */
+  releaseDelay?: number;
   // Seams for tests:
   openTransport?: (opts: VrrpTransportOptions) => RouterTransport;
   timers?: RouterTimers;
@@ -96,6 +101,10 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   #effective = { priority: 0, fault: false, failing: [] as string[] };
   #started = false;
   #stopped = false;
+  /** A delayed release in progress (#releaseAddresses): its timer, and a promise for its end. */
+  #lingerHandle: unknown;
+  #lingerEnd: (() => void) | undefined;
+  #lingerDone: Promise<void> = Promise.resolve();
 
   constructor(opts: VrrpInstanceOptions) {
     super();
@@ -187,6 +196,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     });
     router.handover();
     await done;
+    await this.#lingerDone;
     await this.#settled();
   }
 
@@ -194,6 +204,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#cancelLinger(true);
     for (const t of this.#tracked) t.stop();
     const router = this.#router;
     if (router) {
@@ -238,6 +249,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     this.emit('state', change);
     switch (change.action) {
       case 'become-master':
+        // Back to master while still lingering: the addresses never left (acquire is idempotent).
+        this.#cancelLinger(false);
         this.#justBecameMaster = true;
         this.#keeper?.onMaster();
         this.#enqueue('take addresses', async () => {
@@ -257,16 +270,65 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
         const wasServing = change.from === 'master' || change.from === 'master-handing-over';
         if (wasServing || this.#holding) {
           this.#keeper?.onBackup();
-          this.#enqueue('release addresses', async () => {
-            await this.#vips?.release();
-            this.#holding = false;
-          });
+          const yielded = change.action === 'become-backup' && wasServing && change.master !== undefined;
+          this.#releaseAddresses(yielded ? (this.#opts.releaseDelay ?? 1000) : 0);
         }
         const state: HookState = change.action === 'become-backup' ? 'BACKUP' : change.action === 'enter-fault' ? 'FAULT' : 'STOP';
         this.#hook(state, change.priority);
         return;
       }
     }
+  }
+
+  /**
+   * Remove the virtual addresses, now or after `delayMs`. A master that yields to a master it
+   * heard lingers: the new master's first advert reaches us before its address is added and its
+   * gratuitous ARP reaches the clients, so a client keeps sending to us for a few ms, and
+   * requests already in flight here need their connection's address to finish. Removing the
+   * VIP at once dropped exactly those (one failed request per handover or preemption at
+   * 50 req/s); keeping it briefly, without announcing it, lets the clients move first. Both
+   * nodes answer ARP for the VIP meanwhile; clients with a cached entry follow the winner's GARP
+   * (and its second burst after garp_master_delay). keepalived removes at once.
+   */
+  #releaseAddresses(delayMs: number): void {
+    this.#cancelLinger(false);
+    const release = (): void =>
+      this.#enqueue('release addresses', async () => {
+        await this.#vips?.release();
+        this.#holding = false;
+      });
+    if (delayMs <= 0 || this.#stopped) {
+      release();
+      return;
+    }
+    // Stop our GARP schedule now: a delayed burst must not pull the clients back.
+    this.#vips?.stopAnnouncing();
+    const timers = this.#opts.timers ?? realRouterTimers;
+    this.#lingerDone = new Promise<void>((resolve) => {
+      this.#lingerEnd = () => {
+        this.#lingerHandle = undefined;
+        this.#lingerEnd = undefined;
+        resolve();
+      };
+    });
+    this.#log.info({ delayMs }, 'yielded to a new master: keeping the virtual addresses briefly so clients move first');
+    this.#lingerHandle = timers.setTimeout(() => {
+      release();
+      this.#lingerEnd?.();
+    }, delayMs);
+  }
+
+  /** End a linger early: `release` true removes the addresses now (stop), false keeps them (master again). */
+  #cancelLinger(release: boolean): void {
+    if (this.#lingerHandle === undefined) return;
+    (this.#opts.timers ?? realRouterTimers).clearTimeout(this.#lingerHandle);
+    if (release) {
+      this.#enqueue('release addresses', async () => {
+        await this.#vips?.release();
+        this.#holding = false;
+      });
+    }
+    this.#lingerEnd?.();
   }
 
   #hook(state: HookState, priority: number): void {

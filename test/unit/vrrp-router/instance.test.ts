@@ -133,8 +133,27 @@ test('handover() keeps the VIP until the new master is heard, then releases and 
   assert.equal(held.size, 1, 'still serving the VIP');
   assert.equal(done, false);
   transport.advert('10.0.0.2', { priority: 100 });
-  await p;
+  await settle();
   assert.equal(inst.state, 'backup');
+  assert.equal(held.size, 1, 'lingers with the VIP so clients move to the new master first');
+  assert.equal(done, false);
+  clock.advance(1000);
+  await p;
   assert.equal(held.size, 0);
   await inst.stop();
+});
+
+test('a master preempted by a better one keeps the VIP for the release delay; stop() during it releases at once', async () => {
+  const { clock, transport, inst, held } = await setup();
+  clock.advance(masterDownInterval(3, 150, 1000));
+  await settle();
+  transport.advert('10.0.0.2', { priority: 200 });
+  await settle();
+  assert.equal(inst.state, 'backup');
+  assert.equal(held.size, 1, 'still holding while clients move');
+  clock.advance(500);
+  await settle();
+  assert.equal(held.size, 1);
+  await inst.stop();
+  assert.equal(held.size, 0, 'stop ends the linger');
 });
