@@ -35,15 +35,15 @@ after(async () => {
   await lab?.destroy();
 });
 
-async function startHalb(priority: number): Promise<VrrpNode> {
-  const n = await VrrpNode.start(lab, HALB, vrrpYaml({ priority, advertInt: `${ADVERT_MS}ms`, version: 3, vrid: VRID6, vip: VIP6_CIDR }));
+async function startHalb(priority: number, host = HALB): Promise<VrrpNode> {
+  const n = await VrrpNode.start(lab, host, vrrpYaml({ priority, advertInt: `${ADVERT_MS}ms`, version: 3, vrid: VRID6, vip: VIP6_CIDR }));
   halbs.add(n);
   void n.exited.then(() => halbs.delete(n));
   return n;
 }
 
-function startKa(priority: number): Keepalived {
-  const k = new Keepalived(lab, KA, keepalivedConf({ priority, version: 3, advertInt: String(ADVERT_MS / 1000), vrid: VRID6, vip: VIP6_CIDR }));
+function startKa(priority: number, host = KA): Keepalived {
+  const k = new Keepalived(lab, host, keepalivedConf({ priority, version: 3, advertInt: String(ADVERT_MS / 1000), vrid: VRID6, vip: VIP6_CIDR }));
   kas.add(k);
   void k.exited.then(() => kas.delete(k));
   return k;
@@ -142,5 +142,40 @@ test('IPv6 v3: keepalived (101) master, halb (100) backup; kill -9 keepalived ->
     await noDrops(halb);
   } finally {
     await cleanup();
+  }
+});
+
+test('IPv6 v3, equal priority, split brain healed: the higher link-local address stays master (RFC 5798 6.4.3), halb and keepalived agree either way round', { skip }, async () => {
+  // lb2's link-local (from MAC ..:12) is above lb1's (..:11): whoever runs on lb2 must win. A backup
+  // with the same priority accepts any master (6.4.2), so the tie-break is between two masters:
+  // cut the link, both take over, heal it.
+  assert.ok(ll.lb2! > ll.lb1!, `${ll.lb2} > ${ll.lb1}`);
+  for (const [halbHost, kaHost] of [['lb2', 'lb1'], ['lb1', 'lb2']] as const) {
+    const winner = halbHost === 'lb2' ? 'halb' : 'keepalived';
+    try {
+      const ka = startKa(100, kaHost);
+      const halb = await startHalb(100, halbHost);
+      await eventually(async () => (await holders()).length === 1, bound, 'one master');
+      await lab.cutLink('lb1');
+      await eventually(async () => (await holders()).join() === 'lb1,lb2', bound, 'split brain: both hold the VIP');
+      const mark = halb.events.length;
+      await lab.healLink('lb1');
+      await eventually(async () => (await holders()).join() === 'lb2', bound, `healed: VIP on lb2 (${winner}) only`);
+      await new Promise((r) => setTimeout(r, 10 * ADVERT_MS));
+      assert.deepEqual(await holders(), ['lb2'], `${winner} on lb2 keeps the VIP`);
+      const s = await halb.status();
+      if (winner === 'halb') {
+        assert.equal(s.state, 'master');
+        assert.match(ka.log, new RegExp(`received advert from ${ll.lb2} with same priority 100 but higher IP address than ours`), 'keepalived yielded on the address');
+      } else {
+        assert.equal(s.state, 'backup');
+        assert.equal(s.masterAddress, ll.lb2);
+        assert.ok(halb.events.slice(mark).some((e) => e.ev === 'state' && e.from === 'master' && e.to === 'backup'), 'halb yielded');
+      }
+      await noDrops(halb);
+    } finally {
+      await lab.healLink('lb1');
+      await cleanup();
+    }
   }
 });
