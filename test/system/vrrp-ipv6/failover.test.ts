@@ -157,3 +157,32 @@ test('SIGTERM: lb1 hands over, lb2 master, the VIP leaves lb1 and the client fol
     await stopAll();
   }
 });
+
+test("master's link goes admin down: FAULT, lb2 takes over; the kernel flushes lb1's IPv6 addresses, and on link up lb1 re-adds the VIP and preempts", async () => {
+  try {
+    const lb2 = await start('lb2', yaml(100, '100ms'));
+    const lb1 = await start('lb1', yaml(101, '100ms', 'MASTER'));
+    await lb1.waitState('master', 3000, 0);
+    await eventually(async () => (await vip6Holders(lab)).join() === 'lb1', 3000, 'VIP on lb1 only');
+    assert.ok(await reaches(lab, 'client', VIP6), 'client reaches the VIP');
+    const m1 = lb1.events.length;
+    const m2 = lb2.events.length;
+    await lab.exec('lb1', 'ip', ['link', 'set', 'eth0', 'down']);
+    await lb1.waitState('fault', 2000, m1);
+    await lb2.waitState('master', 2000, m2);
+    await eventually(async () => (await neighbourMac(lab, 'client', VIP6)) === MACS.lb2, 3000, 'client follows lb2');
+    // Admin down removes every IPv6 address (keep_addr_on_down=0), the link-local included.
+    assert.equal(await hasAddress(lab, 'lb1', VIP6), false);
+    const m1b = lb1.events.length;
+    await lab.exec('lb1', 'ip', ['link', 'set', 'eth0', 'up']);
+    await lb1.waitState('master', 3000, m1b);
+    await eventually(async () => (await vip6Holders(lab)).join() === 'lb1', 3000, 'VIP re-added on lb1 only');
+    assert.equal(await linkLocal(lab, 'lb1'), ll.lb1, 'the same link-local came back (EUI-64 from the MAC)');
+    assert.equal((await lb2.status()).masterAddress, ll.lb1);
+    await eventually(async () => (await neighbourMac(lab, 'client', VIP6)) === MACS.lb1, 3000, "lb1's NA re-points the client");
+  } finally {
+    await stopAll();
+    await lab.exec('lb1', 'ip', ['link', 'set', 'eth0', 'up']);
+    await lab.exec('lb1', 'ip', ['-6', 'addr', 'replace', 'fd77::11/64', 'dev', 'eth0', 'nodad']);
+  }
+});
