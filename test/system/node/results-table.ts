@@ -4,8 +4,10 @@
 export interface Row {
   scenario: string;
   advert: string;
-  /** Per trial. */
+  /** Per trial: first success via the new master - last success via the old one. */
   gapsMs: number[];
+  /** Per trial: the action (kill, SIGTERM, cut, heal, start) -> first request served by the new master. */
+  servedMs?: number[];
   failed: number[];
   keepalived?: string;
 }
@@ -26,13 +28,15 @@ export class ResultsTable {
 
   print(title: string): void {
     if (this.rows.length === 0) return;
-    const head = ['scenario', 'advert', 'trials', 'gap ms (median; each)', 'failed (median; each)', 'keepalived'];
+    const head = ['scenario', 'advert', 'trials', 'gap ms (median; each)', 'action -> served ms (median; each)', 'failed (median; each)', 'keepalived'];
+    const cell = (xs: number[] | undefined): string => (xs?.length ? `${median(xs).toFixed(0)}; ${xs.map((x) => x.toFixed(0)).join(' ')}` : '-');
     const body = this.rows.map((r) => [
       r.scenario,
       r.advert,
       String(Math.max(r.gapsMs.length, r.failed.length)),
-      r.gapsMs.length ? `${median(r.gapsMs).toFixed(0)}; ${r.gapsMs.map((g) => g.toFixed(0)).join(' ')}` : '-',
-      r.failed.length ? `${median(r.failed)}; ${r.failed.join(' ')}` : '-',
+      cell(r.gapsMs),
+      cell(r.servedMs),
+      cell(r.failed),
       r.keepalived ?? '',
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
