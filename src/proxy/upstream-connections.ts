@@ -75,7 +75,13 @@ export class UpstreamConnection {
   /** Gives the connection back: pooled when the exchange left it clean, closed otherwise. */
   done(reusable: boolean): void {
     this.user = undefined;
-    if (!reusable || this.socket.destroyed || !this.owner.park(this)) this.socket.destroy();
+    const s = this.socket;
+    if (!reusable || s.destroyed || !this.owner.park(this)) {
+      s.destroy();
+      return;
+    }
+    // paused for client backpressure by the response that just ended: the next user must read
+    if (s.isPaused()) s.resume();
   }
 
   destroy(): void {

@@ -249,3 +249,23 @@ test('several bind addresses serve the same frontend', async () => {
   assert.notEqual(addrs[0]!.port, addrs[1]!.port);
   for (const a of addrs) assert.equal((await request(a.port)).body, 'b');
 });
+
+test('large responses back to back on one keep-alive connection (upstream left readable after backpressure)', { timeout: 10_000 }, async () => {
+  const big = Buffer.alloc(64 * 1024, 0x62);
+  const [b] = await backends(['b'], (_req, res) => {
+    res.writeHead(200, { 'content-length': String(big.length) });
+    res.end(big);
+  });
+  const p = await proxy(frontendConfig(), [backendConfig('app', servers([b!]))]);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (let i = 0; i < 5; i++) {
+      const r = await request(p.port, { agent });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.length, big.length);
+    }
+  } finally {
+    agent.destroy();
+  }
+  assert.equal(b!.connections, 1);
+});
