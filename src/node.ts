@@ -14,6 +14,7 @@ import { AdminServer } from './admin/admin-server.ts';
 import { NodeMetrics } from './admin/metrics.ts';
 import type { VrrpGroup } from './node/vrrp-group.ts';
 import type { AdminState } from './pool/server-state.ts';
+import { enableNonlocalBind } from './node/nonlocal-bind.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -60,6 +61,7 @@ export class HalbNode {
   private async startParts(): Promise<void> {
     const config = this.config;
     const n = workerCount(config);
+    await enableNonlocalBind(config, this.log);
     let listenErrors = await this.runtime.apply(config);
     if (n > 1) {
       this.workers = new WorkerSet(n, this.log, {
@@ -140,6 +142,7 @@ export class HalbNode {
       return { ok: false, errors: [refusal] };
     }
     this.checkers?.stop();
+    await enableNonlocalBind(next, this.log);
     const listenErrors = await this.runtime.apply(next);
     this.config = next;
     this.generation++;

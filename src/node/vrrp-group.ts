@@ -61,7 +61,7 @@ export class VrrpGroup {
         frontends[name] = s;
       }
       this.instances.push(
-        new VrrpInstance({ config: inst, scripts: config.scripts, log: deps.log.child({ vrrp: inst.name }), backends, frontends }),
+        new VrrpInstance({ config: inst, scripts: config.scripts, log: deps.log, backends, frontends }),
       );
     }
   }

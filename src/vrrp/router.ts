@@ -134,7 +134,7 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     const { config } = opts;
     this.config = config;
     this.#transport = opts.transport;
-    this.#log = opts.log.child({ vrrp: config.name, vrid: config.virtualRouterId });
+    this.#log = opts.log.child({ vrid: config.virtualRouterId });
     this.#timers = opts.timers ?? realRouterTimers;
     this.#dropLogInterval = opts.dropLogInterval ?? 60_000;
     // Adverts carry the instance's addresses of its own family, in config order (as keepalived).
