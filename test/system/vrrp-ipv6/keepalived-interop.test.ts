@@ -20,6 +20,9 @@ const ADVERT_MS = 100;
 let lab: Lab;
 const halbs = new Set<VrrpNode>();
 const kas = new Set<Keepalived>();
+// Every keepalived ever started: one that exited by itself (SIGTERM) has left `kas`, and
+// cleanup() is what removes its temp dir.
+const allKas: Keepalived[] = [];
 const ll: Record<string, string> = {};
 const skip = !existsSync(KEEPALIVED);
 
@@ -30,7 +33,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const k of kas) k.cleanup();
+  for (const k of allKas) k.cleanup();
   for (const n of halbs) n.signal('SIGKILL');
   await lab?.destroy();
 });
@@ -45,6 +48,7 @@ async function startHalb(priority: number, host = HALB): Promise<VrrpNode> {
 function startKa(priority: number, host = KA): Keepalived {
   const k = new Keepalived(lab, host, keepalivedConf({ priority, version: 3, advertInt: String(ADVERT_MS / 1000), vrid: VRID6, vip: VIP6_CIDR }));
   kas.add(k);
+  allKas.push(k);
   void k.exited.then(() => kas.delete(k));
   return k;
 }
@@ -60,6 +64,7 @@ async function cleanup(): Promise<void> {
     await k.kill9();
     k.cleanup();
   }
+  for (const k of allKas) k.cleanup();
   await Promise.all([...halbs].map((n) => n.kill9()));
   await dropVip6(lab);
 }
