@@ -196,6 +196,8 @@ class TcpSession {
   private tried: Set<ServerState> | undefined;
   private relay: TcpRelay | undefined;
   private aborted = false;
+  /** The client socket emitted 'close' before the relay took it over. */
+  private clientGone = false;
 
   constructor(fe: TcpFrontend, client: net.Socket) {
     this.fe = fe;
@@ -204,6 +206,7 @@ class TcpSession {
     this.localAddr = { address: client.localAddress ?? '', port: client.localPort ?? 0 };
     // Until the relay owns the socket, an error (reset while we connect) just ends the session.
     client.on('error', this.onEarlyClientError);
+    client.once('close', this.onEarlyClientClose);
   }
 
   start(acceptProxy: boolean): void {
@@ -236,6 +239,7 @@ class TcpSession {
 
   private pickServer(): void {
     if (this.aborted) return this.finish('aborted', 'ok');
+    if (this.clientGone) return this.finish('client-abort', 'ok');
     this.state = 'acquire';
     const pool = this.fe.pool();
     if (!pool) return this.finish('no-backend', 'ok');
@@ -280,9 +284,9 @@ class TcpSession {
     const up = this.upstream!;
     up.off('error', this.onConnectError);
     this.connectMs = performance.now() - this.connectStart;
-    if (this.aborted) {
+    if (this.aborted || this.clientGone) {
       up.destroy();
-      return this.finish('aborted', 'ok');
+      return this.finish(this.aborted ? 'aborted' : 'client-abort', 'ok');
     }
     this.state = 'relay';
     const server = this.held!;
@@ -292,6 +296,7 @@ class TcpSession {
       up.write(sc.sendProxy === 'v2' ? encodeProxyV2(this.clientAddr, this.localAddr) : encodeProxyV1(this.clientAddr, this.localAddr));
     }
     this.client.off('error', this.onEarlyClientError);
+    this.client.off('close', this.onEarlyClientClose);
     const fe = this.fe.config.timeouts;
     const be = this.pool!.config.timeouts;
     this.relay = new TcpRelay(
@@ -339,6 +344,26 @@ class TcpSession {
   private readonly onEarlyClientError = (): void => {
     // The relay is not running yet; destroying the socket is all there is to do. The state
     // machine notices `client.destroyed` at its next step.
+  };
+
+  /**
+   * Once the PROXY header reader has read from the socket, a client reset while we wait in the
+   * queue or connect closes it for good. The relay waits for both sockets' 'close' events, and
+   * this one has already happened: handing it such a socket left the session (and its server
+   * slot) open forever, and close() waiting for it. So the session ends here instead.
+   */
+  private readonly onEarlyClientClose = (): void => {
+    this.clientGone = true;
+    if (this.state === 'acquire') return this.finish('client-abort', 'ok'); // a later onQueued gives the server back
+    if (this.state === 'connect' && this.upstream) {
+      this.upstream.off('connect', this.onConnect);
+      this.upstream.off('error', this.onConnectError);
+      this.upstream.on('error', ignore);
+      this.upstream.destroy();
+      clearTimeout(this.connectTimer);
+      this.finish('client-abort', 'ok');
+    }
+    // 'header': the header read sees the close and ends the session itself.
   };
 
   private readonly onRelayDone = (r: RelayResult): void => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { httpCheck, MAX_BODY_BYTES, type HttpCheckOptions } from '../../../src/health/http-check.ts';
+import { refusedPort } from '../../helpers/refused-port.ts';
 
 let server: Server;
 let port = 0;
@@ -85,10 +86,7 @@ test('response timeout vs connection refused', async () => {
   const res = await httpCheck(target(), { ...base, timeout: 150 });
   assert.deepEqual([res.ok, res.reason], [false, 'response timeout after 150ms']);
 
-  const closed = createServer();
-  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-  const deadPort = (closed.address() as AddressInfo).port;
-  await new Promise((r) => closed.close(r));
+  const deadPort = await refusedPort();
   const refused = await httpCheck({ host: '127.0.0.1', port: deadPort }, base);
   assert.deepEqual([refused.ok, refused.reason], [false, 'connection refused']);
 });

@@ -62,14 +62,8 @@ export async function startBackend(name: string, handler: Handler = echoName): P
   return b;
 }
 
-/** A port nothing listens on (bound then closed). */
-export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+/** A port nothing listens on (a reserved low port, so no other process can take it meanwhile). */
+export { refusedPort as closedPort } from '../../helpers/refused-port.ts';
 
 export function backendConfig(name: string, servers: { name: string; port: number }[], over: Partial<BackendConfig> = {}): BackendConfig {
   return {

@@ -67,14 +67,32 @@ export class LogCapture {
   access(): TcpAccessRecord[] {
     return this.lines.filter((l) => l.msg === 'tcp') as unknown as TcpAccessRecord[];
   }
-  /** Resolves with the first line (already seen or future) that matches. */
-  waitFor(pred: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  /**
+   * Resolves with the first line (already seen or future) that matches; rejects after
+   * `timeoutMs` naming what was awaited, so a session that never ends fails the test with the
+   * log so far instead of hanging it (the listening test server would keep the process alive).
+   */
+  waitFor(pred: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000, what = 'a matching log line'): Promise<Record<string, unknown>> {
     const seen = this.lines.find(pred);
     if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`no ${what} within ${timeoutMs} ms; log so far:\n${this.lines.map((l) => JSON.stringify(l)).join('\n')}`));
+      }, timeoutMs);
+      timer.unref();
+      const waiter = {
+        pred,
+        resolve: (l: Record<string, unknown>) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      };
+      this.waiters.push(waiter);
+    });
   }
-  nextAccess(n: number): Promise<TcpAccessRecord> {
-    return this.waitFor(() => this.access().length >= n).then(() => this.access()[n - 1]!);
+  nextAccess(n: number, timeoutMs = 10_000): Promise<TcpAccessRecord> {
+    return this.waitFor(() => this.access().length >= n, timeoutMs, `access line #${n}`).then(() => this.access()[n - 1]!);
   }
 }
 
@@ -112,6 +130,18 @@ export async function startFrontend(
   };
 }
 
+/**
+ * Polls until `get()` equals `want` (state reached through the event loop, e.g. a connection
+ * accepted and queued), instead of a fixed sleep that a loaded machine can outrun.
+ */
+export async function untilEqual<T>(get: () => T, want: T, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (get() !== want) {
+    if (Date.now() > end) throw new Error(`still ${String(get())} (want ${String(want)}) after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** A loopback server; `onConn` gets each accepted socket (allowHalfOpen). */
 export async function listenServer(onConn: (s: net.Socket) => void): Promise<{ server: net.Server; port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
@@ -133,14 +163,7 @@ export async function listenServer(onConn: (s: net.Socket) => void): Promise<{ s
   };
 }
 
-/** A port on loopback where nothing listens (connect gets ECONNREFUSED). */
-export async function refusedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { refusedPort } from '../../helpers/refused-port.ts';
 
 export function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -149,16 +172,25 @@ export function connect(port: number): Promise<net.Socket> {
   });
 }
 
-/** Everything the socket sends until EOF (or close). */
-export function readAll(s: net.Socket): Promise<Buffer> {
-  return new Promise((resolve) => {
+/**
+ * Everything the socket sends until EOF (or close). Rejects after `timeoutMs` so a peer that
+ * never closes fails the test with a message instead of hanging it.
+ */
+export function readAll(s: net.Socket, timeoutMs = 15_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     s.on('data', (d: Buffer) => parts.push(d));
     s.on('error', () => {});
     let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      reject(new Error(`readAll: no EOF within ${timeoutMs} ms (${Buffer.concat(parts).length} bytes so far)`));
+    }, timeoutMs);
+    timer.unref();
     const fin = (): void => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       resolve(Buffer.concat(parts));
     };
     s.once('end', fin);

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { backendCfg, connect, frontendCfg, listenServer, readAll, serverCfg, startFrontend, timeouts } from './fixtures.ts';
+import { encodeProxyV1 } from '../../../src/proxy/proxy-protocol.ts';
+import { backendCfg, connect, frontendCfg, listenServer, readAll, serverCfg, startFrontend, timeouts, untilEqual } from './fixtures.ts';
 
 test('client half-closes first and still receives the server reply', async () => {
   // The server answers only after EOF from the client: needs FIN to cross while the reverse stays open.
@@ -177,19 +178,22 @@ test('server reset mid-stream reaches the client and counts as a server error', 
 test('close(grace) lets a running connection finish, then cuts what is left', async () => {
   const srv = await listenServer(() => {});
   const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)]));
-  const c = await connect(h.port);
-  const closed = readAll(c);
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(h.fe.connections, 1);
-  const t0 = Date.now();
-  await h.fe.close(200);
-  assert.ok(Date.now() - t0 >= 150);
-  await closed;
-  const rec = await h.logs.nextAccess(1);
-  assert.equal(rec.termination, 'aborted');
-  assert.equal(h.pool.servers[0]!.active, 0);
-  h.pool.close();
-  await srv.close();
+  try {
+    const c = await connect(h.port);
+    const closed = readAll(c);
+    await untilEqual(() => h.fe.connections, 1);
+    const t0 = Date.now();
+    await h.fe.close(200);
+    assert.ok(Date.now() - t0 >= 150);
+    await closed;
+    const rec = await h.logs.nextAccess(1);
+    assert.equal(rec.termination, 'aborted');
+    assert.equal(h.pool.servers[0]!.active, 0);
+  } finally {
+    // A failed assertion must not leave listeners behind: they keep the test process alive.
+    await h.close();
+    await srv.close();
+  }
 });
 
 test('maxconn: a second client waits in the pool queue and gets the server when the first leaves', async () => {
@@ -200,12 +204,11 @@ test('maxconn: a second client waits in the pool queue and gets the server when 
   const h = await startFrontend(backendCfg([serverCfg('s1', srv.port, { maxconn: 1 })]));
   try {
     const a = await connect(h.port);
-    await new Promise((r) => setTimeout(r, 50));
+    await untilEqual(() => h.pool.servers[0]!.active, 1);
     const b = await connect(h.port);
     const bGot = readAll(b);
     b.end('x');
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(h.pool.queueLength, 1);
+    await untilEqual(() => h.pool.queueLength, 1);
     a.end();
     assert.equal((await readAll(a)).toString(), 'bye');
     assert.equal((await bGot).toString(), 'bye');
@@ -218,22 +221,59 @@ test('maxconn: a second client waits in the pool queue and gets the server when 
 
 test('close(grace) also ends a connection still waiting in the queue', async () => {
   const srv = await listenServer(() => {});
-  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port, { maxconn: 1 })], { timeouts: timeouts({ queue: 5000 }) }));
-  const a = await connect(h.port);
-  await new Promise((r) => setTimeout(r, 50));
-  const b = await connect(h.port);
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(h.pool.queueLength, 1);
-  const ended = Promise.all([readAll(a), readAll(b)]);
-  const t0 = Date.now();
-  await h.fe.close(100);
-  assert.ok(Date.now() - t0 < 2000, 'close waited for the queue timeout');
-  await ended;
-  await h.logs.nextAccess(2);
-  assert.deepEqual(h.logs.access().map((r) => r.termination).sort(), ['aborted', 'aborted']);
-  h.pool.close();
-  assert.equal(h.pool.servers[0]!.active, 0);
-  await srv.close();
+  // A queue timeout far beyond the test's patience: close() must not wait for it.
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port, { maxconn: 1 })], { timeouts: timeouts({ queue: 30_000 }) }));
+  try {
+    const a = await connect(h.port);
+    await untilEqual(() => h.pool.servers[0]!.active, 1);
+    const b = await connect(h.port);
+    await untilEqual(() => h.pool.queueLength, 1);
+    const ended = Promise.all([readAll(a), readAll(b)]);
+    const t0 = Date.now();
+    await h.fe.close(100);
+    assert.ok(Date.now() - t0 < 10_000, 'close waited for the queue timeout');
+    await ended;
+    await h.logs.nextAccess(2);
+    assert.deepEqual(h.logs.access().map((r) => r.termination).sort(), ['aborted', 'aborted']);
+    h.pool.close();
+    assert.equal(h.pool.servers[0]!.active, 0);
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('accept-proxy: a client that resets while queued ends its session and never holds the server', async () => {
+  // The PROXY header reader has read from the socket, so the reset is seen (and the socket
+  // closed) while the session waits in the queue. It used to reach the relay with a socket whose
+  // 'close' had already fired: the session never ended, its server slot leaked, close() hung.
+  const srv = await listenServer((s) => {
+    s.on('data', () => {});
+    s.on('end', () => s.end('bye'));
+  });
+  const be = backendCfg([serverCfg('s1', srv.port, { maxconn: 1 })], { timeouts: timeouts({ queue: 30_000 }) });
+  const h = await startFrontend(be, frontendCfg({}, true));
+  const header = encodeProxyV1({ address: '203.0.113.7', port: 4321 }, { address: '198.51.100.1', port: 443 });
+  try {
+    const a = await connect(h.port);
+    a.write(header);
+    await untilEqual(() => h.pool.servers[0]!.active, 1);
+    const b = await connect(h.port);
+    b.write(header);
+    await untilEqual(() => h.pool.queueLength, 1);
+    b.resetAndDestroy();
+    const rec = await h.logs.nextAccess(1);
+    assert.equal(rec.termination, 'client-abort');
+    assert.equal(rec.server, '');
+    a.end();
+    assert.equal((await readAll(a)).toString(), 'bye');
+    assert.equal((await h.logs.nextAccess(2)).termination, 'closed');
+    assert.equal(h.pool.servers[0]!.active, 0, 'the slot the reset client was queued for is free again');
+    assert.equal(h.fe.connections, 0);
+  } finally {
+    await h.close();
+    await srv.close();
+  }
 });
 
 test('reusePort: a second frontend (another worker) can bind the same address', async () => {
