@@ -55,6 +55,8 @@ export interface ExchangeResponse {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node's own listener type
   on(event: string, listener: (...args: any[]) => void): unknown;
   writeHead(status: number, reason: string, headers: string[]): unknown;
+  /** The server's head forwarded as bytes (framed by Content-Length or bodiless); optional. */
+  writeRawHead?(status: number, head: Buffer): void;
   write(chunk: Buffer): boolean;
   end(data?: string): unknown;
   destroy(): unknown;
@@ -216,7 +218,10 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
 
   private sendHead(conn: UpstreamConnection): void {
     const socket = conn.socket;
-    conn.parser.reset(this, this.method === 'HEAD');
+    // heads no rule rewrites and no cookie is added to are forwarded as the server sent them
+    const cookie = this.pool!.config.cookie;
+    const raw = this.res.writeRawHead !== undefined && this.rt.responseOps.length === 0 && (cookie === undefined || this.persisted);
+    conn.parser.reset(this, this.method === 'HEAD', raw);
     conn.setTimeout(this.pool!.config.timeouts.server);
     holdWrites(socket);
     socket.write(this.head!.head, 'latin1');
@@ -284,6 +289,13 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       this.releaseServer('server-error');
       this.fail(502, 'bad-response');
     }
+  }
+
+  onResponseRawHead(status: number, head: Buffer): void {
+    this.tr = performance.now();
+    this.responseStarted = true;
+    holdWrites(this.req.socket);
+    this.res.writeRawHead!(status, head);
   }
 
   onResponseData(chunk: Buffer): void {

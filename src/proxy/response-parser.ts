@@ -7,6 +7,10 @@ export interface ResponseSink {
   /** Headers are end-to-end only: hop-by-hop and framing headers are removed, Content-Length kept
    *  when it frames the body. `keepAlive`: the connection can carry another request afterwards. */
   onResponseHead(status: number, reason: string, headers: string[], contentLength: number, keepAlive: boolean): void;
+  /** Raw mode (see reset): the head as bytes to forward, status line through the blank line, with
+   *  hop-by-hop lines cut out. Only for HTTP/1.1 heads framed by Content-Length or without a body;
+   *  may be a view of the bytes fed to execute(), valid as long as they are. */
+  onResponseRawHead?(status: number, head: Buffer, contentLength: number, keepAlive: boolean): void;
   onResponseData(chunk: Buffer): void;
   onResponseEnd(): void;
 }
@@ -28,6 +32,14 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9][0-9])(?: ([^\x00-\x08\x0a-\x1f
 /* eslint-enable no-control-regex */
 const MAX_CHUNK_LINE = 4096;
 
+// byte classes for the raw head scan: tchar (RFC 9110 §5.6.2) and field-value bytes
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+const VCHAR = new Uint8Array(256);
+for (let b = 0; b < 256; b++) VCHAR[b] = (b >= 0x20 && b !== 0x7f) || b === 9 ? 1 : 0;
+/** Hop-by-hop lines the raw scan can cut out; more make it leave the head to the string parser. */
+const MAX_DROPS = 8;
+
 export class ResponseParser {
   sink: ResponseSink | undefined;
   private readonly maxHeadBytes: number;
@@ -37,14 +49,19 @@ export class ResponseParser {
   private pending: Buffer | undefined;
   private remaining = 0;
   private line = '';
+  private raw = false;
+  /** [start, end) of the head lines the raw scan drops, in pairs. */
+  private readonly drops = new Int32Array(MAX_DROPS * 2);
 
   constructor(maxHeadBytes = 65536) {
     this.maxHeadBytes = maxHeadBytes;
   }
 
-  /** Expect a new response; `noBody` for HEAD requests. */
-  reset(sink: ResponseSink, noBody: boolean): void {
+  /** Expect a new response; `noBody` for HEAD requests. `raw`: a head of the common shape goes to
+   *  sink.onResponseRawHead as bytes (the sink neither reads nor changes the headers). */
+  reset(sink: ResponseSink, noBody: boolean, raw = false): void {
     this.sink = sink;
+    this.raw = raw && sink.onResponseRawHead !== undefined;
     this.state = S_HEAD;
     this.noBody = noBody;
     this.keepAlive = false;
@@ -198,9 +215,121 @@ export class ResponseParser {
     if (idx - base > this.maxHeadBytes) return 'response head too large';
     const consumedOfChunk = this.pending !== undefined ? idx + 4 - this.pending.length + off : idx + 4;
     this.pending = undefined;
+    if (this.raw && this.rawHead(buf, base, idx)) return consumedOfChunk;
     const err = this.head(buf.toString('latin1', base, idx));
     if (err !== undefined) return err;
     return consumedOfChunk;
+  }
+
+  /** The common head shape scanned as bytes and forwarded as bytes: HTTP/1.1, a final status,
+   *  Content-Length framing (or no body), Connection only keep-alive/close. False leaves anything
+   *  else, malformed heads included, to head(), which decides and reports errors. */
+  private rawHead(buf: Buffer, start: number, idx: number): boolean {
+    // "HTTP/1.1 DDD" then SP or CR
+    if (idx - start < 12 || buf.readUInt32BE(start) !== 0x48545450 || buf.readUInt32BE(start + 4) !== 0x2f312e31 || buf[start + 8] !== 0x20) return false;
+    const d0 = buf[start + 9]! - 48;
+    const d1 = buf[start + 10]! - 48;
+    const d2 = buf[start + 11]! - 48;
+    if (d0 < 2 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return false;
+    const status = d0 * 100 + d1 * 10 + d2;
+    let p = start + 12;
+    if (buf[p] === 0x20) {
+      p++;
+      while (p < idx && VCHAR[buf[p]!] === 1) p++;
+    }
+    if (buf[p] !== 13 || buf[p + 1] !== 10) return false;
+    const end = idx + 2; // just after the last header line's CRLF
+    p += 2;
+    let contentLength = -1;
+    let close = false;
+    let ndrops = 0;
+    const drops = this.drops;
+    while (p < end) {
+      const lineStart = p;
+      while (TCHAR[buf[p]!] === 1) p++;
+      const nameLen = p - lineStart;
+      if (nameLen === 0 || buf[p] !== 0x3a) return false;
+      p++;
+      while (buf[p] === 0x20 || buf[p] === 9) p++;
+      const valueStart = p;
+      while (VCHAR[buf[p]!] === 1) p++;
+      if (buf[p] !== 13 || buf[p + 1] !== 10) return false;
+      let valueEnd = p;
+      while (valueEnd > valueStart && (buf[valueEnd - 1] === 0x20 || buf[valueEnd - 1] === 9)) valueEnd--;
+      p += 2;
+      let drop = false;
+      switch (nameLen) {
+        case 2:
+          drop = lowerIs(buf, lineStart, 'te');
+          break;
+        case 7:
+          drop = lowerIs(buf, lineStart, 'trailer') || lowerIs(buf, lineStart, 'upgrade');
+          break;
+        case 10:
+          if (lowerIs(buf, lineStart, 'connection')) {
+            const n = valueEnd - valueStart;
+            if (n === 10 && lowerIs(buf, valueStart, 'keep-alive')) drop = true;
+            else if (n === 5 && lowerIs(buf, valueStart, 'close')) drop = close = true;
+            else return false;
+          } else {
+            drop = lowerIs(buf, lineStart, 'keep-alive');
+          }
+          break;
+        case 14:
+          if (lowerIs(buf, lineStart, 'content-length')) {
+            if (contentLength >= 0 || valueEnd - valueStart > 15 || valueEnd === valueStart) return false;
+            let n = 0;
+            for (let i = valueStart; i < valueEnd; i++) {
+              const d = buf[i]! - 48;
+              if (d < 0 || d > 9) return false;
+              n = n * 10 + d;
+            }
+            contentLength = n;
+          }
+          break;
+        case 16:
+          drop = lowerIs(buf, lineStart, 'proxy-connection');
+          break;
+        case 17:
+          if (lowerIs(buf, lineStart, 'transfer-encoding')) return false;
+          break;
+      }
+      if (drop) {
+        if (ndrops === MAX_DROPS) return false;
+        drops[2 * ndrops] = lineStart;
+        drops[2 * ndrops + 1] = p;
+        ndrops++;
+      }
+    }
+    const bodiless = this.noBody || status === 204 || status === 304;
+    if (!bodiless && contentLength < 0) return false;
+
+    let head: Buffer;
+    if (ndrops === 0) {
+      head = buf.subarray(start, idx + 4);
+    } else {
+      let size = idx + 4 - start;
+      for (let i = 0; i < ndrops; i++) size -= drops[2 * i + 1]! - drops[2 * i]!;
+      head = Buffer.allocUnsafe(size);
+      let w = 0;
+      let from = start;
+      for (let i = 0; i < ndrops; i++) {
+        w += buf.copy(head, w, from, drops[2 * i]);
+        from = drops[2 * i + 1]!;
+      }
+      buf.copy(head, w, from, idx + 4);
+    }
+    if (bodiless || contentLength === 0) {
+      this.state = S_DONE;
+    } else {
+      this.remaining = contentLength;
+      this.state = S_LENGTH;
+    }
+    this.keepAlive = !close;
+    this.line = '';
+    this.sink!.onResponseRawHead!(status, head, bodiless ? -1 : contentLength, this.keepAlive);
+    if (this.state === S_DONE) this.sink!.onResponseEnd();
+    return true;
   }
 
   private head(text: string): string | undefined {
@@ -300,4 +429,10 @@ function stripListed(headers: string[], tokens: string[]): void {
     headers[w++] = headers[r + 1]!;
   }
   headers.length = w;
+}
+
+/** Bytes at `at` equal `lower` ignoring ASCII case (`lower` holds letters and '-' only). */
+function lowerIs(buf: Buffer, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((buf[at + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
 }

@@ -247,6 +247,20 @@ export class SimpleClientResponse implements ExchangeResponse {
     return this;
   }
 
+  writeRawHead(status: number, head: Buffer): void {
+    this.statusCode = status;
+    this.headersSent = true;
+    if (this.conn.stopping) this.shouldKeepAlive = false;
+    const s = this.conn.socket;
+    holdWrites(s);
+    if (this.shouldKeepAlive) {
+      s.write(head);
+    } else {
+      s.write(head.subarray(0, head.length - 2));
+      s.write('Connection: close\r\n\r\n', 'latin1');
+    }
+  }
+
   write(chunk: Buffer): boolean {
     const s = this.conn.socket;
     if (this.noBody || chunk.length === 0) return true;

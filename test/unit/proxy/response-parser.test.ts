@@ -4,25 +4,27 @@ import { ResponseParser, type ResponseSink } from '../../../src/proxy/response-p
 
 interface Seen {
   heads: { status: number; reason: string; headers: string[]; cl: number; keepAlive: boolean }[];
+  raw: { status: number; head: string; cl: number; keepAlive: boolean }[];
   body: string;
   ends: number;
 }
 
 function sink(): ResponseSink & { seen: Seen } {
-  const seen: Seen = { heads: [], body: '', ends: 0 };
+  const seen: Seen = { heads: [], raw: [], body: '', ends: 0 };
   return {
     seen,
     onResponseHead: (status, reason, headers, cl, keepAlive) => seen.heads.push({ status, reason, headers, cl, keepAlive }),
+    onResponseRawHead: (status, head, cl, keepAlive) => seen.raw.push({ status, head: head.toString('latin1'), cl, keepAlive }),
     onResponseData: (c) => (seen.body += c.toString('latin1')),
     onResponseEnd: () => seen.ends++,
   };
 }
 
 /** Feeds `text` split at every `step` bytes; returns the first error. */
-function feed(text: string, step: number, noBody = false, eof = false) {
+function feed(text: string, step: number, noBody = false, eof = false, raw = false) {
   const p = new ResponseParser(1024);
   const s = sink();
-  p.reset(s, noBody);
+  p.reset(s, noBody, raw);
   const buf = Buffer.from(text, 'latin1');
   let err: string | undefined;
   for (let i = 0; i < buf.length && err === undefined; i += step) err = p.execute(buf.subarray(i, i + step));
@@ -114,8 +116,10 @@ test('malformed responses give errors, never throws', () => {
   ];
   for (const text of bad) {
     for (const step of [1, 5, 5000]) {
-      const r = feed(text, step);
-      assert.equal(typeof r.err, 'string', `${JSON.stringify(text.slice(0, 60))} step ${step}`);
+      for (const raw of [false, true]) {
+        const r = feed(text, step, false, false, raw);
+        assert.equal(typeof r.err, 'string', `${JSON.stringify(text.slice(0, 60))} step ${step} raw ${raw}`);
+      }
     }
   }
 });
@@ -132,8 +136,49 @@ test('random bytes never throw', () => {
     const prefix = rnd() < 0.5 ? 'HTTP/1.1 200 OK\r\n' : '';
     const bytes = Buffer.alloc(Math.floor(rnd() * 200), 0).map(() => Math.floor(rnd() * 256));
     const p = new ResponseParser(512);
-    p.reset(sink(), false);
+    p.reset(sink(), false, rnd() < 0.5);
     p.execute(Buffer.concat([Buffer.from(prefix), bytes]));
     p.finish();
   }
+});
+
+test('raw mode: the head is forwarded as bytes minus hop-by-hop lines, any split', () => {
+  for (const step of SPLITS) {
+    const { p, seen, err } = feed('HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nhello', step, false, false, true);
+    assert.equal(err, undefined);
+    assert.equal(seen.heads.length, 0);
+    assert.deepEqual(seen.raw, [{ status: 200, head: 'HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\n', cl: 5, keepAlive: true }]);
+    assert.equal(seen.body, 'hello');
+    assert.equal(seen.ends, 1);
+    assert.ok(p.reusable);
+  }
+  const untouched = 'HTTP/1.1 404 Not Found\r\nX-A:  b  \r\ncontent-length:0\r\n\r\n';
+  assert.equal(feed(untouched, 1000, false, false, true).seen.raw[0]!.head, untouched);
+  const close = feed('HTTP/1.1 200\r\nTE: x\r\nConnection: CLOSE\r\nUpgrade: h2\r\nTrailer: x\r\nProxy-Connection: y\r\nContent-Length: 1\r\n\r\nz', 1000, false, false, true);
+  assert.deepEqual(close.seen.raw, [{ status: 200, head: 'HTTP/1.1 200\r\nContent-Length: 1\r\n\r\n', cl: 1, keepAlive: false }]);
+  assert.equal(close.p.reusable, false);
+  const head = feed('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', 3, true, false, true);
+  assert.deepEqual(head.seen.raw, [{ status: 200, head: 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', cl: -1, keepAlive: true }]);
+  assert.equal(head.seen.ends, 1);
+  assert.equal(feed('HTTP/1.1 304 Not Modified\r\nETag: "1"\r\n\r\n', 1000, false, false, true).seen.raw.length, 1);
+});
+
+test('raw mode leaves other shapes to the header-list path', () => {
+  const other = [
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    'HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nConnection: close, X-Priv\r\nX-Priv: 1\r\nContent-Length: 0\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n',
+    'HTTP/1.1 200 OK\r\n\r\n',
+  ];
+  for (const text of other) {
+    const r = feed(text, 1000, false, true, true);
+    assert.equal(r.err, undefined, text);
+    assert.equal(r.seen.raw.length, 0, text);
+    assert.equal(r.seen.heads.length, 1, text);
+  }
+  const cont = feed('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 4, false, false, true);
+  assert.equal(cont.seen.raw.length, 1);
+  assert.equal(cont.seen.raw[0]!.status, 200);
+  assert.equal(cont.seen.body, 'ok');
 });
