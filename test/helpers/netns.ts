@@ -75,8 +75,15 @@ function installExitHooks(): void {
   process.on('exit', () => {
     for (const lab of liveLabs) lab.destroySync();
   });
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(signal, () => {
+  // `on`, not `once`: under `node --test` a file gets SIGTERM twice (from the group signal of
+  // `timeout`/CI and from the runner cancelling it). With `once` the listener is gone after the
+  // first, so the second kills the process with the default action in the middle of the
+  // teardown, and the namespaces stayed behind. Later signals are ignored until exit.
+  let terminating = false;
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.on(signal, () => {
+      if (terminating) return;
+      terminating = true;
       for (const lab of liveLabs) lab.destroySync();
       process.exit(code);
     });

@@ -42,7 +42,8 @@ export class Agent {
 
   static async start(lab: Lab, host: string): Promise<Agent> {
     const agent = new Agent(lab.spawn(host, process.execPath, [AGENT], { cwd: new URL('../../../', import.meta.url).pathname }));
-    await agent.waitFor((e) => e.ev === 'ready', 10_000);
+    // Generous: a node process starting on a machine busy with other tests can take seconds.
+    await agent.waitFor((e) => e.ev === 'ready', 30_000);
     return agent;
   }
 

@@ -117,7 +117,8 @@ export class VrrpNode {
   static async start(lab: Lab, host: string, yaml: string, opts: number | StartOptions = {}): Promise<VrrpNode> {
     const o = typeof opts === 'number' ? { timeoutMs: opts } : opts;
     const node = new VrrpNode(lab, host, yaml, o);
-    await node.waitFor((e) => e.ev === 'ready', o.timeoutMs ?? 10_000, 'ready');
+    // Generous: a node process starting on a machine busy with other tests can take seconds.
+    await node.waitFor((e) => e.ev === 'ready', o.timeoutMs ?? 30_000, 'ready');
     return node;
   }
 
