@@ -2,18 +2,38 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 
 export const HALB_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port that was free a moment ago, for a child process to bind. Chosen below the kernel's
+ * ephemeral range: halb listens with SO_REUSEPORT, and so does every frontend in the test files
+ * running beside this one. A port from listen(0) could be handed to one of them between our
+ * close and halb's bind; both would then listen and the kernel would split our connections
+ * between them (a request answered by another test's proxy). listen(0) and connect() never
+ * hand out ports below the range, so only another explicit pick can collide.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: keep the usual default
+  }
+  const from = 10_000;
+  for (let i = 0; i < 50 && low > from + 100; i++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    if (await bindable(host, port)) return port;
+  }
+  throw new Error(`freePort: no free port found in ${from}-${low - 1} on ${host}`);
+}
+
+function bindable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
   });
 }
 
