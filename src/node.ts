@@ -194,6 +194,8 @@ export class HalbNode {
 
   status(): NodeStatus {
     const checks = new Map((this.checkers?.states() ?? []).map((c) => [`${c.backend}/${c.server}`, c]));
+    // With workers, this process's pools only decide health; the traffic counts are theirs.
+    const counted = this.workers?.counters();
     return {
       source: this.config.source,
       generation: this.generation,
@@ -211,7 +213,19 @@ export class HalbNode {
         queue: p.queueLength,
         servers: p.servers.map((s) => {
           const c = checks.get(`${p.name}/${s.name}`);
-          return { name: s.name, address: `${s.host}:${s.port}`, up: s.up, admin: s.admin, weight: s.weight, backup: s.backup, active: s.active, lastCheck: c?.last };
+          const w = counted?.[p.name]?.[s.name];
+          return {
+            name: s.name,
+            address: `${s.host}:${s.port}`,
+            up: s.up,
+            admin: s.admin,
+            weight: s.weight,
+            backup: s.backup,
+            active: w ? w.active : s.active,
+            requests: w ? w.requests : s.requests,
+            failures: w ? w.failures : s.failures,
+            lastCheck: c?.last,
+          };
         }),
       })),
       vrrp: this.vrrp?.status() ?? [],
@@ -261,7 +275,18 @@ export interface NodeStatus {
     balance: string;
     usable: boolean;
     queue: number;
-    servers: { name: string; address: string; up: boolean; admin: string; weight: number; backup: boolean; active: number; lastCheck?: unknown }[];
+    servers: {
+      name: string;
+      address: string;
+      up: boolean;
+      admin: string;
+      weight: number;
+      backup: boolean;
+      active: number;
+      requests: number;
+      failures: number;
+      lastCheck?: unknown;
+    }[];
   }[];
   vrrp: unknown[];
 }

@@ -1,6 +1,5 @@
 // Prometheus metrics, computed from the node's status at scrape time so the request path pays
-// nothing for them. (No request counters yet: the proxy has no per-request counting hook; see
-// the admin report.)
+// nothing for them beyond the pool's own counters (summed over workers by the node).
 import { Counter, Gauge, Registry } from 'prom-client';
 
 /** The parts of the node's status read here; structural, so admin/ does not import node.ts. */
@@ -11,7 +10,17 @@ export interface StatusView {
     name: string;
     usable: boolean;
     queue: number;
-    servers: { name: string; up: boolean; admin: string; weight: number; active: number; backup?: boolean; lastCheck?: unknown }[];
+    servers: {
+      name: string;
+      up: boolean;
+      admin: string;
+      weight: number;
+      active: number;
+      requests?: number;
+      failures?: number;
+      backup?: boolean;
+      lastCheck?: unknown;
+    }[];
   }[];
   vrrp: unknown[];
 }
@@ -79,12 +88,32 @@ export class NodeMetrics {
     });
     new Gauge({
       name: 'halb_server_active',
-      help: 'requests or connections in flight to the server (this process)',
+      help: 'requests or connections in flight to the server, all workers',
       labelNames: ['backend', 'server'],
       registers: reg,
       collect() {
         this.reset();
         for (const [b, s] of servers()) this.set({ backend: b, server: s.name }, s.active);
+      },
+    });
+    new Counter({
+      name: 'halb_server_requests_total',
+      help: 'requests (HTTP) or connections (TCP) finished on the server, all workers',
+      labelNames: ['backend', 'server'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const [b, s] of servers()) this.inc({ backend: b, server: s.name }, s.requests ?? 0);
+      },
+    });
+    new Counter({
+      name: 'halb_server_failures_total',
+      help: 'requests or connections to the server that ended in a connect error, server error or timeout',
+      labelNames: ['backend', 'server'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const [b, s] of servers()) this.inc({ backend: b, server: s.name }, s.failures ?? 0);
       },
     });
     new Gauge({

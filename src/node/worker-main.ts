@@ -2,7 +2,7 @@
 // takes server health from the primary, and reports passive failures back to it.
 import { createLogger } from '../log/logger.ts';
 import { ProxyRuntime } from './proxy-runtime.ts';
-import { isToWorker, type FromWorker, type ToWorker } from './worker-messages.ts';
+import { isToWorker, type FromWorker, type ServerCounters, type ToWorker } from './worker-messages.ts';
 
 const log = createLogger({ format: 'json' }).child({ worker: process.pid });
 const runtime = new ProxyRuntime({ log, serve: true });
@@ -24,6 +24,8 @@ function watchPassive(): void {
 async function handle(m: ToWorker): Promise<void> {
   switch (m.t) {
     case 'config': {
+      // before apply: the frontends' child loggers take the level they are created with
+      log.level = m.config.global.log.level;
       const listenErrors = await runtime.apply(m.config, m.snapshot);
       watchPassive();
       send({ t: 'applied', generation: m.generation, listenErrors });
@@ -36,6 +38,15 @@ async function handle(m: ToWorker): Promise<void> {
       const pool = runtime.pools.get(m.backend);
       if (m.admin !== undefined) pool?.setAdmin(m.server, m.admin);
       if (m.weight !== undefined) pool?.setWeight(m.server, m.weight);
+      break;
+    }
+    case 'stats-request': {
+      const servers: ServerCounters = {};
+      for (const pool of runtime.pools.values()) {
+        const out: ServerCounters[string] = (servers[pool.name] = {});
+        for (const s of pool.servers) out[s.name] = { active: s.active, requests: s.requests, failures: s.failures };
+      }
+      send({ t: 'stats', servers });
       break;
     }
     case 'stop':
@@ -51,6 +62,10 @@ process.on('message', (m: unknown) => {
 });
 // The primary handles signals for the node; a worker only follows its messages.
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => undefined);
+// The primary is gone (killed, crashed): a worker without it would serve stale health forever.
 process.on('disconnect', () => {
-  if (!stopping) void runtime.close(0).then(() => process.exit(0));
+  if (stopping) return;
+  stopping = true;
+  setTimeout(() => process.exit(0), 2000).unref();
+  void runtime.close(0).then(() => process.exit(0));
 });

@@ -7,12 +7,16 @@ export type ToWorker =
   | { t: 'config'; config: Config; snapshot: PoolSnapshot; generation: number }
   | { t: 'health'; backend: string; server: string; up: boolean; reason: string }
   | { t: 'server'; backend: string; server: string; admin?: 'ready' | 'drain' | 'maint'; weight?: number }
+  | { t: 'stats-request' }
   | { t: 'stop'; graceMs: number };
+
+/** Per backend, per server: what one worker is doing and has done. */
+export type ServerCounters = Record<string, Record<string, { active: number; requests: number; failures: number }>>;
 
 export type FromWorker =
   | { t: 'applied'; generation: number; listenErrors: { frontend: string; bind: string; error: string }[] }
   | { t: 'passive-down'; backend: string; server: string; reason: string }
-  | { t: 'stats'; generation: number; stats: unknown };
+  | { t: 'stats'; servers: ServerCounters };
 
 export function isToWorker(m: unknown): m is ToWorker {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

@@ -123,6 +123,8 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
         up: true,
         admin: sc.disabled ? 'maint' : sc.drain ? 'drain' : 'ready',
         active: 0,
+        requests: 0,
+        failures: 0,
         maxconn: sc.maxconn,
         index,
       };
@@ -216,6 +218,8 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
 
   release(server: ServerState, outcome: Outcome): void {
     if (server.active > 0) server.active--;
+    server.requests++;
+    if (outcome !== 'ok') server.failures++;
     this.policy.loadChanged?.(server);
     // A server of an older pool (acquired before a reload) only gives its slot back.
     if (this.servers[server.index] !== server) return;

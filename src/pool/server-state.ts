@@ -16,6 +16,9 @@ export interface ServerState {
   admin: AdminState;
   /** Requests/connections in flight to this server now. */
   active: number;
+  /** Requests/connections finished (by this process), and how many of them failed. For stats. */
+  requests: number;
+  failures: number;
   maxconn?: number;
   /** Index in the backend's server list; "first" policy and stable tie-breaks use it. */
   readonly index: number;

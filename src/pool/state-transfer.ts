@@ -19,6 +19,9 @@ export interface ServerSnapshot {
   /** What the config said when the snapshot was taken, to detect config changes. */
   configAdmin: AdminState;
   configWeight: number;
+  /** Stats counters continue across a reload (Prometheus counters should not reset). */
+  requests: number;
+  failures: number;
 }
 
 /** backend name -> server name -> state. Plain JSON: it can cross worker IPC. */
@@ -42,6 +45,8 @@ export function snapshotPools(pools: Iterable<BackendPool>): PoolSnapshot {
         weight: s.weight,
         configAdmin: configAdmin(pool.config, s.index),
         configWeight: pool.config.servers[s.index]!.weight,
+        requests: s.requests,
+        failures: s.failures,
       };
     }
     out[pool.name] = servers;
@@ -59,6 +64,8 @@ export function restorePools(pools: Iterable<BackendPool>, snapshot: PoolSnapsho
       const prev = Object.hasOwn(old, s.name) ? old[s.name] : undefined;
       if (prev === undefined) continue;
       const sc = pool.config.servers[s.index]!;
+      s.requests = prev.requests ?? 0;
+      s.failures = prev.failures ?? 0;
       let touched = false;
       if (prev.host === s.host && prev.port === s.port && prev.up !== s.up) {
         pool.setHealth(s.name, prev.up, 'state carried over reload');

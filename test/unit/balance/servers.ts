@@ -13,6 +13,8 @@ export function servers(weights: number[], names?: string[]): ServerState[] {
     up: true,
     admin: 'ready',
     active: 0,
+    requests: 0,
+    failures: 0,
     index,
   }));
 }
