@@ -168,7 +168,19 @@ describe('DigitalOcean reserved IP', () => {
 
   it('stops waiting on an action that stays in progress, bounded', async () => {
     fake.actionPolls = Infinity;
-    await assert.rejects(provider({ retry: { maxAttempts: 2, actionPollMs: 20, actionTimeoutMs: 100 } }).acquire(), (err: unknown) => {
+    // A clock that moves only by the sleeps: with the real one a loaded machine reached the
+    // 100 ms deadline after 4 polls.
+    let clock = 0;
+    const timed = provider({
+      retry: { maxAttempts: 2, actionPollMs: 20, actionTimeoutMs: 100 },
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+        await new Promise((r) => setTimeout(r, Math.min(ms, 5)));
+      },
+    });
+    await assert.rejects(timed.acquire(), (err: unknown) => {
       assert.ok(err instanceof ProviderError);
       assert.match(err.message, /locked|in progress/);
       return true;
