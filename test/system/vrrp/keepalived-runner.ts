@@ -58,6 +58,8 @@ export class Keepalived {
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    // Its config and pid files go with it, however it ends (kill9/terminate/cleanup).
+    void this.exited.then(() => rmSync(this.#dir, { recursive: true, force: true }));
   }
 
   get log(): string {
