@@ -396,7 +396,7 @@ test('the demo config parses: 127.0.0.1:8080 over three servers with an http che
 });
 
 test('the examples parse', async () => {
-  for (const f of ['halb.yaml', 'halb-digitalocean.yaml']) {
+  for (const f of ['halb.yaml', 'cloud-digitalocean.yaml', 'cloud-hetzner.yaml']) {
     const r = await loadConfigFile(new URL(`../../../examples/${f}`, import.meta.url).pathname);
     if (!r.ok) assert.fail(r.errors.map(formatConfigError).join('\n'));
     assert.ok(r.config.source.endsWith(f));
