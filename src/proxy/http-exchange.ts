@@ -57,6 +57,9 @@ export interface ExchangeResponse {
   writeHead(status: number, reason: string, headers: string[]): unknown;
   /** The server's head forwarded as bytes (framed by Content-Length or bodiless); optional. */
   writeRawHead?(status: number, head: Buffer): void;
+  /** True when nothing written so far is still queued in node (so no written chunk is referenced);
+   *  optional, absent means "maybe queued". */
+  flushed?(): boolean;
   write(chunk: Buffer): boolean;
   end(data?: string): unknown;
   destroy(): unknown;
@@ -264,6 +267,10 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     const conn = this.conn;
     if (conn === undefined || conn.socket.destroyed) return;
     if (this.head!.framing === 'chunked') conn.socket.write('0\r\n\r\n', 'latin1');
+  }
+
+  readReleased(): boolean {
+    return this.res.flushed?.() === true;
   }
 
   onUpstreamDrain(): void {

@@ -84,7 +84,8 @@ export class ResponseParser {
     return this.state === S_DONE && this.keepAlive;
   }
 
-  /** Feeds bytes from the server; returns an error description, or undefined. */
+  /** Feeds bytes from the server; returns an error description, or undefined. The chunk is not
+   *  kept after this returns, except by what the sink does with the views it is given. */
   execute(chunk: Buffer): string | undefined {
     let off = 0;
     const len = chunk.length;
@@ -208,8 +209,8 @@ export class ResponseParser {
     const idx = buf.indexOf('\r\n\r\n', from, 'latin1');
     if (idx < 0) {
       if (buf.length - base > this.maxHeadBytes) return 'response head too large';
-      this.pending = base === 0 ? buf : buf.subarray(base);
-      if (this.pending === chunk) this.pending = Buffer.from(chunk);
+      // a copy: the caller may reuse the chunk's memory once execute() returns
+      this.pending = buf === chunk ? Buffer.from(chunk.subarray(base)) : buf;
       return -1;
     }
     if (idx - base > this.maxHeadBytes) return 'response head too large';

@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { parseSimpleRequest, type SimpleRequest } from './simple-request.ts';
 import type { ExchangeRequest, ExchangeResponse } from './http-exchange.ts';
-import { holdWrites } from './write-batch.ts';
+import { holdWrites, releaseWrites } from './write-batch.ts';
 
 export interface SimpleClientHost {
   maxHeaderBytes: number;
@@ -24,6 +24,8 @@ export interface SimpleClientHost {
 }
 
 const kConn = Symbol('halb.simple');
+/** Body chunks at least this big are sent at once rather than held to the end of the turn. */
+const BIG_CHUNK = 16 * 1024;
 type Tagged = Socket & { [kConn]: SimpleClientConnection };
 
 export class SimpleClientConnection {
@@ -264,7 +266,11 @@ export class SimpleClientResponse implements ExchangeResponse {
   write(chunk: Buffer): boolean {
     const s = this.conn.socket;
     if (this.noBody || chunk.length === 0) return true;
-    if (!this.chunked) return s.write(chunk);
+    if (!this.chunked) {
+      const ok = s.write(chunk);
+      if (chunk.length >= BIG_CHUNK) releaseWrites(s);
+      return ok;
+    }
     s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
     s.write(chunk);
     return s.write('\r\n', 'latin1');
@@ -286,6 +292,10 @@ export class SimpleClientResponse implements ExchangeResponse {
   destroy(): this {
     this.conn.destroy();
     return this;
+  }
+
+  flushed(): boolean {
+    return this.conn.socket.writableLength === 0;
   }
 
   /** @internal */

@@ -24,6 +24,16 @@ export function holdWrites(socket: Socket): void {
   }
 }
 
+/** Sends what `socket` holds now instead of at the end of the turn (big chunks gain nothing from
+ *  waiting, and once written their memory can be reused). */
+export function releaseWrites(socket: Socket): void {
+  const s = socket as Held;
+  if (s[kHeld] !== true) return;
+  // flush() uncorks it again: a no-op unless it was held anew meanwhile, which is then right
+  s[kHeld] = false;
+  s.uncork();
+}
+
 function flush(): void {
   scheduled = false;
   const list = pending;

@@ -269,3 +269,60 @@ test('large responses back to back on one keep-alive connection (upstream left r
   }
   assert.equal(b!.connections, 1);
 });
+
+test('response bytes arrive intact when read buffers are reused (slow and fast readers, keep-alive)', { timeout: 20_000 }, async () => {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const bodies = [randomBytes(6 * 1024 * 1024), randomBytes(64 * 1024), randomBytes(100), randomBytes(300 * 1024 + 7)];
+  const [b] = await backends(['b'], (req, res) => {
+    const which = Number(req.url!.slice(1));
+    const body = bodies[which]!;
+    // small pieces for the biggest body: a slow client then has bytes queued in node that
+    // write() still accepted, the case where reusing read memory too early would corrupt them
+    const piece = which === 0 ? 4000 : 90_000;
+    res.writeHead(200, { 'content-length': String(body.length) });
+    // written in uneven pieces so reads split at odd places
+    let off = 0;
+    const step = (): void => {
+      if (off >= body.length) return void res.end();
+      const n = Math.min(body.length - off, 1 + ((off * 7919) % piece));
+      res.write(body.subarray(off, off + n));
+      off += n;
+      setImmediate(step);
+    };
+    step();
+  });
+  const p = await proxy(frontendConfig(), [backendConfig('app', servers([b!]))]);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  const sha = (x: Buffer): string => createHash('sha256').update(x).digest('hex');
+  try {
+    const get = (i: number, slow: boolean): Promise<void> =>
+      new Promise((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port: p.port, path: `/${i}`, agent }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => {
+              chunks.push(c);
+              if (slow && chunks.length % 3 === 0) {
+                res.pause();
+                setTimeout(() => res.resume(), 5);
+              }
+            });
+            res.on('end', () => {
+              try {
+                assert.equal(sha(Buffer.concat(chunks)), sha(bodies[i]!), `body ${i} slow ${slow}`);
+                resolve();
+              } catch (err) {
+                reject(err as Error);
+              }
+            });
+            res.on('error', reject);
+          })
+          .on('error', reject);
+      });
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(bodies.map((_, i) => get(i, (i + round) % 2 === 0)));
+    }
+  } finally {
+    agent.destroy();
+  }
+});
