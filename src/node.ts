@@ -65,9 +65,13 @@ export class HalbNode {
     let listenErrors = await this.runtime.apply(config);
     if (n > 1) {
       this.workers = new WorkerSet(n, this.log, {
-        onPassiveDown: (backend, server, reason) => this.runtime.pools.get(backend)?.setHealth(server, false, reason),
+        // A report can arrive after a reload removed the server: then there is nothing to mark.
+        onPassiveDown: (backend, server, reason) => {
+          const pool = this.runtime.pools.get(backend);
+          if (pool?.server(server)) pool.setHealth(server, false, reason);
+        },
       });
-      listenErrors = await this.workers.start(config, this.runtime.snapshot(), this.generation);
+      listenErrors = await this.workers.start(config, () => this.runtime.snapshot(), this.generation);
     }
     this.watchPools();
     this.checkers = new CheckerSet(this.runtime.pools.values(), { log: this.log });
@@ -76,14 +80,14 @@ export class HalbNode {
       this.admin = new AdminServer(config.global.admin.listen, this.adminHandlers(), this.log.child({ component: 'admin' }));
       await this.admin.listen();
     }
+    // Frontend trackers must see failed binds from their very first reading.
+    this.listenErrors = listenErrors;
     if (config.vrrp && config.vrrp.instances.length > 0) {
       // Loaded only when configured: a proxy-only node never touches raw sockets.
       const { VrrpGroup } = await import('./node/vrrp-group.ts');
       this.vrrp = new VrrpGroup(config.vrrp, { log: this.log, pools: this.runtime.pools, listenErrors: () => this.listenErrors });
       await this.vrrp.start();
     }
-    this.listenErrors = listenErrors;
-    if (listenErrors.length > 0) this.vrrp?.frontendsChanged();
     this.log.info(
       { source: config.source, frontends: config.frontends.length, backends: config.backends.length, workers: n, vrrp: config.vrrp?.instances.length ?? 0 },
       'halb node started',
@@ -142,14 +146,18 @@ export class HalbNode {
       return { ok: false, errors: [refusal] };
     }
     this.checkers?.stop();
-    await enableNonlocalBind(next, this.log);
-    const listenErrors = await this.runtime.apply(next);
-    this.config = next;
-    this.generation++;
-    this.listenErrors = this.workers ? await this.workers.apply(next, this.runtime.snapshot(), this.generation) : listenErrors;
-    this.watchPools();
-    this.checkers = new CheckerSet(this.runtime.pools.values(), { log: this.log });
-    this.checkers.start();
+    try {
+      await enableNonlocalBind(next, this.log);
+      const listenErrors = await this.runtime.apply(next);
+      this.config = next;
+      this.generation++;
+      this.listenErrors = this.workers ? await this.workers.apply(next, () => this.runtime.snapshot(), this.generation) : listenErrors;
+    } finally {
+      // Whatever happened, the pools in place keep being checked and watched.
+      this.watchPools();
+      this.checkers = new CheckerSet(this.runtime.pools.values(), { log: this.log });
+      this.checkers.start();
+    }
     this.vrrp?.backendsChanged();
     this.vrrp?.frontendsChanged();
     const message = `reloaded ${next.source}: ${next.frontends.length} frontends, ${next.backends.length} backends (generation ${this.generation})`;

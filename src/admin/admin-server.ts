@@ -19,9 +19,11 @@ export interface AdminHandlers {
 export class AdminServer {
   private server: http.Server;
   private readonly listenOn: HostPort;
+  private readonly log: Logger;
 
   constructor(listenOn: HostPort, handlers: AdminHandlers, log: Logger) {
     this.listenOn = listenOn;
+    this.log = log;
     this.server = http.createServer((req, res) => {
       route(req, handlers).then(
         ({ status, type, body, headers }) => {
@@ -29,6 +31,11 @@ export class AdminServer {
           res.end(body);
         },
         (err: unknown) => {
+          if (err instanceof BodyTooLarge) {
+            res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+            res.end(`${err.message}\n`);
+            return;
+          }
           log.error({ err, url: req.url }, 'admin request failed');
           res.writeHead(500, { 'content-type': 'text/plain' });
           res.end('internal error\n');
@@ -42,6 +49,8 @@ export class AdminServer {
       this.server.once('error', reject);
       this.server.listen(this.listenOn.port, this.listenOn.host, () => {
         this.server.off('error', reject);
+        // Accept errors later on (EMFILE under load) are logged, never fatal.
+        this.server.on('error', (err) => this.log.error({ err: err.message }, 'admin listener error'));
         resolve();
       });
     });
@@ -70,12 +79,14 @@ interface Reply {
 
 const json = (status: number, value: unknown): Reply => ({ status, type: 'application/json', body: JSON.stringify(value, null, 2) + '\n' });
 
+class BodyTooLarge extends Error {}
+
 async function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new Error('body too large');
+    if (size > limit) throw new BodyTooLarge(`request body over ${limit} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

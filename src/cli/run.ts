@@ -62,6 +62,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       log.info({ signal }, 'graceful stop requested');
       void node
         .stop()
+        .catch((err: unknown) => log.error({ err: (err as Error).message }, 'error while stopping'))
         .then(() => demo?.close())
         .then(() => {
           if (opts.pidFile) rmSync(opts.pidFile, { force: true });
@@ -75,7 +76,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
       log.info('SIGHUP: reloading configuration');
-      void node.reload();
+      // The outcome is logged by the node; an unexpected failure must not end the process.
+      node.reload().catch((err: unknown) => log.error({ err: (err as Error).message }, 'reload failed; the running config keeps serving'));
     });
   });
 }

@@ -12,6 +12,11 @@ import type { ListenError } from './proxy-runtime.ts';
 import type { FromWorker, ServerCounters, ToWorker } from './worker-messages.ts';
 
 const STATS_POLL_MS = 1000;
+const APPLY_TIMEOUT_MS = 30_000;
+const RESPAWN_MIN_MS = 100;
+const RESPAWN_MAX_MS = 30_000;
+/** A worker that lived this long before dying resets the backoff. */
+const RESPAWN_RESET_MS = 60_000;
 
 export interface WorkerSetHooks {
   onPassiveDown(backend: string, server: string, reason: string): void;
@@ -29,6 +34,9 @@ export class WorkerSet {
   /** Each worker's last reported counters; the status and metrics sum them. */
   private readonly latest = new Map<ChildProcess, ServerCounters>();
   private statsTimer: NodeJS.Timeout | undefined;
+  private readonly respawns = new Set<NodeJS.Timeout>();
+  private respawnDelay = RESPAWN_MIN_MS;
+  private lastRespawn = 0;
 
   constructor(count: number, log: Logger, hooks: WorkerSetHooks) {
     this.count = count;
@@ -36,21 +44,17 @@ export class WorkerSet {
     this.hooks = hooks;
   }
 
-  async start(config: Config, snapshot: PoolSnapshot, generation: number): Promise<ListenError[]> {
-    this.current = { config, snapshot: () => snapshot, generation };
+  /** `snapshot` reads the primary's pools now: a replacement worker starts from current health. */
+  async start(config: Config, snapshot: () => PoolSnapshot, generation: number): Promise<ListenError[]> {
+    this.current = { config, snapshot, generation };
     const started: Promise<ListenError[]>[] = [];
-    for (let i = 0; i < this.count; i++) started.push(this.spawn(config, snapshot, generation));
+    for (let i = 0; i < this.count; i++) started.push(this.spawn(config, snapshot(), generation));
     const errors = mergeErrors(await Promise.all(started));
     // Counters are polled, not pushed per request: the serving path pays nothing for stats.
     this.statsTimer = setInterval(() => this.broadcast({ t: 'stats-request' }), STATS_POLL_MS);
     this.statsTimer.unref();
     this.broadcast({ t: 'stats-request' });
     return errors;
-  }
-
-  /** The primary's pools are the source of truth for state a replacement worker starts from. */
-  setSnapshotSource(source: () => PoolSnapshot): void {
-    if (this.current) this.current.snapshot = source;
   }
 
   private spawn(config: Config, snapshot: PoolSnapshot, generation: number): Promise<ListenError[]> {
@@ -64,16 +68,30 @@ export class WorkerSet {
       this.workers.delete(worker);
       this.latest.delete(worker);
       if (this.stopping) return;
-      this.log.error({ worker: worker.pid, code, signal }, 'worker died; starting a replacement');
-      const cur = this.current;
-      if (cur) void this.spawn(cur.config, cur.snapshot(), cur.generation).catch(() => undefined);
+      // A worker that keeps dying (a bad host, a crash at startup) must not fork in a tight loop.
+      const now = Date.now();
+      this.respawnDelay = now - this.lastRespawn > RESPAWN_RESET_MS ? RESPAWN_MIN_MS : Math.min(this.respawnDelay * 2, RESPAWN_MAX_MS);
+      this.lastRespawn = now;
+      this.log.error({ worker: worker.pid, code, signal, restartInMs: this.respawnDelay }, 'worker died; starting a replacement');
+      const t = setTimeout(() => {
+        this.respawns.delete(t);
+        const cur = this.current;
+        if (cur && !this.stopping) {
+          this.spawn(cur.config, cur.snapshot(), cur.generation).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'replacement worker failed to start'));
+        }
+      }, this.respawnDelay);
+      this.respawns.add(t);
     });
     return this.request(worker, { t: 'config', config, snapshot, generation });
   }
 
-  /** Send a config to one worker and wait until it is serving it. */
+  /** Send a config to one worker and wait (bounded) until it is serving it. */
   private request(worker: ChildProcess, msg: Extract<ToWorker, { t: 'config' }>): Promise<ListenError[]> {
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`worker ${worker.pid} did not apply config generation ${msg.generation} within ${APPLY_TIMEOUT_MS}ms`));
+      }, APPLY_TIMEOUT_MS);
       const onMessage = (m: FromWorker): void => {
         if (m.t === 'applied' && m.generation === msg.generation) {
           cleanup();
@@ -85,19 +103,25 @@ export class WorkerSet {
         reject(new Error(`worker exited with code ${code} before applying the config`));
       };
       const cleanup = (): void => {
+        clearTimeout(timer);
         worker.off('message', onMessage);
         worker.off('exit', onExit);
       };
       worker.on('message', onMessage);
       worker.on('exit', onExit);
-      worker.send(msg);
+      try {
+        worker.send(msg);
+      } catch (err) {
+        cleanup();
+        reject(err as Error);
+      }
     });
   }
 
-  async apply(config: Config, snapshot: PoolSnapshot, generation: number): Promise<ListenError[]> {
-    const prevSnapshot = this.current?.snapshot ?? (() => snapshot);
-    this.current = { config, snapshot: prevSnapshot, generation };
-    const results = await Promise.all([...this.workers].map((w) => this.request(w, { t: 'config', config, snapshot, generation })));
+  async apply(config: Config, snapshot: () => PoolSnapshot, generation: number): Promise<ListenError[]> {
+    this.current = { config, snapshot, generation };
+    const state = snapshot();
+    const results = await Promise.all([...this.workers].map((w) => this.request(w, { t: 'config', config, snapshot: state, generation })));
     return mergeErrors(results);
   }
 
@@ -122,13 +146,10 @@ export class WorkerSet {
     return sum;
   }
 
-  pids(): number[] {
-    return [...this.workers].map((w) => w.pid ?? 0);
-  }
-
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     if (this.statsTimer) clearInterval(this.statsTimer);
+    for (const t of this.respawns) clearTimeout(t);
     const exits = [...this.workers].map(
       (w) =>
         new Promise<void>((resolve) => {

@@ -146,6 +146,8 @@ export class HttpFrontend {
         srv.once('error', onError);
         srv.listen({ host: b.host, port: b.port, reusePort: true, backlog: 4096 }, () => {
           srv.off('error', onError);
+          // Accept errors once listening (EMFILE under load) are logged, never fatal.
+          srv.on('error', (err) => this.log.error({ bind: `${b.host}:${b.port}`, err: err.message }, 'listener error'));
           resolve();
         });
       });

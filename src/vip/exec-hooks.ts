@@ -155,7 +155,14 @@ export class HookRunner {
       child.on('error', (err: NodeJS.ErrnoException) => {
         spawnError = `${err.code ?? 'error'}: ${err.message}`;
       });
-      child.on('close', (code, signal) => {
+      // Done when the script exits. A script that starts a daemon leaves our output pipes open in
+      // it; waiting for 'close' would stall the instance's hook queue (keepalived does not wait).
+      let finished = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (finished) return;
+        finished = true;
+        child.stdout.destroy();
+        child.stderr.destroy();
         clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
         // The script is done; make sure nothing it left behind outlives a timeout.
@@ -173,6 +180,11 @@ export class HookRunner {
         };
         this.report(result);
         resolve(result);
+      };
+      child.on('close', finish);
+      child.on('exit', (code, signal) => {
+        // give the pipes a moment to deliver the last output, then finish regardless
+        setTimeout(() => finish(code, signal), 100);
       });
     });
   }

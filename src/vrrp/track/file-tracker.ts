@@ -16,6 +16,7 @@ export class FileTracker extends EventEmitter {
   readonly path: string;
   private current: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly pollMs: number;
 
   constructor(path: string, pollMs = 500) {
@@ -29,7 +30,10 @@ export class FileTracker extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    this.stopped = false;
     this.current = await readTrackFile(this.path);
+    // stopped while reading (SIGTERM during startup): no polling may start after that
+    if (this.stopped) return;
     this.timer = setInterval(() => {
       void readTrackFile(this.path).then((v) => {
         if (v !== this.current) {
@@ -42,6 +46,7 @@ export class FileTracker extends EventEmitter {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
   }
 }

@@ -21,6 +21,7 @@ export class InterfaceTracker extends EventEmitter {
   readonly name: string;
   private state: boolean | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly pollMs: number;
 
   constructor(name: string, pollMs = 250) {
@@ -34,7 +35,10 @@ export class InterfaceTracker extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    this.stopped = false;
     this.state = await interfaceIsUp(this.name);
+    // stopped while reading (SIGTERM during startup): no polling may start after that
+    if (this.stopped) return;
     this.timer = setInterval(() => {
       void interfaceIsUp(this.name).then((up) => {
         if (up !== this.state) {
@@ -47,6 +51,7 @@ export class InterfaceTracker extends EventEmitter {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
   }
 }

@@ -66,15 +66,24 @@ export class ScriptTracker extends EventEmitter {
         resolve({ success: false, detail: 'empty script' });
         return;
       }
-      const child = spawn(cmd, args, { stdio: 'ignore' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.config.timeout);
+      // Its own process group, so a timeout also ends what the script started (sh -c children).
+      const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, this.config.timeout);
       child.once('error', (err) => {
         clearTimeout(timer);
         resolve({ success: false, detail: `cannot run: ${err.message}` });
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        if (signal === 'SIGKILL') resolve({ success: false, detail: `timed out after ${this.config.timeout}ms` });
+        if (timedOut) resolve({ success: false, detail: `timed out after ${this.config.timeout}ms` });
         else resolve({ success: code === 0, detail: signal ? `killed by ${signal}` : `exit ${code}` });
       });
     });

@@ -121,3 +121,32 @@ describe('HookRunner', () => {
     await lines();
   });
 });
+
+describe('a hook that starts a daemon', () => {
+  it('finishes when the script exits, although the daemon keeps its output pipes open', async () => {
+    const daemonScript = join(dir, 'starts-daemon.sh');
+    const pidFile = join(dir, 'daemon.pid');
+    await writeFile(daemonScript, `#!/bin/sh\nsleep 20 &\necho $! > "${pidFile}"\necho started\nexit 0\n`);
+    await chmod(daemonScript, 0o755);
+    const r = runner({ master: daemonScript });
+    const t0 = Date.now();
+    const result = await r.run('master', 'MASTER', 100);
+    const took = Date.now() - t0;
+    const daemon = Number((await readFile(pidFile, 'utf8')).trim());
+    try {
+      assert.equal(result?.exitCode, 0);
+      assert.equal(result?.timedOut, false);
+      assert.match(result?.output ?? '', /started/);
+      assert.ok(took < 3000, `the hook queue waited ${took} ms for the daemon`);
+      // keepalived leaves what a notify script started running: it is not a timeout to clean up
+      const stat = await readFile(`/proc/${daemon}/stat`, 'utf8').catch(() => '');
+      assert.ok(stat !== '' && !/ Z /.test(stat.slice(stat.lastIndexOf(')'))), 'the daemon still runs');
+    } finally {
+      try {
+        process.kill(daemon, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+});
