@@ -8,6 +8,7 @@
 // One unbound socket does both directions: an unbound raw socket receives multicast, and the
 // source address and interface of what we send travel in a PKTINFO control message.
 
+import { decodeIpv4Packet } from './ipv4-header.ts';
 import { EventEmitter } from 'node:events';
 import { BlockList, isIP } from 'node:net';
 import {
@@ -197,18 +198,13 @@ export class VrrpTransport extends EventEmitter<VrrpTransportEvents> {
     let ttl = hops;
     if (this.family === 4) {
       // Raw IPv4 sockets hand us the IP header; the TTL we judge is the one in it.
-      if (buf.length < 20 || buf[0]! >> 4 !== 4) {
+      const ip = decodeIpv4Packet(buf);
+      if (!ip.ok) {
         this.drops.malformed++;
         return;
       }
-      const ihl = (buf[0]! & 0x0f) * 4;
-      const total = buf.readUInt16BE(2);
-      if (ihl < 20 || total < ihl || ihl > buf.length) {
-        this.drops.malformed++;
-        return;
-      }
-      ttl = buf[8]!;
-      payload = buf.subarray(ihl, Math.min(total, buf.length));
+      ttl = ip.packet.ttl;
+      payload = ip.packet.payload;
     }
     if (ifindex !== 0 && ifindex !== this.ifindex) {
       this.drops.interface++;
