@@ -2,12 +2,13 @@
 // usable for any tunnel). Both sockets must be created with allowHalfOpen: true so a FIN travels
 // one way (client end() -> server sees EOF) while the other direction keeps flowing.
 //
-// Forwarding is Readable.pipe(): per chunk it is one write() plus pause()/resume() on
-// backpressure, with no copies (Node has no splice(2)). Measured on loopback it keeps pace with
-// a bare `net` pipe proxy, so a hand-written loop was not attempted. Byte counts come from
-// bytesRead/bytesWritten at the end, so nothing is counted per chunk.
+// Forwarding is a 'data' listener per side writing to the other, pause() on a full write and
+// resume() on 'drain', end() on 'end': what Readable.pipe() does, minus its per-chunk bookkeeping
+// (no copies either way; Node has no splice(2)). Byte counts come from bytesRead/bytesWritten at
+// the end, so nothing is counted per chunk.
 
 import type { Socket } from 'node:net';
+import { holdWrites } from './write-batch.ts';
 
 /** How the relay ended, for the access log (HAProxy's termination state, spelled out). */
 export type RelayTermination =
@@ -74,9 +75,18 @@ export class TcpRelay {
   }
 
   start(): void {
-    // pipe() ends the destination when the source ends: that is the half-close propagation.
-    this.client.pipe(this.server);
-    this.server.pipe(this.client);
+    const c = this.client;
+    const s = this.server;
+    c.on('data', this.onClientData);
+    s.on('data', this.onServerData);
+    c.on('drain', this.onClientDrain);
+    s.on('drain', this.onServerDrain);
+    // pauseOnConnect / a paused socket: flowing from here on
+    c.resume();
+    s.resume();
+    // a FIN already consumed before the relay existed (e.g. right after a PROXY header)
+    if (c.readableEnded) this.onClientEnd();
+    if (s.readableEnded) this.onServerEnd();
     // A socket may have closed before start() (e.g. the client went away while we connected).
     if (this.client.destroyed) this.kill('client-reset');
     if (this.server.destroyed) this.kill('server-reset');
@@ -110,11 +120,29 @@ export class TcpRelay {
     this.error ??= `server: ${err.message}`;
     this.reset('server-reset');
   };
+  private readonly onClientData = (chunk: Buffer): void => {
+    holdWrites(this.server);
+    if (!this.server.write(chunk)) this.client.pause();
+  };
+  private readonly onServerData = (chunk: Buffer): void => {
+    holdWrites(this.client);
+    if (!this.client.write(chunk)) this.server.pause();
+  };
+  // the side that was written to can take more: let the other read again
+  private readonly onClientDrain = (): void => {
+    this.server.resume();
+  };
+  private readonly onServerDrain = (): void => {
+    this.client.resume();
+  };
+  // end() passes the FIN on once the writes before it are out: the half-close propagation
   private readonly onClientEnd = (): void => {
     if (this.firstFin === '') this.firstFin = 'client';
+    this.server.end();
   };
   private readonly onServerEnd = (): void => {
     if (this.firstFin === '') this.firstFin = 'server';
+    this.client.end();
   };
   private readonly onClientTimeout = (): void => this.kill('client-idle-timeout');
   private readonly onServerTimeout = (): void => this.kill('server-idle-timeout');
