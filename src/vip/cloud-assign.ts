@@ -5,9 +5,30 @@
 // 400) end the loop at once. This is what keepalived users script as "assign, up to 10 times,
 // 3 s apart"; here the bound and the waits are settings.
 
+import type { Logger } from '../log/logger.ts';
 import { backoffDelay } from './backoff.ts';
 import { ApiError } from './cloud-http.ts';
 import { ProviderError, type AcquireResult } from './provider.ts';
+
+/** What every cloud floating-IP client is configured with (the provider adds its own ids). */
+export interface CloudClientOptions {
+  ip: string;
+  tokenEnv?: string;
+  tokenFile?: string;
+  /** With or without the API version suffix. */
+  apiBase?: string;
+  metadataBase?: string;
+  /** Per HTTP request. */
+  requestTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  log?: Logger;
+  /** Tests: environment to read token_env from. */
+  env?: NodeJS.ProcessEnv;
+  /** Tests: record or shorten waits. The HTTP requests themselves are always real. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
 
 export interface Holder {
   mine: boolean;

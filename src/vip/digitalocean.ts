@@ -15,7 +15,7 @@
 
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
-import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, type ActionStatus, type CloudAssignOps, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
+import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, type ActionStatus, type CloudAssignOps, type CloudClientOptions, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
 import { apiRequest, ApiError, type ErrorBodyParser } from './cloud-http.ts';
 import { tokenLoader, type TokenLoader } from './cloud-token.ts';
 import { type AcquireResult, type AddressProvider, type VerifyResult } from './provider.ts';
@@ -23,24 +23,9 @@ import { type AcquireResult, type AddressProvider, type VerifyResult } from './p
 export const DO_API_BASE = 'https://api.digitalocean.com';
 export const DO_METADATA_BASE = 'http://169.254.169.254';
 
-export interface DigitalOceanOptions {
-  ip: string;
-  tokenEnv?: string;
-  tokenFile?: string;
+export interface DigitalOceanOptions extends CloudClientOptions {
   /** When unset, read from the metadata service once and remembered. */
   dropletId?: number;
-  apiBase?: string;
-  metadataBase?: string;
-  /** Per HTTP request. */
-  requestTimeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  log?: Logger;
-  /** Tests: environment to read token_env from. */
-  env?: NodeJS.ProcessEnv;
-  /** Tests: record or shorten waits. The HTTP requests themselves are always real. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  random?: () => number;
-  now?: () => number;
 }
 
 const parseDoError: ErrorBodyParser = (json) => {

@@ -17,7 +17,7 @@
 
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
-import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, type ActionStatus, type CloudAssignOps, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
+import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, type ActionStatus, type CloudAssignOps, type CloudClientOptions, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
 import { apiRequest, ApiError, type ErrorBodyParser } from './cloud-http.ts';
 import { tokenLoader, type TokenLoader } from './cloud-token.ts';
 import { ProviderError, type AcquireResult, type AddressProvider, type VerifyResult } from './provider.ts';
@@ -25,24 +25,11 @@ import { ProviderError, type AcquireResult, type AddressProvider, type VerifyRes
 export const HETZNER_API_BASE = 'https://api.hetzner.cloud';
 export const HETZNER_METADATA_BASE = 'http://169.254.169.254';
 
-export interface HetznerOptions {
-  ip: string;
+export interface HetznerOptions extends CloudClientOptions {
   /** When unset, found by paging through GET /v1/floating_ips once. */
   floatingIpId?: number;
-  tokenEnv?: string;
-  tokenFile?: string;
   /** When unset, read from the metadata service once and remembered. */
   serverId?: number;
-  /** With or without the trailing /v1. */
-  apiBase?: string;
-  metadataBase?: string;
-  requestTimeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  log?: Logger;
-  env?: NodeJS.ProcessEnv;
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  random?: () => number;
-  now?: () => number;
 }
 
 const parseHetznerError: ErrorBodyParser = (json) => {
