@@ -76,45 +76,34 @@ export class NodeMetrics {
     };
     const vrrp = (): VrrpView[] => view().vrrp as VrrpView[];
 
-    new Gauge({
-      name: 'halb_server_up',
-      help: '1 when the server passes its health checks',
-      labelNames: ['backend', 'server'],
-      registers: reg,
-      collect() {
+    type ServerView = StatusView['backends'][number]['servers'][number];
+    /** A per-server metric: `value` returns undefined where the metric has no sample yet. */
+    const perServer = (kind: 'gauge' | 'counter', name: string, help: string, value: (s: ServerView) => number | undefined): void => {
+      const collect = function (this: Gauge | Counter): void {
         this.reset();
-        for (const [b, s] of servers()) this.set({ backend: b, server: s.name }, s.up ? 1 : 0);
-      },
+        for (const [b, s] of servers()) {
+          const v = value(s);
+          if (v === undefined) continue;
+          if (this instanceof Gauge) this.set({ backend: b, server: s.name }, v);
+          else this.inc({ backend: b, server: s.name }, v);
+        }
+      };
+      const opts = { name, help, labelNames: ['backend', 'server'], registers: reg, collect };
+      if (kind === 'gauge') new Gauge(opts);
+      else new Counter(opts);
+    };
+    perServer('gauge', 'halb_server_up', '1 when the server passes its health checks', (s) => (s.up ? 1 : 0));
+    perServer('gauge', 'halb_server_active', 'requests or connections in flight to the server, all workers', (s) => s.active);
+    perServer('counter', 'halb_server_requests_total', 'requests (HTTP) or connections (TCP) finished on the server, all workers', (s) => s.requests ?? 0);
+    perServer('counter', 'halb_server_failures_total', 'requests or connections to the server that ended in a connect error, server error or timeout', (s) => s.failures ?? 0);
+    perServer('gauge', 'halb_server_backup', '1 for a backup server (used only when no normal server can take traffic)', (s) => (s.backup ? 1 : 0));
+    perServer('gauge', 'halb_server_check_duration_seconds', 'duration of the last active health check', (s) => {
+      const c = s.lastCheck as CheckView | undefined;
+      return typeof c?.durationMs === 'number' ? c.durationMs / 1000 : undefined;
     });
-    new Gauge({
-      name: 'halb_server_active',
-      help: 'requests or connections in flight to the server, all workers',
-      labelNames: ['backend', 'server'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const [b, s] of servers()) this.set({ backend: b, server: s.name }, s.active);
-      },
-    });
-    new Counter({
-      name: 'halb_server_requests_total',
-      help: 'requests (HTTP) or connections (TCP) finished on the server, all workers',
-      labelNames: ['backend', 'server'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const [b, s] of servers()) this.inc({ backend: b, server: s.name }, s.requests ?? 0);
-      },
-    });
-    new Counter({
-      name: 'halb_server_failures_total',
-      help: 'requests or connections to the server that ended in a connect error, server error or timeout',
-      labelNames: ['backend', 'server'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const [b, s] of servers()) this.inc({ backend: b, server: s.name }, s.failures ?? 0);
-      },
+    perServer('gauge', 'halb_server_check_ok', '1 when the last active health check passed (absent before the first check)', (s) => {
+      const c = s.lastCheck as CheckView | undefined;
+      return typeof c?.ok === 'boolean' ? (c.ok ? 1 : 0) : undefined;
     });
     new Gauge({
       name: 'halb_server_weight',
@@ -134,42 +123,6 @@ export class NodeMetrics {
       collect() {
         this.reset();
         for (const [b, s] of servers()) for (const st of ADMIN_STATES) this.set({ backend: b, server: s.name, state: st }, s.admin === st ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'halb_server_backup',
-      help: '1 for a backup server (used only when no normal server can take traffic)',
-      labelNames: ['backend', 'server'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const [b, s] of servers()) this.set({ backend: b, server: s.name }, s.backup ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'halb_server_check_duration_seconds',
-      help: 'duration of the last active health check',
-      labelNames: ['backend', 'server'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const [b, s] of servers()) {
-          const c = s.lastCheck as CheckView | undefined;
-          if (typeof c?.durationMs === 'number') this.set({ backend: b, server: s.name }, c.durationMs / 1000);
-        }
-      },
-    });
-    new Gauge({
-      name: 'halb_server_check_ok',
-      help: '1 when the last active health check passed (absent before the first check)',
-      labelNames: ['backend', 'server'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const [b, s] of servers()) {
-          const c = s.lastCheck as CheckView | undefined;
-          if (typeof c?.ok === 'boolean') this.set({ backend: b, server: s.name }, c.ok ? 1 : 0);
-        }
       },
     });
     new Gauge({
