@@ -34,7 +34,11 @@ export class SimpleClientConnection {
   /** The response being written, if a request is in progress. */
   private current: SimpleClientResponse | undefined;
   private unread: Buffer | undefined;
-  private timeoutMs = -1;
+  /** One inactivity timer for both phases, at the shorter limit, so a request re-arms nothing:
+   *  when it fires and the phase's own limit is longer, it is extended once by that full limit
+   *  (a connection may so live up to the shorter limit longer than asked, never shorter). */
+  private readonly baseTimeoutMs: number;
+  private extended = false;
 
   constructor(socket: Socket, host: SimpleClientHost) {
     this.socket = socket;
@@ -45,7 +49,10 @@ export class SimpleClientConnection {
     socket.on('error', onError);
     socket.on('timeout', onTimeout);
     socket.on('drain', onDrain);
-    this.setTimeout(host.keepAliveTimeoutMs);
+    const a = host.clientTimeoutMs;
+    const b = host.keepAliveTimeoutMs;
+    this.baseTimeoutMs = a === 0 ? b : b === 0 ? a : Math.min(a, b);
+    socket.setTimeout(this.baseTimeoutMs);
   }
 
   get busy(): boolean {
@@ -57,10 +64,22 @@ export class SimpleClientConnection {
     return this.host.stopping;
   }
 
-  private setTimeout(ms: number): void {
-    if (ms === this.timeoutMs) return;
-    this.timeoutMs = ms;
-    this.socket.setTimeout(ms);
+  /** A new phase (request started or answered): back to the common timer if it was extended. */
+  private phase(): void {
+    if (!this.extended) return;
+    this.extended = false;
+    this.socket.setTimeout(this.baseTimeoutMs);
+  }
+
+  /** @internal the socket was inactive for the timer's span */
+  timedOut(): void {
+    const limit = this.current !== undefined ? this.host.clientTimeoutMs : this.host.keepAliveTimeoutMs;
+    if (this.extended || (limit !== 0 && limit <= this.baseTimeoutMs)) {
+      this.socket.destroy();
+      return;
+    }
+    this.extended = true;
+    this.socket.setTimeout(limit);
   }
 
   /** @internal */
@@ -86,7 +105,7 @@ export class SimpleClientConnection {
       this.unread = buf.subarray(r.end);
       this.socket.pause();
     }
-    this.setTimeout(this.host.clientTimeoutMs);
+    this.phase();
     const res = new SimpleClientResponse(this, r.method === 'HEAD');
     this.current = res;
     this.host.serve(new SimpleClientRequest(r, this.socket), res, r.host);
@@ -112,7 +131,7 @@ export class SimpleClientConnection {
       this.socket.end();
       return;
     }
-    this.setTimeout(this.host.keepAliveTimeoutMs);
+    this.phase();
     const u = this.unread;
     if (u !== undefined) {
       this.unread = undefined;
@@ -156,7 +175,7 @@ function onError(): void {
 }
 
 function onTimeout(this: Socket): void {
-  this.destroy();
+  conn(this).timedOut();
 }
 
 function onDrain(this: Socket): void {

@@ -326,3 +326,30 @@ test('response bytes arrive intact when read buffers are reused (slow and fast r
     agent.destroy();
   }
 });
+
+test('client timers: idle keep-alive connections close at http-keep-alive; a slow answer waits for timeouts.client', { timeout: 10_000 }, async () => {
+  const [b] = await backends(['b'], (req, res) => {
+    setTimeout(() => res.end('late'), req.url === '/slow' ? 500 : 0);
+  });
+  const fe = frontendConfig({ timeouts: { ...frontendConfig().timeouts, httpKeepAlive: 200, client: 1500 } });
+  const p = await proxy(fe, [backendConfig('app', servers([b!]))]);
+  const net = await import('node:net');
+  const c = net.connect(p.port, '127.0.0.1');
+  let data = '';
+  c.on('data', (d: Buffer) => (data += d.toString('latin1')));
+  const closed = new Promise<number>((resolve) => c.on('close', () => resolve(performance.now())));
+  await new Promise((r) => c.once('connect', r));
+  // the server answers after 500 ms: longer than http-keep-alive, shorter than timeouts.client
+  c.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+  const deadline = performance.now() + 3000;
+  while (!data.endsWith('late') && !c.destroyed && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const answered = performance.now();
+  assert.ok(data.endsWith('late'), `slow answer cut short: ${JSON.stringify(data)}`);
+  let timer: NodeJS.Timeout | undefined;
+  const at = await Promise.race([closed, new Promise<number>((r) => (timer = setTimeout(() => r(Infinity), 3000)))]);
+  clearTimeout(timer);
+  c.destroy();
+  assert.match(data, /^HTTP\/1\.1 200 /);
+  // idle after the answer: closed by the keep-alive limit, well before timeouts.client
+  assert.ok(at - answered >= 150 && at - answered < 1200, `closed ${Math.round(at - answered)} ms after the answer`);
+});
