@@ -353,3 +353,12 @@ test('client timers: idle keep-alive connections close at http-keep-alive; a slo
   // idle after the answer: closed by the keep-alive limit, well before timeouts.client
   assert.ok(at - answered >= 150 && at - answered < 1200, `closed ${Math.round(at - answered)} ms after the answer`);
 });
+
+test('without forwarding headers a plain GET head reaches the server as sent; hop-by-hop ones still go', async () => {
+  const [b] = await backends(['b'], (req, res) => res.end(JSON.stringify(req.rawHeaders)));
+  const p = await proxy(frontendConfig({ forwardfor: false }), [backendConfig('app', servers([b!]))]);
+  const plain = await rawExchange(p.port, 'GET /x?y HTTP/1.1\r\nHost: h\r\nX-Case: AbC\r\nAccept: */*\r\n\r\n', 500);
+  assert.ok(plain.endsWith('["Host","h","X-Case","AbC","Accept","*/*"]'), plain);
+  const hop = await rawExchange(p.port, 'GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nKeep-Alive: 5\r\nTE: trailers\r\nX-A: 1\r\n\r\n', 500);
+  assert.ok(hop.endsWith('["Host","h","X-A","1"]'), hop);
+});
