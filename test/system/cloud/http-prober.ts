@@ -1,7 +1,9 @@
 // A continuous HTTP client for failover tests: GET URL, one fresh connection per request (a
 // kept-alive socket would stay pinned to the dead node), a short timeout, a short pause, again.
 // Bounded in count and time. One JSON line per request on stdout:
-//   {"t": <ms epoch at completion>, "ok": true, "by": "<X-Served-By>"}  or  {"t", "ok": false, "err"}
+//   {"s": <ms epoch at start>, "t": <ms epoch at completion>, "port": <local port, to find the
+//    request in halb's access log>, "ok": true, "by": "<X-Served-By>"}  or  {"s", "t", "port", "ok": false, "err"}
+// Readers place requests in time by "s", not by when they read the line (the pipe lags).
 //
 //   node http-prober.ts URL [--interval-ms 20] [--timeout-ms 250] [--max-count 6000] [--max-ms 90000]
 // Stops early on SIGTERM or when stdin closes.
@@ -37,10 +39,12 @@ process.stdin.resume();
 function once(): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
     let settled = false;
+    const start = Date.now();
+    let port: number | undefined;
     const finish = (o: Record<string, unknown>): void => {
       if (settled) return;
       settled = true;
-      resolve({ t: Date.now(), ...o });
+      resolve({ s: start, t: Date.now(), port, ...o });
     };
     const req = http.get(url!, { agent: false, headers: { connection: 'close' }, timeout }, (res) => {
       const by = res.headers['x-served-by'];
@@ -48,7 +52,11 @@ function once(): Promise<Record<string, unknown>> {
       res.on('end', () => finish(res.statusCode === 200 ? { ok: true, by } : { ok: false, err: `status ${res.statusCode}`, by }));
       res.on('error', (e) => finish({ ok: false, err: e.message }));
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('socket', (sock) => sock.on('connect', () => (port = sock.localPort)));
+    req.on('timeout', () => {
+      port ??= req.socket?.localPort;
+      req.destroy(new Error('timeout'));
+    });
     req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, err: e.code ?? e.message }));
   });
 }
