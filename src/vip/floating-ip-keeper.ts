@@ -148,6 +148,40 @@ export class FloatingIpKeeper extends EventEmitter {
     this.verifyNow('lower-priority advert seen');
   }
 
+  /**
+   * After leaving MASTER: resolves true once the provider says the address is no longer ours
+   * (the new master's assign completed, so the provider routes it there), false when `maxMs`
+   * passed or `signal` aborted first. Looks every `pollMs`; a failed look is just retried.
+   * Until then the traffic still comes here, so the caller keeps serving it.
+   */
+  async whenMovedAway(signal: AbortSignal, maxMs: number, pollMs = 500): Promise<boolean> {
+    const end = this.timers.now() + maxMs;
+    for (;;) {
+      if (signal.aborted) return false;
+      try {
+        const v = await this.provider.verify();
+        if (!v.ours && !this.master) {
+          this.st.holding = 'elsewhere';
+          this.st.holder = v.holder;
+          return true;
+        }
+      } catch (err) {
+        this.log.debug({ err: errMessage(err) }, 'floating address look failed while waiting for it to move');
+      }
+      const left = end - this.timers.now();
+      if (signal.aborted || left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.timers.clearTimeout(handle);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const handle = this.timers.setTimeout(done, Math.min(pollMs, left));
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
   /** Shutdown: stop timers and in-flight calls. Does not release (the peer takes over). */
   async stop(): Promise<void> {
     this.master = false;

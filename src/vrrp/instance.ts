@@ -11,6 +11,7 @@ import { createFloatingIpProvider } from '../vip/cloud-provider-factory.ts';
 import { HookRunner } from '../vip/exec-hooks.ts';
 import type { HookState } from '../vip/exec-hooks.ts';
 import { FloatingIpKeeper } from '../vip/floating-ip-keeper.ts';
+import type { AddressProvider } from '../vip/provider.ts';
 import { VrrpRouter, realRouterTimers } from './router.ts';
 import type { RouterStatus, RouterTimers, RouterTransport, StateChange } from './router.ts';
 import type { MachineStateName } from './state-machine.ts';
@@ -47,7 +48,13 @@ export interface VrrpInstanceOptions {
    * addresses this long (ms) before removing them. Default 1000. See #releaseAddresses.
    */
   releaseDelay?: number;
+  /**
+   * With a cloud floating IP, a yielding master keeps its addresses until the provider reports
+   * the IP moved (then releaseDelay more), at most this long (ms). Default 30000.
+   */
+  floatingIpMoveTimeout?: number;
   // Seams for tests:
+  floatingIpProvider?: AddressProvider;
   openTransport?: (opts: VrrpTransportOptions) => RouterTransport;
   timers?: RouterTimers;
   addressTable?: AddressTable;
@@ -101,8 +108,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   #effective = { priority: 0, fault: false, failing: [] as string[] };
   #started = false;
   #stopped = false;
-  /** A delayed release in progress (#releaseAddresses): its timer, and a promise for its end. */
-  #lingerHandle: unknown;
+  /** A delayed release in progress (#releaseAddresses): ends it (without releasing), and a promise for its end. */
   #lingerEnd: (() => void) | undefined;
   #lingerDone: Promise<void> = Promise.resolve();
 
@@ -122,8 +128,13 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       });
     }
     if (c.floatingIp) {
-      const provider = createFloatingIpProvider(c.floatingIp, this.#log);
-      this.#keeper = new FloatingIpKeeper({ provider, verifyInterval: c.floatingIp.verifyInterval, log: this.#log });
+      const provider = opts.floatingIpProvider ?? createFloatingIpProvider(c.floatingIp, this.#log);
+      this.#keeper = new FloatingIpKeeper({
+        provider,
+        verifyInterval: c.floatingIp.verifyInterval,
+        log: this.#log,
+        ...(opts.timers ? { timers: opts.timers } : {}),
+      });
     }
     this.#buildTrackers();
     this.#effective = effectivePriority(c.priority, this.#tracked.map((t) => t.result));
@@ -289,6 +300,12 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
    * 50 req/s); keeping it briefly, without announcing it, lets the clients move first. Both
    * nodes answer ARP for the VIP meanwhile; clients with a cached entry follow the winner's GARP
    * (and its second burst after garp_master_delay). keepalived removes at once.
+   *
+   * With a cloud floating IP the traffic does not follow the new master's GARP but its API call:
+   * the provider keeps routing the address here until the new master's assign completes, which
+   * takes seconds (and retries), not the fixed delay. Removing the address before that refused
+   * every request in between, so the linger first waits for the provider to report the address
+   * elsewhere (bounded by floatingIpMoveTimeout), then `delayMs` for requests in flight.
    */
   #releaseAddresses(delayMs: number): void {
     this.#cancelLinger(false);
@@ -304,31 +321,48 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     // Stop our GARP schedule now: a delayed burst must not pull the clients back.
     this.#vips?.stopAnnouncing();
     const timers = this.#opts.timers ?? realRouterTimers;
+    const ac = new AbortController();
+    let handle: unknown;
     this.#lingerDone = new Promise<void>((resolve) => {
       this.#lingerEnd = () => {
-        this.#lingerHandle = undefined;
+        ac.abort();
+        if (handle !== undefined) timers.clearTimeout(handle);
         this.#lingerEnd = undefined;
         resolve();
       };
     });
+    const thenRelease = (): void => {
+      handle = timers.setTimeout(() => {
+        release();
+        this.#lingerEnd?.();
+      }, delayMs);
+    };
+    const keeper = this.#keeper;
+    if (keeper && this.#vips) {
+      const maxMs = this.#opts.floatingIpMoveTimeout ?? 30_000;
+      this.#log.info({ maxMs }, 'yielded to a new master: keeping the addresses until the floating IP has moved to it');
+      void keeper.whenMovedAway(ac.signal, maxMs).then((moved) => {
+        if (ac.signal.aborted) return;
+        if (moved) this.#log.info({ delayMs }, 'floating IP moved to the new master; releasing the addresses after the delay');
+        else this.#log.warn({ maxMs }, 'floating IP still routed here after the wait; releasing the addresses anyway');
+        thenRelease();
+      });
+      return;
+    }
     this.#log.info({ delayMs }, 'yielded to a new master: keeping the virtual addresses briefly so clients move first');
-    this.#lingerHandle = timers.setTimeout(() => {
-      release();
-      this.#lingerEnd?.();
-    }, delayMs);
+    thenRelease();
   }
 
   /** End a linger early: `release` true removes the addresses now (stop), false keeps them (master again). */
   #cancelLinger(release: boolean): void {
-    if (this.#lingerHandle === undefined) return;
-    (this.#opts.timers ?? realRouterTimers).clearTimeout(this.#lingerHandle);
+    if (this.#lingerEnd === undefined) return;
+    this.#lingerEnd();
     if (release) {
       this.#enqueue('release addresses', async () => {
         await this.#vips?.release();
         this.#holding = false;
       });
     }
-    this.#lingerEnd?.();
   }
 
   #hook(state: HookState, priority: number): void {
