@@ -4,6 +4,7 @@
 // The primary decides health once and pushes it; a worker that dies is replaced with the
 // current config and the current server states.
 import { fork, type ChildProcess } from 'node:child_process';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
@@ -58,7 +59,10 @@ export class WorkerSet {
   }
 
   private spawn(config: Config, snapshot: PoolSnapshot, generation: number): Promise<ListenError[]> {
-    const worker = fork(WORKER_ENTRY, [], { execArgv: process.execArgv, env: { ...process.env, HALB_WORKER: '1' }, stdio: 'inherit' });
+    // Workers share the primary's compile cache, so they skip type stripping too (see cli/main.ts).
+    const cacheDir = module.getCompileCacheDir?.();
+    const env = { ...process.env, HALB_WORKER: '1', ...(cacheDir ? { NODE_COMPILE_CACHE: cacheDir } : {}) };
+    const worker = fork(WORKER_ENTRY, [], { execArgv: process.execArgv, env, stdio: 'inherit' });
     this.workers.add(worker);
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'passive-down') this.hooks.onPassiveDown(m.backend, m.server, m.reason);
