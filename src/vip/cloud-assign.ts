@@ -30,6 +30,15 @@ export interface CloudClientOptions {
   now?: () => number;
 }
 
+/** An `{ action: { id, status } }` answer, with the provider's words for finished and failed. */
+export function readAction(body: unknown, words: { done: string; failed: string }, what: string): { id: number | null; status: ActionStatus } {
+  const a = (body as { action?: { id?: unknown; status?: unknown } } | undefined)?.action;
+  if (!a || typeof a !== 'object') throw new ApiError(`${what}: answer has no action`, { kind: 'transport' });
+  const id = typeof a.id === 'number' ? a.id : null;
+  const status: ActionStatus = a.status === words.done ? 'done' : a.status === words.failed ? 'failed' : 'running';
+  return { id, status };
+}
+
 export interface Holder {
   mine: boolean;
   /** "droplet 42", "server 7", "nobody". */

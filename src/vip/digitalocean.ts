@@ -15,7 +15,7 @@
 
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
-import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, type ActionStatus, type CloudAssignOps, type CloudClientOptions, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
+import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, readAction, type CloudAssignOps, type CloudClientOptions, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
 import { apiRequest, ApiError, type ErrorBodyParser } from './cloud-http.ts';
 import { tokenLoader, type TokenLoader } from './cloud-token.ts';
 import { type AcquireResult, type AddressProvider, type VerifyResult } from './provider.ts';
@@ -35,6 +35,9 @@ const parseDoError: ErrorBodyParser = (json) => {
     ...(typeof o?.message === 'string' ? { message: o.message } : {}),
   };
 };
+
+/** DigitalOcean's action status words (in-progress | completed | errored). */
+const DO_ACTION = { done: 'completed', failed: 'errored' };
 
 export class DigitalOceanReservedIp implements AddressProvider {
   readonly name: string;
@@ -74,12 +77,12 @@ export class DigitalOceanReservedIp implements AddressProvider {
       assign: async (s) => {
         const droplet = await this.droplet(s);
         const a = await this.call(token, 'POST', `/v2/reserved_ips/${encodeURIComponent(this.ip)}/actions`, s, { type: 'assign', droplet_id: droplet });
-        const action = readAction(a);
+        const action = readAction(a, DO_ACTION, 'reserved IP action');
         return { actionId: action.id, status: action.status };
       },
       action: async (id, s) => {
         const a = await this.call(token, 'GET', `/v2/reserved_ips/${encodeURIComponent(this.ip)}/actions/${id}`, s);
-        return { status: readAction(a).status };
+        return { status: readAction(a, DO_ACTION, 'reserved IP action').status };
       },
       describe: () => `${this.ip} to droplet ${this.dropletId ?? '?'}`,
     };
@@ -139,12 +142,4 @@ export class DigitalOceanReservedIp implements AddressProvider {
     const ans = await apiRequest({ method, url: this.apiBase + path, token, body, timeoutMs: this.timeoutMs, signal }, parseDoError, this.deps.now);
     return ans.json;
   }
-}
-
-function readAction(body: unknown): { id: number | null; status: ActionStatus } {
-  const a = (body as { action?: { id?: unknown; status?: unknown } } | undefined)?.action;
-  if (!a || typeof a !== 'object') throw new ApiError('reserved IP action: answer has no action', { kind: 'transport' });
-  const id = typeof a.id === 'number' ? a.id : null;
-  const status: ActionStatus = a.status === 'completed' ? 'done' : a.status === 'errored' ? 'failed' : 'running';
-  return { id, status };
 }

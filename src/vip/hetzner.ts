@@ -17,7 +17,7 @@
 
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
-import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, type ActionStatus, type CloudAssignOps, type CloudClientOptions, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
+import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, readAction, type CloudAssignOps, type CloudClientOptions, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
 import { apiRequest, ApiError, type ErrorBodyParser } from './cloud-http.ts';
 import { tokenLoader, type TokenLoader } from './cloud-token.ts';
 import { ProviderError, type AcquireResult, type AddressProvider, type VerifyResult } from './provider.ts';
@@ -41,6 +41,8 @@ const parseHetznerError: ErrorBodyParser = (json) => {
 };
 
 const MAX_LIST_PAGES = 20;
+/** Hetzner's action status words (running | success | error). */
+const HETZNER_ACTION = { done: 'success', failed: 'error' };
 
 export class HetznerFloatingIp implements AddressProvider {
   readonly name: string;
@@ -81,10 +83,10 @@ export class HetznerFloatingIp implements AddressProvider {
       assign: async (s) => {
         const [id, server] = [await this.fipId(token, s), await this.server(s)];
         const body = await this.call(token, 'POST', `/v1/floating_ips/${id}/actions/assign`, s, { server });
-        const a = readAction(body);
+        const a = readAction(body, HETZNER_ACTION, 'floating IP action');
         return { actionId: a.id, status: a.status };
       },
-      action: async (id, s) => ({ status: readAction(await this.call(token, 'GET', `/v1/actions/${id}`, s)).status }),
+      action: async (id, s) => ({ status: readAction(await this.call(token, 'GET', `/v1/actions/${id}`, s), HETZNER_ACTION, 'floating IP action').status }),
       describe: () => `${this.ip} to server ${this.serverId ?? '?'}`,
     };
     return acquireLoop(this.name, ops, this.policy, this.deps, signal);
@@ -157,12 +159,4 @@ export class HetznerFloatingIp implements AddressProvider {
     const ans = await apiRequest({ method, url: this.apiBase + path, token, body, timeoutMs: this.timeoutMs, signal }, parseHetznerError, this.deps.now);
     return ans.json;
   }
-}
-
-function readAction(body: unknown): { id: number | null; status: ActionStatus } {
-  const a = (body as { action?: { id?: unknown; status?: unknown } } | undefined)?.action;
-  if (!a || typeof a !== 'object') throw new ApiError('floating IP action: answer has no action', { kind: 'transport' });
-  const id = typeof a.id === 'number' ? a.id : null;
-  const status: ActionStatus = a.status === 'success' ? 'done' : a.status === 'error' ? 'failed' : 'running';
-  return { id, status };
 }
