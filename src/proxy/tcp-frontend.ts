@@ -14,7 +14,8 @@ import type { ServerState } from '../pool/server-state.ts';
 import type { PickRequest } from '../balance/policy.ts';
 import { ACCEPT_PROXY_TIMEOUT_MS, readProxyHeader, type ClientAddress, type ProxyHeaderOutcome } from './accept-proxy.ts';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
-import { TcpRelay, type RelayResult } from './tcp-relay.ts';
+import { TcpRelay, type RelayOptions, type RelayResult } from './tcp-relay.ts';
+import { NativeTcpRelay, type Relay } from './native-tcp-relay.ts';
 
 export interface TcpFrontendDeps {
   pools: Map<string, BackendPool>;
@@ -26,6 +27,11 @@ export interface TcpFrontendDeps {
   random?: () => number;
   /** How long an accept_proxy bind waits for the PROXY header. */
   proxyHeaderTimeoutMs?: number;
+  /**
+   * Who moves the bytes once the server is connected: 'native' (default) hands both
+   * connections to C, no JavaScript per chunk; 'js' keeps them in Node streams (TcpRelay).
+   */
+  relay?: 'native' | 'js';
 }
 
 /** The access-log record of one TCP connection. */
@@ -70,7 +76,6 @@ export class TcpFrontend {
   /** Reload with unchanged binds: new sessions use the new config, live ones carry on. */
   updateConfig(cfg: FrontendConfig): void {
     this.config = cfg;
-    if (cfg.maxconn !== undefined) for (const s of this.servers) s.maxConnections = cfg.maxconn;
   }
 
   /** Connections in progress (header, connect or relay). */
@@ -86,7 +91,6 @@ export class TcpFrontend {
   async listen(): Promise<void> {
     for (const bind of this.config.bind) {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
-      if (this.config.maxconn !== undefined) server.maxConnections = this.config.maxconn;
       server.on('connection', (socket: net.Socket) => this.accept(socket, bind.acceptProxy));
       try {
         await new Promise<void>((resolve, reject) => {
@@ -138,6 +142,14 @@ export class TcpFrontend {
   }
 
   private accept(socket: net.Socket, acceptProxy: boolean): void {
+    // Counted here rather than with net.Server.maxConnections: a natively relayed connection
+    // has no JS socket left for Node to count.
+    const max = this.config.maxconn;
+    if (max !== undefined && this.sessions.size >= max) {
+      this.log.debug({ maxconn: max, client: socket.remoteAddress }, 'frontend maxconn reached, connection dropped');
+      socket.destroy();
+      return;
+    }
     const session = new TcpSession(this, socket);
     this.sessions.add(session);
     session.start(acceptProxy);
@@ -150,6 +162,10 @@ export class TcpFrontend {
     this.sessions.delete(s);
     this.access.info(rec, 'tcp');
     if (this.sessions.size === 0) this.drained?.();
+  }
+  /** @internal */
+  get relayKind(): 'native' | 'js' {
+    return this.deps.relay ?? 'native';
   }
   /** @internal */
   get headerTimeoutMs(): number {
@@ -194,7 +210,7 @@ class TcpSession {
   private connectMs = -1;
   private attempts = 0;
   private tried: Set<ServerState> | undefined;
-  private relay: TcpRelay | undefined;
+  private relay: Relay | undefined;
   private aborted = false;
   /** The client socket emitted 'close' before the relay took it over. */
   private clientGone = false;
@@ -291,21 +307,20 @@ class TcpSession {
     this.state = 'relay';
     const server = this.held!;
     const sc = this.fe.serverConfig(server.backend, server.name);
-    if (sc?.sendProxy) {
-      // Written before the relay starts, in one write, as the spec asks (section 2).
-      up.write(sc.sendProxy === 'v2' ? encodeProxyV2(this.clientAddr, this.localAddr) : encodeProxyV1(this.clientAddr, this.localAddr));
-    }
+    // Written before any client byte, in one write, as the spec asks (section 2).
+    const preamble = sc?.sendProxy ? (sc.sendProxy === 'v2' ? encodeProxyV2(this.clientAddr, this.localAddr) : encodeProxyV1(this.clientAddr, this.localAddr)) : undefined;
     this.client.off('error', this.onEarlyClientError);
     this.client.off('close', this.onEarlyClientClose);
     const fe = this.fe.config.timeouts;
     const be = this.pool!.config.timeouts;
-    this.relay = new TcpRelay(
-      this.client,
-      up,
-      // HAProxy: once a tunnel is established, "timeout tunnel" supersedes client and server.
-      { clientIdleMs: fe.tunnel > 0 ? fe.tunnel : fe.client, serverIdleMs: be.tunnel > 0 ? be.tunnel : be.server },
-      this.onRelayDone,
-    );
+    // HAProxy: once a tunnel is established, "timeout tunnel" supersedes client and server.
+    const opts: RelayOptions = { clientIdleMs: fe.tunnel > 0 ? fe.tunnel : fe.client, serverIdleMs: be.tunnel > 0 ? be.tunnel : be.server };
+    if (this.fe.relayKind === 'native') {
+      this.relay = new NativeTcpRelay(this.client, up, opts, this.onRelayDone, preamble);
+    } else {
+      if (preamble) up.write(preamble);
+      this.relay = new TcpRelay(this.client, up, opts, this.onRelayDone);
+    }
     this.relay.start();
   };
 

@@ -115,6 +115,8 @@ export async function startFrontend(
     pools: new Map([[be.name, pool]]),
     backends: new Map([[be.name, be]]),
     log: logs.logger,
+    // relay-js.test.ts runs the relay tests again on the Node-streams relay
+    relay: process.env.HALB_TEST_TCP_RELAY === 'js' ? 'js' : 'native',
     ...extra,
   });
   await frontend.listen();

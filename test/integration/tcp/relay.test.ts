@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { encodeProxyV1 } from '../../../src/proxy/proxy-protocol.ts';
 import { backendCfg, connect, frontendCfg, listenServer, readAll, serverCfg, startFrontend, timeouts, untilEqual } from './fixtures.ts';
 
@@ -289,6 +290,77 @@ test('reusePort: a second frontend (another worker) can bind the same address', 
   } finally {
     await a.close();
     await b.close();
+    await srv.close();
+  }
+});
+
+test('client reset mid-stream reaches the server as a reset', async () => {
+  const serverEnd = Promise.withResolvers<string>();
+  const srv = await listenServer((s) => {
+    s.on('error', (e: NodeJS.ErrnoException) => serverEnd.resolve(e.code ?? ''));
+    s.on('close', () => serverEnd.resolve('closed without error'));
+    s.write('hello');
+  });
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)]));
+  try {
+    const c = await connect(h.port);
+    await new Promise((r) => c.once('data', r));
+    c.resetAndDestroy();
+    assert.equal(await serverEnd.promise, 'ECONNRESET');
+    const rec = await h.logs.nextAccess(1);
+    assert.equal(rec.termination, 'client-reset');
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('200 relayed connections leave no descriptor behind', async () => {
+  const srv = await listenServer((s) => s.on('data', (d) => s.end(d)).on('end', () => s.end()));
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)]));
+  const openFds = () => readdirSync('/proc/self/fd').length;
+  try {
+    // warm-up: the first connections allocate the loop's own descriptors
+    for (let i = 0; i < 5; i++) {
+      const c = await connect(h.port);
+      c.end('x');
+      await readAll(c);
+    }
+    await untilEqual(() => h.fe.connections, 0);
+    const before = openFds();
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const c = await connect(h.port);
+          c.end(`ping ${round}-${i}`);
+          assert.equal((await readAll(c)).toString(), `ping ${round}-${i}`);
+        }),
+      );
+    }
+    await untilEqual(() => h.fe.connections, 0);
+    assert.equal(openFds(), before);
+    assert.equal(h.logs.access().filter((r) => r.termination === 'closed').length, 205);
+  } finally {
+    await h.close();
+    await srv.close();
+  }
+});
+
+test('frontend maxconn: connections beyond it are closed at once, the others carry on', async () => {
+  const srv = await listenServer((s) => s.on('data', (d) => s.write(d)));
+  const h = await startFrontend(backendCfg([serverCfg('s1', srv.port)]), frontendCfg({ maxconn: 2 }));
+  try {
+    const a = await connect(h.port);
+    const b = await connect(h.port);
+    await untilEqual(() => h.fe.connections, 2);
+    const c = await connect(h.port);
+    assert.equal((await readAll(c)).length, 0);
+    a.write('still here');
+    assert.equal((await new Promise<Buffer>((r) => a.once('data', r))).toString(), 'still here');
+    a.destroy();
+    b.destroy();
+  } finally {
+    await h.close();
     await srv.close();
   }
 });
