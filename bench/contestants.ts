@@ -86,7 +86,7 @@ function halb(workers: '1' | 'auto'): Contestant {
     family: 'halb',
     modes: ['http', 'tcp'],
     start: async (ctx) => {
-      const main = join(repoRoot, 'src/cli/main.ts');
+      const main = join(repoRoot, 'bin/halb.js');
       if (!existsSync(main)) throw new Unavailable(`${main} does not exist yet`);
       const cfg = join(ctx.dir, 'halb.yaml');
       writeFileSync(cfg, halbYaml(ctx, workers));

@@ -1,12 +1,11 @@
-#!/usr/bin/env node
-// halb command line: one program for the proxy and failover halves.
+// halb command line: one program for the proxy and failover halves. Started through
+// bin/halb.js, which turns the compile cache on first; on its own it works too.
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
 
-// Node strips our TypeScript types at load time, in a WebAssembly compiler whose memory never
-// shrinks: ~30 MiB of RSS per process. The compile cache keeps the stripped code, so from the
-// second start on no stripping happens at all. Everything below is imported lazily, after this.
+// A no-op when bin/halb.js already did it; when this file is run directly, later imports still
+// skip type stripping. Everything below is imported lazily, after this.
 module.enableCompileCache?.();
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 
-export const HALB_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+export const HALB_MAIN = fileURLToPath(new URL('../../bin/halb.js', import.meta.url));
 
 /**
  * A port that was free a moment ago, for a child process to bind. Chosen below the kernel's

@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { Lab } from '../../helpers/netns.ts';
 import { LabProcess, type Line } from './lab-process.ts';
 
-const HALB_MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+const HALB_MAIN = fileURLToPath(new URL('../../../bin/halb.js', import.meta.url));
 const CLOUD_SERVICE = fileURLToPath(new URL('./cloud-service.ts', import.meta.url));
 const PROBER = fileURLToPath(new URL('./http-prober.ts', import.meta.url));
 const MASTER_SH = fileURLToPath(new URL('../../../examples/cloud-digitalocean-master.sh', import.meta.url));

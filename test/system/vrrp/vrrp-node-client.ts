@@ -13,7 +13,7 @@ import type { Lab } from '../../helpers/netns.ts';
 import type { InstanceStatus } from '../../../src/vrrp/instance.ts';
 
 const SCRIPT = new URL('./vrrp-node.ts', import.meta.url).pathname;
-const HALB_MAIN = new URL('../../../src/cli/main.ts', import.meta.url).pathname;
+const HALB_MAIN = new URL('../../../bin/halb.js', import.meta.url).pathname;
 
 export interface StartOptions {
   /** 'vrrp-node' (default): a bare VrrpInstance. 'halb': `halb run -c FILE`, needs `admin` in the config. */

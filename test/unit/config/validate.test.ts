@@ -66,7 +66,7 @@ test('validate: the embedded demo', async () => {
 
 test('JSON Schema: committed halb.schema.json is up to date and strict', () => {
   const committed = readFileSync(new URL('../../../halb.schema.json', import.meta.url), 'utf8');
-  assert.equal(committed, jsonSchemaText(), 'regenerate with: node src/cli/main.ts schema > halb.schema.json');
+  assert.equal(committed, jsonSchemaText(), 'regenerate with: npm run schema > halb.schema.json');
   const s = configJsonSchema() as { additionalProperties: boolean; properties: Record<string, unknown> };
   assert.equal(s.additionalProperties, false);
   assert.deepEqual(Object.keys(s.properties), ['global', 'defaults', 'frontends', 'backends', 'vrrp']);
