@@ -6,6 +6,7 @@ import { fileLimit, startGroup, stopGroup } from './process-group.ts';
 import type { Started } from './process-group.ts';
 import { waitHttpReady } from './loopback.ts';
 import type { Binaries } from './binaries.ts';
+import { HALB_V8_FLAGS } from '../src/node/v8-flags.ts';
 
 export type Mode = 'http' | 'tcp';
 export type Family = 'direct' | 'halb' | 'haproxy' | 'nginx' | 'node-http-proxy';
@@ -95,7 +96,8 @@ function halb(workers: '1' | 'auto'): Contestant {
       const p = startGroup(
         'halb',
         '/bin/sh',
-        ['-c', `ulimit -n ${fileLimit()} && exec "$0" "$@"`, process.execPath, main, 'run', '-c', cfg],
+        // with the V8 flags ./halb and bin/halb.js's shebang start it with
+        ['-c', `ulimit -n ${fileLimit()} && exec "$0" "$@"`, process.execPath, ...HALB_V8_FLAGS, main, 'run', '-c', cfg],
         { output: log, cwd: repoRoot },
       );
       return startAndWait(p, ctx.port, 'halb', log);

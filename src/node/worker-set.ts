@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.ts';
 import type { PoolSnapshot } from '../pool/state-transfer.ts';
 import type { ListenError } from './proxy-runtime.ts';
 import type { FromWorker, ServerCounters, ToWorker } from './worker-messages.ts';
+import { withHalbV8Flags } from './v8-flags.ts';
 
 const STATS_POLL_MS = 1000;
 const APPLY_TIMEOUT_MS = 30_000;
@@ -62,7 +63,7 @@ export class WorkerSet {
     // Workers share the primary's compile cache, so they skip type stripping too (see cli/main.ts).
     const cacheDir = module.getCompileCacheDir?.();
     const env = { ...process.env, HALB_WORKER: '1', ...(cacheDir ? { NODE_COMPILE_CACHE: cacheDir } : {}) };
-    const worker = fork(WORKER_ENTRY, [], { execArgv: process.execArgv, env, stdio: 'inherit' });
+    const worker = fork(WORKER_ENTRY, [], { execArgv: withHalbV8Flags(process.execArgv), env, stdio: 'inherit' });
     this.workers.add(worker);
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'passive-down') this.hooks.onPassiveDown(m.backend, m.server, m.reason);
