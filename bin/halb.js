@@ -5,6 +5,7 @@
 // file, not even the CLI's own, is stripped again, so that compiler never loads.
 // The shebang's V8 flags are src/node/v8-flags.ts's (why there).
 import module from 'node:module';
+import process from 'node:process';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
