@@ -1,11 +1,11 @@
-// TCP-mode relay that hands both connections to C (@halb/relay): after the hand-over no
+// TCP-mode relay that hands both connections to C (@halb/netio): after the hand-over no
 // JavaScript runs per chunk, only once when the connection ends. Same contract as TcpRelay
 // (start/stop, one onDone with the same RelayResult), so the session code does not care which
 // one it has; TcpRelay remains the path when a socket cannot be handed over (no descriptor,
 // bytes still queued in a JS write buffer, already closed).
 
 import type { Socket } from 'node:net';
-import { abort as nativeAbort, start as nativeStart, type RelayHandle } from '@halb/relay';
+import { relayAbort as nativeAbort, relayStart as nativeStart, type RelayHandle } from '@halb/netio';
 import { TcpRelay, type RelayOptions, type RelayResult, type RelayTermination } from './tcp-relay.ts';
 
 /** Index order of the C side's termination codes. */

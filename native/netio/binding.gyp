@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "relay",
-      "sources": ["src/relay.c"],
+      "target_name": "netio",
+      "sources": ["src/netio.c", "src/relay.c", "src/conn.c"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
     }

@@ -509,10 +509,10 @@ static napi_value abort_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+napi_value netio_relay_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"start", NULL, start_fn, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"abort", NULL, abort_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"relayStart", NULL, start_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"relayAbort", NULL, abort_fn, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

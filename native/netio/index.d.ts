@@ -1,0 +1,79 @@
+// Socket I/O in C for halb. Linux only.
+
+/** Opaque handle of a running relay. */
+export interface RelayHandle {
+  readonly __relayHandle: never;
+}
+
+/** How the relay ended: index into ['closed', 'client-reset', 'server-reset', 'client-idle-timeout', 'server-idle-timeout', 'aborted']. */
+export type RelayDoneCallback = (
+  termination: number,
+  /** -1 neither side sent FIN, 0 the client did first, 1 the server */
+  firstFin: number,
+  clientBytesIn: number,
+  clientBytesOut: number,
+  serverBytesIn: number,
+  serverBytesOut: number,
+  /** -1 no socket error, 0 the client's socket failed, 1 the server's */
+  errorSide: number,
+  /** e.g. "ECONNRESET" */
+  errorCode: string | undefined,
+  /** "read", "write", "shutdown" */
+  errorSyscall: string | undefined,
+) => void;
+
+/**
+ * Takes over two connected TCP sockets by descriptor (they are duplicated: close the originals
+ * right after) and relays bytes both ways until both directions have ended, a side fails, an
+ * idle timeout passes or abort() is called. `toServer` / `toClient` are written first; a true
+ * `clientEof` / `serverEof` means that side's FIN was already read. `onDone` runs once,
+ * asynchronously, after both connections are closed.
+ */
+export function relayStart(
+  clientFd: number,
+  serverFd: number,
+  clientIdleMs: number,
+  serverIdleMs: number,
+  toServer: Buffer | undefined,
+  toClient: Buffer | undefined,
+  clientEof: boolean,
+  serverEof: boolean,
+  onDone: RelayDoneCallback,
+): RelayHandle;
+
+/** Ends a running relay now (both connections closed, termination 'aborted'); no-op once ended. */
+export function relayAbort(handle: RelayHandle): void;
+
+/** Opaque handle of a connection driven by the C side. Invalid after 'close' or detach. */
+export interface ConnHandle {
+  readonly __connHandle: never;
+}
+
+/**
+ * Once per process (per thread): the Buffer reads land in unless a connection has its own, and
+ * the event functions, each called with the connection's owner object as `this`.
+ */
+export function connInit(
+  sharedReadBuffer: Buffer,
+  onRead: (this: object, nread: number) => void,
+  onEnd: (this: object) => void,
+  onDrain: (this: object) => void,
+  onTimeout: (this: object) => void,
+  onClose: (this: object, errorCode: string | undefined, errorSyscall: string | undefined) => void,
+): void;
+/** Takes over a connected socket by descriptor (duplicated: close the original right after). */
+export function connOpen(fd: number, owner: object, allowHalfOpen: boolean, highWater: number): ConnHandle;
+/** Where reads land from now on; undefined = the shared buffer. */
+export function connSetReadBuffer(h: ConnHandle, buf: Buffer | undefined): void;
+/** Queues bytes (sent after this loop turn's I/O, or at once when big). Returns the bytes now
+ *  waiting, or -1 when the connection is ending or closed. */
+export function connWrite(h: ConnHandle, data: Buffer | string): number;
+export function connPending(h: ConnHandle): number;
+export function connPause(h: ConnHandle, paused: boolean): void;
+/** FIN once the queued bytes are out. */
+export function connEnd(h: ConnHandle): void;
+/** Closes now ('close' follows); reset sends RST. */
+export function connDestroy(h: ConnHandle, reset: boolean): void;
+export function connSetTimeout(h: ConnHandle, ms: number): void;
+/** Stops driving the socket and gives its descriptor back, with bytes not yet sent. */
+export function connDetach(h: ConnHandle): { fd: number; unsent: Buffer | undefined };

@@ -1,0 +1,17 @@
+'use strict';
+// Thin loader: the C side does the work. Named exports are spelled out so Node's CJS
+// lexer exposes them to ESM importers.
+const binding = require('./build/Release/netio.node');
+
+exports.relayStart = binding.relayStart;
+exports.relayAbort = binding.relayAbort;
+exports.connInit = binding.connInit;
+exports.connOpen = binding.connOpen;
+exports.connSetReadBuffer = binding.connSetReadBuffer;
+exports.connWrite = binding.connWrite;
+exports.connPending = binding.connPending;
+exports.connPause = binding.connPause;
+exports.connEnd = binding.connEnd;
+exports.connDestroy = binding.connDestroy;
+exports.connSetTimeout = binding.connSetTimeout;
+exports.connDetach = binding.connDetach;
