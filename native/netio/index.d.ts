@@ -53,15 +53,16 @@ export interface ConnHandle {
  * Once per process (per thread): the Buffer reads land in unless a connection has its own, and
  * the event functions, each called with the connection's owner object as `this`.
  */
-export function connInit(
+export function connInit<Owner extends object>(
   sharedReadBuffer: Buffer,
-  onRead: (this: object, nread: number) => void,
-  onEnd: (this: object) => void,
-  onDrain: (this: object) => void,
-  onTimeout: (this: object) => void,
-  onClose: (this: object, errorCode: string | undefined, errorSyscall: string | undefined) => void,
+  onRead: (this: Owner, nread: number) => void,
+  onEnd: (this: Owner) => void,
+  onDrain: (this: Owner) => void,
+  onTimeout: (this: Owner) => void,
+  onClose: (this: Owner, errorCode: string | undefined, errorSyscall: string | undefined) => void,
 ): void;
-/** Takes over a connected socket by descriptor (duplicated: close the original right after). */
+/** Takes over a connected socket by descriptor (duplicated: close the original right after).
+ *  `owner` is `this` for the callbacks given to connInit. */
 export function connOpen(fd: number, owner: object, allowHalfOpen: boolean, highWater: number): ConnHandle;
 /** Where reads land from now on; undefined = the shared buffer. */
 export function connSetReadBuffer(h: ConnHandle, buf: Buffer | undefined): void;
@@ -77,3 +78,5 @@ export function connDestroy(h: ConnHandle, reset: boolean): void;
 export function connSetTimeout(h: ConnHandle, ms: number): void;
 /** Stops driving the socket and gives its descriptor back, with bytes not yet sent. */
 export function connDetach(h: ConnHandle): { fd: number; unsent: Buffer | undefined };
+/** Whether the connection keeps the event loop alive (default true). */
+export function connRef(h: ConnHandle, on: boolean): void;

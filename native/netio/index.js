@@ -15,3 +15,4 @@ exports.connEnd = binding.connEnd;
 exports.connDestroy = binding.connDestroy;
 exports.connSetTimeout = binding.connSetTimeout;
 exports.connDetach = binding.connDetach;
+exports.connRef = binding.connRef;

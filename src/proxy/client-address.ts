@@ -1,19 +1,30 @@
 // The client's address as halb should report it: the PROXY protocol source on accept_proxy binds,
 // else the socket's peer. Kept on the socket so every request on a keep-alive connection sees it.
-import type { Socket } from 'node:net';
 import type { ClientAddress } from './accept-proxy.ts';
 
-const kClient = Symbol('halb.client');
-type Tagged = Socket & { [kClient]?: ClientAddress };
+/** A net.Socket or a NativeSocket. */
+export interface PeerSocket {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+}
 
-export function setClientAddress(socket: Socket, client: ClientAddress): void {
+const kClient = Symbol('halb.client');
+type Tagged = PeerSocket & { [kClient]?: ClientAddress };
+
+export function setClientAddress(socket: PeerSocket, client: ClientAddress): void {
   (socket as Tagged)[kClient] = client;
 }
 
-export function clientIp(socket: Socket): string {
+/** The announced address, if any, moves with the connection to the socket that takes it over. */
+export function moveClientAddress(from: PeerSocket, to: PeerSocket): void {
+  const c = (from as Tagged)[kClient];
+  if (c !== undefined) (to as Tagged)[kClient] = c;
+}
+
+export function clientIp(socket: PeerSocket): string {
   return (socket as Tagged)[kClient]?.address ?? socket.remoteAddress ?? '';
 }
 
-export function clientPort(socket: Socket): number {
+export function clientPort(socket: PeerSocket): number {
   return (socket as Tagged)[kClient]?.port ?? socket.remotePort ?? 0;
 }

@@ -5,6 +5,7 @@
 // so no closures are allocated per request.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import type { NativeSocket } from './native-socket.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BackendPool, AcquireFailure, Outcome } from '../pool/backend-pool.ts';
 import type { ServerState } from '../pool/server-state.ts';
@@ -40,7 +41,7 @@ export interface ExchangeRequest {
   readonly url?: string | undefined;
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: string[];
-  readonly socket: Socket;
+  readonly socket: Socket | NativeSocket;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node's own listener type
   on(event: string, listener: (...args: any[]) => void): unknown;
   pause(): unknown;

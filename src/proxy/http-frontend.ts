@@ -15,7 +15,8 @@ import { UpstreamConnections } from './upstream-connections.ts';
 import type { AccessLog } from './access-log.ts';
 import { rawError } from './error-responses.ts';
 import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from './accept-proxy.ts';
-import { setClientAddress, clientIp } from './client-address.ts';
+import { setClientAddress, clientIp, moveClientAddress } from './client-address.ts';
+import { NativeSocket } from './native-socket.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
@@ -101,7 +102,17 @@ export class HttpFrontend {
   }
 
   private readonly onConnection = (socket: Socket): void => {
-    this.simple.add(new SimpleClientConnection(socket, this.simpleHost));
+    // The C connection layer takes the socket over (allowHalfOpen: a client's FIN still gets the
+    // answer to what it sent, as with HAProxy); node's socket stays when it cannot.
+    const adopted = NativeSocket.adopt(socket, { allowHalfOpen: true, highWater: 64 * 1024 });
+    if (adopted === undefined) {
+      this.simple.add(new SimpleClientConnection(socket, this.simpleHost));
+      return;
+    }
+    moveClientAddress(socket, adopted.socket);
+    const conn = new SimpleClientConnection(adopted.socket, this.simpleHost);
+    this.simple.add(conn);
+    if (adopted.buffered !== undefined) conn.data(adopted.buffered);
   };
 
   private readonly serveSimple = (req: SimpleClientRequest, res: SimpleClientResponse, host: string): void => {

@@ -5,6 +5,8 @@
 // node's server for good, so llhttp's checks and node's timeouts apply to it as before.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { moveClientAddress } from './client-address.ts';
+import { NativeSocket } from './native-socket.ts';
 import { parseSimpleRequest, type SimpleRequest } from './simple-request.ts';
 import type { ExchangeRequest, ExchangeResponse } from './http-exchange.ts';
 import { holdWrites, releaseWrites } from './write-batch.ts';
@@ -26,10 +28,12 @@ export interface SimpleClientHost {
 const kConn = Symbol('halb.simple');
 /** Body chunks at least this big are sent at once rather than held to the end of the turn. */
 const BIG_CHUNK = 16 * 1024;
-type Tagged = Socket & { [kConn]: SimpleClientConnection };
+/** A client connection: taken over by the C connection layer, or node's own when that failed. */
+export type ClientSocket = Socket | NativeSocket;
+type Tagged = ClientSocket & { [kConn]: SimpleClientConnection };
 
 export class SimpleClientConnection {
-  readonly socket: Socket;
+  readonly socket: ClientSocket;
   private readonly host: SimpleClientHost;
   /** The response being written, if a request is in progress. */
   private current: SimpleClientResponse | undefined;
@@ -39,12 +43,20 @@ export class SimpleClientConnection {
    *  (a connection may so live up to the shorter limit longer than asked, never shorter). */
   private readonly baseTimeoutMs: number;
   private extended = false;
+  /** The client sent FIN: answer what is in progress (pipelined requests too), then close. */
+  private peerEnded = false;
+  /** We ended the connection: later bytes are not requests. */
+  private ending = false;
+  /** 'data' chunks are views of a buffer the next read overwrites (NativeSocket): copy to keep. */
+  private readonly ephemeralReads: boolean;
 
-  constructor(socket: Socket, host: SimpleClientHost) {
+  constructor(socket: ClientSocket, host: SimpleClientHost) {
     this.socket = socket;
     this.host = host;
+    this.ephemeralReads = socket instanceof NativeSocket;
     (socket as Tagged)[kConn] = this;
     socket.on('data', onData);
+    socket.on('end', onEnd);
     socket.on('close', onClose);
     socket.on('error', onError);
     socket.on('timeout', onTimeout);
@@ -84,25 +96,42 @@ export class SimpleClientConnection {
 
   /** @internal */
   data(chunk: Buffer): void {
+    if (this.ending) return;
     const buf = this.unread === undefined ? chunk : Buffer.concat([this.unread, chunk]);
     this.unread = undefined;
     if (this.current !== undefined) {
       // pipelined: hold the bytes until the response in progress is complete
-      this.unread = buf;
+      this.unread = this.keep(buf, chunk);
       this.socket.pause();
       return;
     }
-    this.next(buf);
+    this.next(buf, chunk);
   }
 
-  private next(buf: Buffer): void {
+  /** `buf` as a Buffer that stays valid: a copy when it is the read buffer itself. */
+  private keep(buf: Buffer, chunk: Buffer | undefined): Buffer {
+    return this.ephemeralReads && buf.buffer === chunk?.buffer ? Buffer.from(buf) : buf;
+  }
+
+  /** @internal the client sent FIN */
+  peerEnd(): void {
+    this.peerEnded = true;
+    if (this.current === undefined && this.unread === undefined) this.endNow();
+  }
+
+  private endNow(): void {
+    this.ending = true;
+    this.socket.end();
+  }
+
+  private next(buf: Buffer, chunk: Buffer | undefined): void {
     const r = parseSimpleRequest(buf, 0, this.host.maxHeaderBytes);
     if (typeof r === 'string') {
-      this.handoff(buf);
+      this.handoff(this.keep(buf, chunk));
       return;
     }
     if (r.end < buf.length) {
-      this.unread = buf.subarray(r.end);
+      this.unread = this.keep(buf.subarray(r.end), chunk);
       this.socket.pause();
     }
     this.phase();
@@ -114,13 +143,20 @@ export class SimpleClientConnection {
   private handoff(buf: Buffer): void {
     const s = this.socket;
     s.off('data', onData);
+    s.off('end', onEnd);
     s.off('close', onClose);
     s.off('error', onError);
     s.off('timeout', onTimeout);
     s.off('drain', onDrain);
     s.setTimeout(0);
     this.host.closed(this);
-    this.host.handoff(s, buf);
+    if (s instanceof NativeSocket) {
+      const back = s.detach();
+      moveClientAddress(s, back);
+      this.host.handoff(back, buf);
+    } else {
+      this.host.handoff(s, buf);
+    }
   }
 
   /** @internal the response was written completely */
@@ -128,7 +164,7 @@ export class SimpleClientConnection {
     if (this.current !== res) return;
     this.current = undefined;
     if (!res.shouldKeepAlive) {
-      this.socket.end();
+      this.endNow();
       return;
     }
     this.phase();
@@ -136,7 +172,9 @@ export class SimpleClientConnection {
     if (u !== undefined) {
       this.unread = undefined;
       this.socket.resume();
-      this.next(u);
+      this.next(u, undefined);
+    } else if (this.peerEnded) {
+      this.endNow();
     }
   }
 
@@ -158,15 +196,19 @@ export class SimpleClientConnection {
   }
 }
 
-function conn(s: Socket): SimpleClientConnection {
+function conn(s: ClientSocket): SimpleClientConnection {
   return (s as Tagged)[kConn];
 }
 
-function onData(this: Socket, chunk: Buffer): void {
+function onData(this: ClientSocket, chunk: Buffer): void {
   conn(this).data(chunk);
 }
 
-function onClose(this: Socket): void {
+function onEnd(this: ClientSocket): void {
+  conn(this).peerEnd();
+}
+
+function onClose(this: ClientSocket): void {
   conn(this).closedNow();
 }
 
@@ -174,11 +216,11 @@ function onError(): void {
   // 'close' follows; the exchange learns of it there
 }
 
-function onTimeout(this: Socket): void {
+function onTimeout(this: ClientSocket): void {
   conn(this).timedOut();
 }
 
-function onDrain(this: Socket): void {
+function onDrain(this: ClientSocket): void {
   conn(this).drained();
 }
 
@@ -186,10 +228,10 @@ export class SimpleClientRequest implements ExchangeRequest {
   readonly method: string;
   readonly url: string;
   readonly rawHeaders: string[];
-  readonly socket: Socket;
+  readonly socket: ClientSocket;
   private hdrs: IncomingHttpHeaders | undefined;
 
-  constructor(r: SimpleRequest, socket: Socket) {
+  constructor(r: SimpleRequest, socket: ClientSocket) {
     this.method = r.method;
     this.url = r.url;
     this.rawHeaders = r.rawHeaders;
@@ -314,7 +356,9 @@ export class SimpleClientResponse implements ExchangeResponse {
   }
 
   flushed(): boolean {
-    return this.conn.socket.writableLength === 0;
+    // a NativeSocket copies what it is given: no written chunk is ever referenced
+    const s = this.conn.socket;
+    return s instanceof NativeSocket || s.writableLength === 0;
   }
 
   /** @internal */

@@ -3,6 +3,7 @@
 // request being served is the connection's `user`, so no per-request closures are created.
 import net from 'node:net';
 import type { ServerState } from '../pool/server-state.ts';
+import { NativeSocket } from './native-socket.ts';
 import { ResponseParser } from './response-parser.ts';
 
 /** What a connection reports to the request using it. */
@@ -35,10 +36,12 @@ const READ_BUF = 64 * 1024;
 const READ_MIN = 16 * 1024;
 
 const kConn = Symbol('halb.upstream');
-type TaggedSocket = net.Socket & { [kConn]: UpstreamConnection };
+/** node's socket while connecting (and if the C layer cannot take it over), then a NativeSocket. */
+export type UpstreamSocket = net.Socket | NativeSocket;
+type TaggedSocket = UpstreamSocket & { [kConn]: UpstreamConnection };
 
 export class UpstreamConnection {
-  readonly socket: net.Socket;
+  socket: UpstreamSocket;
   readonly parser = new ResponseParser();
   readonly server: ServerState;
   readonly host: string;
@@ -130,20 +133,66 @@ export class UpstreamConnection {
     if (u.readReleased()) this.readKept = 0;
   }
 
+  /** @internal connected: the C connection layer takes the socket over when it can */
+  connectedNow(s: net.Socket): void {
+    this.connected = true;
+    s.off('connect', onConnect);
+    s.off('end', onEnd);
+    s.off('error', onError);
+    s.off('close', onClose);
+    s.off('timeout', onTimeout);
+    s.off('drain', onDrain);
+    const adopted = NativeSocket.adopt(s, { allowHalfOpen: true, highWater: 64 * 1024 });
+    if (adopted === undefined) {
+      // keep node's socket (listeners back on; it reads through onread as set up)
+      this.listen(s);
+    } else {
+      const n = adopted.socket as NativeSocket & TaggedSocket;
+      n[kConn] = this;
+      this.socket = n;
+      n.setReadBuffer(this.nextReadBuffer());
+      n.on('data', onNativeData);
+      this.listen(n);
+      const ms = this.timeoutMs;
+      this.timeoutMs = -1;
+      if (ms >= 0) this.setTimeout(ms);
+    }
+    this.user?.onUpstreamConnect(this);
+  }
+
+  private listen(s: UpstreamSocket): void {
+    s.on('end', onEnd);
+    s.on('error', onError);
+    s.on('close', onClose);
+    s.on('timeout', onTimeout);
+    s.on('drain', onDrain);
+  }
+
+  /** @internal a read on the NativeSocket: `chunk` is a view of the buffer set with setReadBuffer */
+  nativeRead(chunk: Buffer): void {
+    const cur = this.readBuf;
+    this.read(chunk.length, chunk);
+    if (this.socket.destroyed) return;
+    const next = this.nextReadBuffer();
+    if (next !== cur) (this.socket as NativeSocket).setReadBuffer(next);
+  }
+
   /** @internal the socket closed */
   closedNow(): void {
     this.owner.closed(this);
   }
 }
 
-function conn(s: net.Socket): UpstreamConnection {
+function conn(s: UpstreamSocket): UpstreamConnection {
   return (s as TaggedSocket)[kConn];
 }
 
 function onConnect(this: net.Socket): void {
-  const c = conn(this);
-  c.connected = true;
-  c.user?.onUpstreamConnect(c);
+  conn(this).connectedNow(this);
+}
+
+function onNativeData(this: NativeSocket, chunk: Buffer): void {
+  conn(this).nativeRead(chunk);
 }
 
 function onRead(this: net.Socket, nread: number, buf: Uint8Array): boolean {
@@ -152,7 +201,7 @@ function onRead(this: net.Socket, nread: number, buf: Uint8Array): boolean {
   return true;
 }
 
-function onEnd(this: net.Socket): void {
+function onEnd(this: UpstreamSocket): void {
   const c = conn(this);
   if (c.user !== undefined) {
     const err = c.parser.finish();
@@ -162,11 +211,11 @@ function onEnd(this: net.Socket): void {
   this.destroy();
 }
 
-function onError(this: net.Socket, err: Error): void {
+function onError(this: UpstreamSocket, err: Error): void {
   conn(this).error ??= err;
 }
 
-function onClose(this: net.Socket): void {
+function onClose(this: UpstreamSocket): void {
   const c = conn(this);
   c.closedNow();
   const u = c.user;
@@ -174,13 +223,13 @@ function onClose(this: net.Socket): void {
   u?.onUpstreamClose(c, c.error);
 }
 
-function onTimeout(this: net.Socket): void {
+function onTimeout(this: UpstreamSocket): void {
   const c = conn(this);
   if (c.user === undefined) this.destroy();
   else c.user.onUpstreamTimeout(c);
 }
 
-function onDrain(this: net.Socket): void {
+function onDrain(this: UpstreamSocket): void {
   const c = conn(this);
   c.user?.onUpstreamDrain(c);
 }

@@ -624,6 +624,26 @@ static napi_value set_timeout_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ref(h, on): whether this connection keeps the event loop alive (an idle pooled one does not) */
+static napi_value ref_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool on;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  conn_t *c = get_conn(env, argv[0]);
+  if (c == NULL) return NULL;
+  CHECK(napi_get_value_bool(env, argv[1], &on));
+  if (c->closing) return NULL;
+  if (on) {
+    uv_ref((uv_handle_t *)&c->poll);
+    uv_ref((uv_handle_t *)&c->timer);
+  } else {
+    uv_unref((uv_handle_t *)&c->poll);
+    uv_unref((uv_handle_t *)&c->timer);
+  }
+  return NULL;
+}
+
 static void on_detached(uv_handle_t *h) {
   conn_t *c = h->data;
   if (--c->open_handles > 0) return;
@@ -687,6 +707,7 @@ napi_value netio_conn_init(napi_env env, napi_value exports) {
       {"connDestroy", NULL, destroy_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connSetTimeout", NULL, set_timeout_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connDetach", NULL, detach_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"connRef", NULL, ref_fn, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
