@@ -1,6 +1,7 @@
 // Keep-alive connections from halb to servers, pooled per server (LIFO, so few stay warm). One
 // socket, one response parser and one set of listeners per connection for its whole life; the
 // request being served is the connection's `user`, so no per-request closures are created.
+import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { ServerState } from '../pool/server-state.ts';
 import { NativeSocket } from './native-socket.ts';
@@ -77,11 +78,7 @@ export class UpstreamConnection {
     this.socket = s;
     if (connectTimeout > 0) this.setTimeout(connectTimeout);
     s.on('connect', onConnect);
-    s.on('end', onEnd);
-    s.on('error', onError);
-    s.on('close', onClose);
-    s.on('timeout', onTimeout);
-    s.on('drain', onDrain);
+    this.listen(s);
     owner.open++;
   }
 
@@ -137,16 +134,11 @@ export class UpstreamConnection {
   connectedNow(s: net.Socket): void {
     this.connected = true;
     s.off('connect', onConnect);
-    s.off('end', onEnd);
-    s.off('error', onError);
-    s.off('close', onClose);
-    s.off('timeout', onTimeout);
-    s.off('drain', onDrain);
     const adopted = NativeSocket.adopt(s, { allowHalfOpen: true, highWater: 64 * 1024 });
-    if (adopted === undefined) {
-      // keep node's socket (listeners back on; it reads through onread as set up)
-      this.listen(s);
-    } else {
+    // else node's socket stays, reading through onread as set up
+    if (adopted !== undefined) {
+      // the closed node socket's events must not reach us
+      this.listen(s, false);
       const n = adopted.socket as NativeSocket & TaggedSocket;
       n[kConn] = this;
       this.socket = n;
@@ -160,12 +152,14 @@ export class UpstreamConnection {
     this.user?.onUpstreamConnect(this);
   }
 
-  private listen(s: UpstreamSocket): void {
-    s.on('end', onEnd);
-    s.on('error', onError);
-    s.on('close', onClose);
-    s.on('timeout', onTimeout);
-    s.on('drain', onDrain);
+  private listen(s: UpstreamSocket, on = true): void {
+    const e: EventEmitter = s;
+    const add = on ? e.on : e.off;
+    add.call(e, 'end', onEnd);
+    add.call(e, 'error', onError);
+    add.call(e, 'close', onClose);
+    add.call(e, 'timeout', onTimeout);
+    add.call(e, 'drain', onDrain);
   }
 
   /** @internal a read on the NativeSocket: `chunk` is a view of the buffer set with setReadBuffer */

@@ -1,7 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { Writable } from 'node:stream';
 import { backendConfig, closedPort, frontendConfig, rawExchange, request, startBackend, startProxy, type Backend, type Proxy } from './proxy-harness.ts';
 import { AccessLog } from '../../../src/proxy/access-log.ts';
@@ -364,26 +363,11 @@ test('without forwarding headers a plain GET head reaches the server as sent; ho
   assert.ok(hop.endsWith('["Host","h","X-A","1"]'), hop);
 });
 
-/** Sends `bytes`, half-closes, and collects everything until the proxy closes. */
-function sendThenFin(port: number, bytes: string, ms = 3000): Promise<string> {
-  return new Promise((resolve) => {
-    const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => c.end(bytes));
-    let data = '';
-    const timer = setTimeout(() => c.destroy(), ms);
-    c.on('data', (d) => (data += d.toString('latin1')));
-    c.on('error', () => {});
-    c.on('close', () => {
-      clearTimeout(timer);
-      resolve(data);
-    });
-  });
-}
-
 test('a client that half-closes after its request still gets the answer, then the connection closes', async () => {
   const bs = await backends(['s1']);
   const p = await proxy(frontendConfig(), [backendConfig('app', servers(bs))]);
   const t0 = Date.now();
-  const reply = await sendThenFin(p.port, 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n');
+  const reply = await rawExchange(p.port, 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n', 3000, true);
   assert.match(reply, /^HTTP\/1\.1 200 /);
   assert.match(reply, /s1$/);
   assert.ok(Date.now() - t0 < 2000, 'closed right after the answer, not at a timeout');
@@ -393,7 +377,7 @@ test('pipelined requests followed by FIN are all answered in order', async () =>
   const bs = await backends(['s1']);
   const p = await proxy(frontendConfig(), [backendConfig('app', servers(bs))]);
   const one = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
-  const reply = await sendThenFin(p.port, one('/a') + one('/b') + one('/c'));
+  const reply = await rawExchange(p.port, one('/a') + one('/b') + one('/c'), 3000, true);
   const statuses = reply.match(/HTTP\/1\.1 200 /g) ?? [];
   assert.equal(statuses.length, 3, reply);
   assert.deepEqual(

@@ -156,9 +156,10 @@ export function request(port: number, opts: http.RequestOptions & { body?: strin
 }
 
 /** Sends raw bytes on a fresh connection and collects everything until the proxy closes (or ms). */
-export function rawExchange(port: number, bytes: string | Buffer, ms = 2000): Promise<string> {
+/** Sends `bytes` (then FIN with `halfClose`) and collects the reply until the proxy closes. */
+export function rawExchange(port: number, bytes: string | Buffer, ms = 2000, halfClose = false): Promise<string> {
   return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1', () => c.write(bytes));
+    const c = net.connect(port, '127.0.0.1', () => (halfClose ? c.end(bytes) : c.write(bytes)));
     let data = '';
     const timer = setTimeout(() => c.destroy(), ms);
     c.on('data', (d) => (data += d.toString('latin1')));
