@@ -57,7 +57,7 @@ export interface ExchangeResponse {
   on(event: string, listener: (...args: any[]) => void): unknown;
   writeHead(status: number, reason: string, headers: string[]): unknown;
   /** The server's head forwarded as bytes (framed by Content-Length or bodiless); optional. */
-  writeRawHead?(status: number, head: Buffer): void;
+  writeRawHead?(status: number, head: Buffer, bodyIncluded: number): void;
   /** True when nothing written so far is still queued in node (so no written chunk is referenced);
    *  optional, absent means "maybe queued". */
   flushed?(): boolean;
@@ -299,11 +299,12 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     }
   }
 
-  onResponseRawHead(status: number, head: Buffer): void {
+  onResponseRawHead(status: number, head: Buffer, _contentLength: number, _keepAlive: boolean, bodyIncluded: number): void {
+    this.bytesOut += bodyIncluded;
     this.tr = performance.now();
     this.responseStarted = true;
     holdWrites(this.req.socket);
-    this.res.writeRawHead!(status, head);
+    this.res.writeRawHead!(status, head, bodyIncluded);
   }
 
   onResponseData(chunk: Buffer): void {

@@ -80,6 +80,8 @@ export class NativeSocket extends EventEmitter {
   bytesWritten = 0;
   private h: ConnHandle | undefined;
   private readBuf: Buffer;
+  /** Takes the reads instead of 'data' listeners: one direct call per read, no emit. */
+  private reader: ((this: NativeSocket, chunk: Buffer) => void) | undefined;
   private paused = false;
   private readonly highWater: number;
   private readonly allowHalfOpen: boolean;
@@ -113,6 +115,11 @@ export class NativeSocket extends EventEmitter {
     from.on('error', ignore);
     from.destroy();
     return { socket, buffered };
+  }
+
+  /** Reads go to `fn` (with this socket as `this`) rather than to 'data' listeners. */
+  setReader(fn: ((this: NativeSocket, chunk: Buffer) => void) | undefined): void {
+    this.reader = fn;
   }
 
   /** Where reads land from now on (undefined: back to the shared buffer). */
@@ -217,7 +224,9 @@ export class NativeSocket extends EventEmitter {
   /** @internal nread bytes arrived at the start of the read buffer */
   delivered(nread: number): void {
     this.bytesRead += nread;
-    this.emit('data', this.readBuf.subarray(0, nread));
+    const chunk = this.readBuf.subarray(0, nread);
+    if (this.reader !== undefined) this.reader(chunk);
+    else this.emit('data', chunk);
   }
 
   /** @internal */

@@ -9,11 +9,16 @@ export interface ResponseSink {
   onResponseHead(status: number, reason: string, headers: string[], contentLength: number, keepAlive: boolean): void;
   /** Raw mode (see reset): the head as bytes to forward, status line through the blank line, with
    *  hop-by-hop lines cut out. Only for HTTP/1.1 heads framed by Content-Length or without a body;
-   *  may be a view of the bytes fed to execute(), valid as long as they are. */
-  onResponseRawHead?(status: number, head: Buffer, contentLength: number, keepAlive: boolean): void;
+   *  may be a view of the bytes fed to execute(), valid as long as they are. A small body already
+   *  at hand comes in the same Buffer, after the head: `bodyIncluded` bytes (no onResponseData
+   *  follows for them). */
+  onResponseRawHead?(status: number, head: Buffer, contentLength: number, keepAlive: boolean, bodyIncluded: number): void;
   onResponseData(chunk: Buffer): void;
   onResponseEnd(): void;
 }
+
+/** Bodies up to this size that arrived with their head are forwarded with it, in one write. */
+const INLINE_BODY_MAX = 4096;
 
 const S_HEAD = 0;
 const S_LENGTH = 1;
@@ -216,7 +221,10 @@ export class ResponseParser {
     if (idx - base > this.maxHeadBytes) return 'response head too large';
     const consumedOfChunk = this.pending !== undefined ? idx + 4 - this.pending.length + off : idx + 4;
     this.pending = undefined;
-    if (this.raw && this.rawHead(buf, base, idx)) return consumedOfChunk;
+    if (this.raw) {
+      const body = this.rawHead(buf, base, idx);
+      if (body >= 0) return consumedOfChunk + body;
+    }
     const err = this.head(buf.toString('latin1', base, idx));
     if (err !== undefined) return err;
     return consumedOfChunk;
@@ -225,20 +233,20 @@ export class ResponseParser {
   /** The common head shape scanned as bytes and forwarded as bytes: HTTP/1.1, a final status,
    *  Content-Length framing (or no body), Connection only keep-alive/close. False leaves anything
    *  else, malformed heads included, to head(), which decides and reports errors. */
-  private rawHead(buf: Buffer, start: number, idx: number): boolean {
+  private rawHead(buf: Buffer, start: number, idx: number): number {
     // "HTTP/1.1 DDD" then SP or CR
-    if (idx - start < 12 || buf.readUInt32BE(start) !== 0x48545450 || buf.readUInt32BE(start + 4) !== 0x2f312e31 || buf[start + 8] !== 0x20) return false;
+    if (idx - start < 12 || buf.readUInt32BE(start) !== 0x48545450 || buf.readUInt32BE(start + 4) !== 0x2f312e31 || buf[start + 8] !== 0x20) return -1;
     const d0 = buf[start + 9]! - 48;
     const d1 = buf[start + 10]! - 48;
     const d2 = buf[start + 11]! - 48;
-    if (d0 < 2 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return false;
+    if (d0 < 2 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return -1;
     const status = d0 * 100 + d1 * 10 + d2;
     let p = start + 12;
     if (buf[p] === 0x20) {
       p++;
       while (p < idx && VCHAR[buf[p]!] === 1) p++;
     }
-    if (buf[p] !== 13 || buf[p + 1] !== 10) return false;
+    if (buf[p] !== 13 || buf[p + 1] !== 10) return -1;
     const end = idx + 2; // just after the last header line's CRLF
     p += 2;
     let contentLength = -1;
@@ -249,12 +257,12 @@ export class ResponseParser {
       const lineStart = p;
       while (TCHAR[buf[p]!] === 1) p++;
       const nameLen = p - lineStart;
-      if (nameLen === 0 || buf[p] !== 0x3a) return false;
+      if (nameLen === 0 || buf[p] !== 0x3a) return -1;
       p++;
       while (buf[p] === 0x20 || buf[p] === 9) p++;
       const valueStart = p;
       while (VCHAR[buf[p]!] === 1) p++;
-      if (buf[p] !== 13 || buf[p + 1] !== 10) return false;
+      if (buf[p] !== 13 || buf[p + 1] !== 10) return -1;
       let valueEnd = p;
       while (valueEnd > valueStart && (buf[valueEnd - 1] === 0x20 || buf[valueEnd - 1] === 9)) valueEnd--;
       p += 2;
@@ -271,18 +279,18 @@ export class ResponseParser {
             const n = valueEnd - valueStart;
             if (n === 10 && lowerIs(buf, valueStart, 'keep-alive')) drop = true;
             else if (n === 5 && lowerIs(buf, valueStart, 'close')) drop = close = true;
-            else return false;
+            else return -1;
           } else {
             drop = lowerIs(buf, lineStart, 'keep-alive');
           }
           break;
         case 14:
           if (lowerIs(buf, lineStart, 'content-length')) {
-            if (contentLength >= 0 || valueEnd - valueStart > 15 || valueEnd === valueStart) return false;
+            if (contentLength >= 0 || valueEnd - valueStart > 15 || valueEnd === valueStart) return -1;
             let n = 0;
             for (let i = valueStart; i < valueEnd; i++) {
               const d = buf[i]! - 48;
-              if (d < 0 || d > 9) return false;
+              if (d < 0 || d > 9) return -1;
               n = n * 10 + d;
             }
             contentLength = n;
@@ -292,24 +300,27 @@ export class ResponseParser {
           drop = lowerIs(buf, lineStart, 'proxy-connection');
           break;
         case 17:
-          if (lowerIs(buf, lineStart, 'transfer-encoding')) return false;
+          if (lowerIs(buf, lineStart, 'transfer-encoding')) return -1;
           break;
       }
       if (drop) {
-        if (ndrops === MAX_DROPS) return false;
+        if (ndrops === MAX_DROPS) return -1;
         drops[2 * ndrops] = lineStart;
         drops[2 * ndrops + 1] = p;
         ndrops++;
       }
     }
     const bodiless = this.noBody || status === 204 || status === 304;
-    if (!bodiless && contentLength < 0) return false;
+    if (!bodiless && contentLength < 0) return -1;
 
+    // A small body already read goes out with the head, in the same write.
+    const headEnd = idx + 4;
+    const body = !bodiless && contentLength > 0 && contentLength <= INLINE_BODY_MAX && buf.length - headEnd >= contentLength ? contentLength : 0;
     let head: Buffer;
     if (ndrops === 0) {
-      head = buf.subarray(start, idx + 4);
+      head = buf.subarray(start, headEnd + body);
     } else {
-      let size = idx + 4 - start;
+      let size = headEnd + body - start;
       for (let i = 0; i < ndrops; i++) size -= drops[2 * i + 1]! - drops[2 * i]!;
       head = Buffer.allocUnsafe(size);
       let w = 0;
@@ -318,9 +329,9 @@ export class ResponseParser {
         w += buf.copy(head, w, from, drops[2 * i]);
         from = drops[2 * i + 1]!;
       }
-      buf.copy(head, w, from, idx + 4);
+      buf.copy(head, w, from, headEnd + body);
     }
-    if (bodiless || contentLength === 0) {
+    if (bodiless || contentLength === 0 || body > 0) {
       this.state = S_DONE;
     } else {
       this.remaining = contentLength;
@@ -328,9 +339,9 @@ export class ResponseParser {
     }
     this.keepAlive = !close;
     this.line = '';
-    this.sink!.onResponseRawHead!(status, head, bodiless ? -1 : contentLength, this.keepAlive);
+    this.sink!.onResponseRawHead!(status, head, bodiless ? -1 : contentLength, this.keepAlive, body);
     if (this.state === S_DONE) this.sink!.onResponseEnd();
-    return true;
+    return body;
   }
 
   private head(text: string): string | undefined {

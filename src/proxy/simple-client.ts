@@ -55,7 +55,8 @@ export class SimpleClientConnection {
     this.host = host;
     this.ephemeralReads = socket instanceof NativeSocket;
     (socket as Tagged)[kConn] = this;
-    socket.on('data', onData);
+    if (socket instanceof NativeSocket) socket.setReader(onData);
+    else socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('close', onClose);
     socket.on('error', onError);
@@ -142,7 +143,8 @@ export class SimpleClientConnection {
 
   private handoff(buf: Buffer): void {
     const s = this.socket;
-    s.off('data', onData);
+    if (s instanceof NativeSocket) s.setReader(undefined);
+    else s.off('data', onData);
     s.off('end', onEnd);
     s.off('close', onClose);
     s.off('error', onError);
@@ -310,7 +312,8 @@ export class SimpleClientResponse implements ExchangeResponse {
     return this;
   }
 
-  writeRawHead(status: number, head: Buffer): void {
+  /** `head` may end with the first `bodyIncluded` bytes of the body. */
+  writeRawHead(status: number, head: Buffer, bodyIncluded: number): void {
     this.statusCode = status;
     this.headersSent = true;
     if (this.conn.stopping) this.shouldKeepAlive = false;
@@ -319,8 +322,10 @@ export class SimpleClientResponse implements ExchangeResponse {
     if (this.shouldKeepAlive) {
       s.write(head);
     } else {
-      s.write(head.subarray(0, head.length - 2));
+      const headEnd = head.length - bodyIncluded;
+      s.write(head.subarray(0, headEnd - 2));
       s.write('Connection: close\r\n\r\n', 'latin1');
+      if (bodyIncluded > 0) s.write(head.subarray(headEnd));
     }
   }
 

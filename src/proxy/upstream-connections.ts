@@ -116,16 +116,16 @@ export class UpstreamConnection {
     return this.readBuf;
   }
 
-  /** @internal `nread` bytes arrived at the start of `buf` (this.readBuf) */
-  read(nread: number, buf: Buffer): void {
+  /** @internal `chunk` arrived at the start of this.readBuf */
+  read(chunk: Buffer): void {
     const u = this.user;
     if (u === undefined) {
       // bytes from a server on an idle connection: nothing can use them safely
       this.socket.destroy();
       return;
     }
-    this.readKept = nread;
-    const err = this.parser.execute(buf.subarray(0, nread));
+    this.readKept = chunk.length;
+    const err = this.parser.execute(chunk);
     if (err !== undefined && this.user !== undefined) this.user.onUpstreamBadResponse(this, err);
     if (u.readReleased()) this.readKept = 0;
   }
@@ -143,7 +143,7 @@ export class UpstreamConnection {
       n[kConn] = this;
       this.socket = n;
       n.setReadBuffer(this.nextReadBuffer());
-      n.on('data', onNativeData);
+      n.setReader(onNativeData);
       this.listen(n);
       const ms = this.timeoutMs;
       this.timeoutMs = -1;
@@ -165,7 +165,7 @@ export class UpstreamConnection {
   /** @internal a read on the NativeSocket: `chunk` is a view of the buffer set with setReadBuffer */
   nativeRead(chunk: Buffer): void {
     const cur = this.readBuf;
-    this.read(chunk.length, chunk);
+    this.read(chunk);
     if (this.socket.destroyed) return;
     const next = this.nextReadBuffer();
     if (next !== cur) (this.socket as NativeSocket).setReadBuffer(next);
@@ -191,7 +191,7 @@ function onNativeData(this: NativeSocket, chunk: Buffer): void {
 
 function onRead(this: net.Socket, nread: number, buf: Uint8Array): boolean {
   // buf is the Buffer nextReadBuffer() handed out
-  conn(this).read(nread, buf as Buffer);
+  conn(this).read((buf as Buffer).subarray(0, nread));
   return true;
 }
 

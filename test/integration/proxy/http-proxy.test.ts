@@ -385,3 +385,13 @@ test('pipelined requests followed by FIN are all answered in order', async () =>
     ['/a', '/b', '/c'],
   );
 });
+
+test('Connection: close from the client: the answer carries it, body intact, then the connection closes', async () => {
+  const bs = await backends(['s1']);
+  const p = await proxy(frontendConfig(), [backendConfig('app', servers(bs))]);
+  const reply = await rawExchange(p.port, 'GET /c HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 3000);
+  const [head, body] = reply.split('\r\n\r\n');
+  assert.match(head!, /^HTTP\/1\.1 200 /);
+  assert.match(head!, /\r\nConnection: close$/i);
+  assert.equal(body, 's1');
+});

@@ -14,7 +14,11 @@ function sink(): ResponseSink & { seen: Seen } {
   return {
     seen,
     onResponseHead: (status, reason, headers, cl, keepAlive) => seen.heads.push({ status, reason, headers, cl, keepAlive }),
-    onResponseRawHead: (status, head, cl, keepAlive) => seen.raw.push({ status, head: head.toString('latin1'), cl, keepAlive }),
+    onResponseRawHead: (status, head, cl, keepAlive, body) => {
+      // a small body that came with the head rides in the same Buffer
+      seen.raw.push({ status, head: head.toString('latin1', 0, head.length - body), cl, keepAlive });
+      seen.body += head.toString('latin1', head.length - body);
+    },
     onResponseData: (c) => (seen.body += c.toString('latin1')),
     onResponseEnd: () => seen.ends++,
   };
@@ -181,4 +185,38 @@ test('raw mode leaves other shapes to the header-list path', () => {
   assert.equal(cont.seen.raw.length, 1);
   assert.equal(cont.seen.raw[0]!.status, 200);
   assert.equal(cont.seen.body, 'ok');
+});
+
+test('raw mode: a small body that came with the head is forwarded in the same Buffer', () => {
+  const text = 'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello';
+  const p = new ResponseParser(1024);
+  const calls: { head: string; body: number }[] = [];
+  let data = 0;
+  let ends = 0;
+  p.reset(
+    {
+      onResponseHead: () => assert.fail('not the header-list path'),
+      onResponseRawHead: (_s, head, _cl, _ka, body) => calls.push({ head: head.toString('latin1'), body }),
+      onResponseData: () => data++,
+      onResponseEnd: () => ends++,
+    },
+    false,
+    true,
+  );
+  assert.equal(p.execute(Buffer.from(text, 'latin1')), undefined);
+  assert.deepEqual(calls, [{ head: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello', body: 5 }]);
+  assert.equal(data, 0);
+  assert.equal(ends, 1);
+  assert.equal(p.reusable, true);
+  // split from its head, or too big to copy: the body comes through onResponseData as before
+  for (const [t, step] of [
+    [text, text.length - 2],
+    [`HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n${'a'.repeat(5000)}`, 10_000],
+  ] as const) {
+    const r = feed(t, step, false, false, true);
+    assert.equal(r.err, undefined);
+    assert.equal(r.seen.raw.length, 1);
+    assert.ok(!r.seen.raw[0]!.head.endsWith('a') && !r.seen.raw[0]!.head.endsWith('hel'), r.seen.raw[0]!.head);
+    assert.equal(r.seen.ends, 1);
+  }
 });
