@@ -61,6 +61,9 @@ export interface ExchangeResponse {
   /** True when nothing written so far is still queued in node (so no written chunk is referenced);
    *  optional, absent means "maybe queued". */
   flushed?(): boolean;
+  /** Every write is copied or sent before write() returns (NativeSocket clients): the bytes the
+   *  server's response was read into can be overwritten as soon as they are handed over. */
+  readonly copiesWrites?: boolean;
   write(chunk: Buffer): boolean;
   end(data?: string): unknown;
   destroy(): unknown;
@@ -226,6 +229,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     const cookie = this.pool!.config.cookie;
     const raw = this.res.writeRawHead !== undefined && this.rt.responseOps.length === 0 && (cookie === undefined || this.persisted);
     conn.parser.reset(this, this.method === 'HEAD', raw);
+    conn.shareReads(this.res.copiesWrites === true);
     conn.setTimeout(this.pool!.config.timeouts.server);
     holdWrites(socket);
     socket.write(this.head!.head, 'latin1');

@@ -360,6 +360,10 @@ export class SimpleClientResponse implements ExchangeResponse {
     return this;
   }
 
+  get copiesWrites(): boolean {
+    return this.conn.socket instanceof NativeSocket;
+  }
+
   flushed(): boolean {
     // a NativeSocket copies what it is given: no written chunk is ever referenced
     const s = this.conn.socket;

@@ -60,6 +60,8 @@ export class UpstreamConnection {
   private readBuf: Buffer | undefined;
   /** Bytes at the start of readBuf that are (or may be) still referenced. */
   private readKept = 0;
+  /** Reads land in NativeSocket's shared buffer (see shareReads). */
+  private sharedReads = false;
 
   constructor(owner: UpstreamConnections, server: ServerState, user: UpstreamUser, connectTimeout: number) {
     this.owner = owner;
@@ -142,7 +144,8 @@ export class UpstreamConnection {
       const n = adopted.socket as NativeSocket & TaggedSocket;
       n[kConn] = this;
       this.socket = n;
-      n.setReadBuffer(this.nextReadBuffer());
+      // reads start in the shared buffer; shareReads(false) gives the connection its own
+      this.sharedReads = true;
       n.setReader(onNativeData);
       this.listen(n);
       const ms = this.timeoutMs;
@@ -162,8 +165,28 @@ export class UpstreamConnection {
     add.call(e, 'drain', onDrain);
   }
 
+  /**
+   * Per exchange: with a user whose client copies every write, reads land in the shared buffer
+   * (one buffer, hot in cache, for every connection) instead of this connection's own, which is
+   * then let go.
+   */
+  shareReads(on: boolean): void {
+    if (on === this.sharedReads || !(this.socket instanceof NativeSocket)) return;
+    this.sharedReads = on;
+    if (on) {
+      this.readBuf = undefined;
+      this.readKept = 0;
+    }
+    this.socket.setReadBuffer(on ? undefined : this.nextReadBuffer());
+  }
+
   /** @internal a read on the NativeSocket: `chunk` is a view of the buffer set with setReadBuffer */
   nativeRead(chunk: Buffer): void {
+    if (this.sharedReads) {
+      this.read(chunk);
+      this.readKept = 0;
+      return;
+    }
     const cur = this.readBuf;
     this.read(chunk);
     if (this.socket.destroyed) return;
