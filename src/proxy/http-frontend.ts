@@ -47,6 +47,8 @@ export class HttpFrontend {
   private idleWaiter: (() => void) | undefined;
   /** Connections served without node's HTTP server (see simple-client.ts). */
   private readonly simple = new Set<SimpleClientConnection>();
+  /** Connections handed to node's HTTP server, open now. */
+  private nodeClients = 0;
   /** node's own connection handler; connections reach it only when handed off. */
   private readonly nodeConnection: (socket: Socket) => void;
   private simpleHost: SimpleClientHost;
@@ -72,7 +74,6 @@ export class HttpFrontend {
       highWaterMark: 64 * 1024,
     });
     this.server.timeout = t.client;
-    if (cfg.maxconn !== undefined) this.server.maxConnections = cfg.maxconn;
     this.server.on('request', this.onRequest);
     this.server.on('upgrade', this.onUpgrade);
     this.server.on('clientError', this.onClientError);
@@ -102,6 +103,14 @@ export class HttpFrontend {
   }
 
   private readonly onConnection = (socket: Socket): void => {
+    // maxconn is counted here, not by net.Server: a socket the C layer took over is closed on
+    // node's side at once, so node's own count would let any number through.
+    const max = this.cfg.maxconn;
+    if (max !== undefined && this.simple.size + this.nodeClients >= max) {
+      this.log.debug({ maxconn: max }, 'frontend maxconn reached, connection dropped');
+      socket.destroy();
+      return;
+    }
     // The C connection layer takes the socket over (allowHalfOpen: a client's FIN still gets the
     // answer to what it sent, as with HAProxy); node's socket stays when it cannot.
     const adopted = NativeSocket.adopt(socket, { allowHalfOpen: true, highWater: 64 * 1024 });
@@ -121,9 +130,15 @@ export class HttpFrontend {
   };
 
   private readonly handoff = (socket: Socket, unread: Buffer): void => {
+    this.nodeClients++;
+    socket.once('close', this.nodeClientClosed);
     socket.unshift(unread);
     this.nodeConnection.call(this.server, socket);
     socket.resume();
+  };
+
+  private readonly nodeClientClosed = (): void => {
+    this.nodeClients--;
   };
 
   private readonly simpleClosed = (c: SimpleClientConnection): void => {
@@ -162,7 +177,6 @@ export class HttpFrontend {
           resolve();
         });
       });
-      if (srv !== this.server && this.cfg.maxconn !== undefined) srv.maxConnections = this.cfg.maxconn;
       this.listeners.push(srv);
       this.log.info({ bind: `${b.host}:${(srv.address() as net.AddressInfo).port}`, acceptProxy: b.acceptProxy }, 'listening');
     }
@@ -207,7 +221,6 @@ export class HttpFrontend {
     this.server.headersTimeout = t.httpRequest;
     this.server.keepAliveTimeout = t.httpKeepAlive;
     this.server.timeout = t.client;
-    if (cfg.maxconn !== undefined) for (const l of this.listeners) l.maxConnections = cfg.maxconn;
     return { rebindNeeded };
   }
 

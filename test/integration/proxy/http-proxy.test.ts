@@ -395,3 +395,20 @@ test('Connection: close from the client: the answer carries it, body intact, the
   assert.match(head!, /\r\nConnection: close$/i);
   assert.equal(body, 's1');
 });
+
+test('frontend maxconn: connections beyond it are closed at once; the open ones are served', async () => {
+  const bs = await backends(['s1']);
+  const p = await proxy(frontendConfig({ maxconn: 2 }), [backendConfig('app', servers(bs))]);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  try {
+    // two keep-alive connections held open by the agent
+    const [a, b] = await Promise.all([request(p.port, { agent }), request(p.port, { agent })]);
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    const third = await rawExchange(p.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 2000);
+    assert.equal(third, '', 'the third connection gets no answer');
+    assert.equal((await request(p.port, { agent })).status, 200);
+  } finally {
+    agent.destroy();
+  }
+});
