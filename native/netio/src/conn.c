@@ -173,6 +173,14 @@ static int flush(conn_t *c, const char *extra, size_t extra_len) {
     memcpy(c->q + c->qoff + c->qlen, extra, extra_len);
     c->qlen += extra_len;
   }
+  /* an empty queue gives its memory back: 10k idle keep-alive connections would otherwise hold
+   * 4 KiB each; malloc hands the same block back on the next turn anyway */
+  if (c->qlen == 0 && c->q != NULL) {
+    free(c->q);
+    c->q = NULL;
+    c->qcap = 0;
+    c->qoff = 0;
+  }
   if (c->qlen == 0 && c->ending && !c->shut) {
     c->shut = 1;
     if (shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN) {
