@@ -387,6 +387,17 @@ static conn_t *get_conn(napi_env env, napi_value v) {
   return p;
 }
 
+/* The arguments of a conn* call (missing ones read as undefined); the first must be a handle.
+ * NULL after throwing. */
+static conn_t *conn_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, NULL, "netio: a connection handle expected");
+    return NULL;
+  }
+  return get_conn(env, argv[0]);
+}
+
 static int get_buffer(napi_env env, napi_value v, char **data, size_t *len) {
   bool is_buf = false;
   if (napi_is_buffer(env, v, &is_buf) != napi_ok || !is_buf) return -1;
@@ -484,10 +495,8 @@ static napi_value open_fn(napi_env env, napi_callback_info info) {
 
 /* setReadBuffer(h, buffer | undefined): where reads land; undefined = the shared buffer */
 static napi_value set_read_buffer_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
+  conn_t *c = conn_args(env, info, 2, argv);
   if (c == NULL) return NULL;
   if (c->rbuf_ref != NULL) {
     napi_delete_reference(env, c->rbuf_ref);
@@ -507,10 +516,8 @@ static napi_value set_read_buffer_fn(napi_env env, napi_callback_info info) {
 /* write(h, data: Buffer | latin1 string) -> bytes now waiting to be sent (JS compares with its
  * high-water mark for backpressure; 'drain' follows when a write found it over). */
 static napi_value write_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
+  conn_t *c = conn_args(env, info, 2, argv);
   if (c == NULL) return NULL;
   napi_value out;
   if (c->closing || c->ending) {
@@ -558,10 +565,8 @@ static napi_value write_fn(napi_env env, napi_callback_info info) {
 }
 
 static napi_value pending_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1], out;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
+  conn_t *c = conn_args(env, info, 1, argv);
   if (c == NULL) return NULL;
   CHECK(napi_create_double(env, c->closing ? 0 : (double)c->qlen, &out));
   return out;
@@ -569,11 +574,9 @@ static napi_value pending_fn(napi_env env, napi_callback_info info) {
 
 /* pause(h, paused): stop / restart reading */
 static napi_value pause_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   bool p;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
+  conn_t *c = conn_args(env, info, 2, argv);
   if (c == NULL) return NULL;
   CHECK(napi_get_value_bool(env, argv[1], &p));
   if (c->closing) return NULL;
@@ -584,10 +587,8 @@ static napi_value pause_fn(napi_env env, napi_callback_info info) {
 
 /* end(h): FIN after the queued bytes */
 static napi_value end_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
+  conn_t *c = conn_args(env, info, 1, argv);
   if (c == NULL || c->closing || c->ending) return NULL;
   c->ending = 1;
   if (!c->in_dirty) flush(c, NULL, 0);
@@ -596,13 +597,11 @@ static napi_value end_fn(napi_env env, napi_callback_info info) {
 
 /* destroy(h, reset): close now; reset sends RST instead of FIN */
 static napi_value destroy_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   bool reset = false;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
+  conn_t *c = conn_args(env, info, 2, argv);
   if (c == NULL || c->closing) return NULL;
-  if (argc > 1) napi_get_value_bool(env, argv[1], &reset);
+  napi_get_value_bool(env, argv[1], &reset); /* undefined: no reset */
   if (reset) {
     struct linger lg = {1, 0};
     setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -613,11 +612,9 @@ static napi_value destroy_fn(napi_env env, napi_callback_info info) {
 
 /* setTimeout(h, ms): inactivity (no byte read or sent) timeout; 0 disables */
 static napi_value set_timeout_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   double ms;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
+  conn_t *c = conn_args(env, info, 2, argv);
   if (c == NULL) return NULL;
   CHECK(napi_get_value_double(env, argv[1], &ms));
   if (c->closing) return NULL;
@@ -634,11 +631,9 @@ static napi_value set_timeout_fn(napi_env env, napi_callback_info info) {
 
 /* ref(h, on): whether this connection keeps the event loop alive (an idle pooled one does not) */
 static napi_value ref_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   bool on;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
+  conn_t *c = conn_args(env, info, 2, argv);
   if (c == NULL) return NULL;
   CHECK(napi_get_value_bool(env, argv[1], &on));
   if (c->closing) return NULL;
@@ -661,10 +656,8 @@ static void on_detached(uv_handle_t *h) {
 /* detach(h) -> { fd, unsent: Buffer | undefined }: stops everything and gives the descriptor
  * back (no 'close' event); bytes still queued are returned for the new owner to send first. */
 static napi_value detach_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
+  conn_t *c = conn_args(env, info, 1, argv);
   if (c == NULL) return NULL;
   if (c->closing) {
     napi_throw_error(env, NULL, "netio.detach: connection already closed");
