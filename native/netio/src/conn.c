@@ -262,12 +262,13 @@ static void do_read(conn_t *c) {
       update_poll(c);
       emit0(c, io->on_end);
       if (c->closing) return;
-      /* node's default (allowHalfOpen false): our side ends too once the queue is out */
-      if (!c->allow_half_open) {
+      if (c->shut) {
+        /* our FIN went out before: both directions are done */
+        conn_close(c, 0, NULL);
+      } else if (!c->allow_half_open) {
+        /* node's default: our side ends too once the queue is out */
         c->ending = 1;
         if (!c->in_dirty) flush(c, NULL, 0);
-      } else if (c->shut) {
-        conn_close(c, 0, NULL);
       }
       return;
     }

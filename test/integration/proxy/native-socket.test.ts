@@ -206,3 +206,18 @@ test('200 adopted connections leave no descriptor behind', async () => {
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(openFds(), before);
 });
+
+test('without allowHalfOpen: our end() first, then the peer FIN closes the connection', async () => {
+  const p = await pair({ allowHalfOpen: false });
+  try {
+    const closed = once(p.ours, 'close');
+    const peerEnded = once(p.peer, 'end');
+    p.peer.resume(); // 'end' comes only once the data before it is consumed
+    p.ours.end('bye');
+    await peerEnded;
+    p.peer.end();
+    await closed;
+  } finally {
+    p.close();
+  }
+});
