@@ -407,9 +407,17 @@ test(`native floating_ip: the reserved IP follows the VRRP master (kill -9 lb1, 
       await lb2.waitFor(isState('backup'), 10_000, 'lb2 back to backup', lb2Mark);
       idx = await steadyOn(prober, 'lb1', 10, backIdx, 10_000);
       const back = prober.lines.slice(backIdx, idx);
-      preemptFailures += back.filter((l) => l.ok !== true).length;
+      const failed = back.filter((l) => l.ok !== true);
+      preemptFailures += failed.length;
       preemptSlowest = Math.max(preemptSlowest, ...back.map((l) => Number(l.t) - startedAt(l)));
-      assert.ok(back.every((l) => servedBy('lb1')(l) || servedBy('lb2')(l)), `no failed request while lb1 preempts: ${JSON.stringify(back.filter((l) => l.ok !== true).slice(0, 5))}`);
+      // The one loss a routed reserved IP cannot avoid: a connection open at the instant the route
+      // moves sends its next packets to lb1, which has no such connection and resets it (about 1
+      // preemption in 20 here, with a request every 20 ms). Only such a request may fail: started
+      // before the route moved (the cloud logs `t` just after), failed with a reset right after.
+      const moved = Number([...cloud.lines].reverse().find((l) => l.ev === 'assigned' && Number(l.droplet) === LB1.droplet)?.t);
+      const cutByTheMove = (l: Line): boolean => l.err === 'ECONNRESET' && startedAt(l) <= moved + 20 && Number(l.t) >= moved - 50;
+      assert.ok(back.every((l) => servedBy('lb1')(l) || servedBy('lb2')(l) || cutByTheMove(l)), `no failed request while lb1 preempts, but for one cut by the route move at ${moved}: ${JSON.stringify(failed.slice(0, 5))}`);
+      assert.ok(failed.length <= 1, `at most the one request open when the route moved: ${JSON.stringify(failed.slice(0, 5))}`);
     }
     prober.signal('SIGTERM');
     report('native', results);
