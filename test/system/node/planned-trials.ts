@@ -3,8 +3,9 @@
 
 import { masterDownInterval } from '../../../src/vrrp/state-machine.ts';
 import { eventually, type VrrpNode } from '../vrrp/vrrp-node-client.ts';
-import type { SeedLab, Switchover } from './seed-lab.ts';
-import { switchover } from './seed-lab.ts';
+import { before, after } from 'node:test';
+import { SeedLab, switchover, type Switchover } from './seed-lab.ts';
+import { ResultsTable } from './results-table.ts';
 
 export interface PlannedTrial extends Switchover {
   /** Action -> first request served via the new master. */
@@ -35,4 +36,38 @@ export async function across(seed: SeedLab, from: string, to: string, action: ()
   const s: PlannedTrial = { ...switchover(records, from, to), failures };
   if (s.firstTo !== undefined) s.servedMs = s.firstTo - t0;
   return s;
+}
+
+/** What a planned-move test file shares: its advert interval, its seed lab, its results table. */
+export interface PlannedSuite {
+  /** HALB_TEST_ADVERT, else the file's default ("100ms", "1s"). */
+  advert: string;
+  advertMs: number;
+  /** The lab (created before the file's tests, destroyed after). */
+  seed(): SeedLab;
+  /** Prints one scenario's trials and adds them to the table printed at the end. */
+  report(scenario: string, trials: PlannedTrial[], keepalived?: string): void;
+}
+
+export function plannedSuite(defaultAdvert: string, tableTitle: string): PlannedSuite {
+  const advert = process.env.HALB_TEST_ADVERT ?? defaultAdvert;
+  const advertMs = advert.endsWith('ms') ? Number(advert.slice(0, -2)) : Number(advert.slice(0, -1)) * 1000;
+  const table = new ResultsTable();
+  let lab: SeedLab | undefined;
+  before(async () => {
+    lab = await SeedLab.create();
+  });
+  after(async () => {
+    table.print(tableTitle);
+    await lab?.destroy();
+  });
+  return {
+    advert,
+    advertMs,
+    seed: () => lab!,
+    report(scenario, trials, keepalived) {
+      console.log(`# ${scenario} at advert ${advert}: ${JSON.stringify(trials.map((t) => ({ failed: t.failed, gap: t.gap, servedMs: t.servedMs, lastFrom: (t.lastFrom ?? 0) - (t.firstTo ?? 0), failures: t.failures })))}`);
+      table.add({ scenario, advert, gapsMs: trials.map((t) => t.gap ?? NaN), servedMs: trials.map((t) => t.servedMs ?? NaN), failed: trials.map((t) => t.failed), ...(keepalived ? { keepalived } : {}) });
+    },
+  };
 }

@@ -2,38 +2,20 @@
 // handover` and preemption by a returning lb1 fail no request; with nopreempt the returning
 // lb1 stays backup and lb2 keeps serving.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { masterDownInterval } from '../../../src/vrrp/state-machine.ts';
 import { eventually } from '../vrrp/vrrp-node-client.ts';
-import { SeedLab } from './seed-lab.ts';
-import { ResultsTable } from './results-table.ts';
-import { across, lb1Serving, type PlannedTrial } from './planned-trials.ts';
+import { across, lb1Serving, plannedSuite, type PlannedTrial } from './planned-trials.ts';
 
-const ADVERT = process.env.HALB_TEST_ADVERT ?? '100ms';
-const ADVERT_MS = ADVERT.endsWith('ms') ? Number(ADVERT.slice(0, -2)) : Number(ADVERT.slice(0, -1)) * 1000;
+const suite = plannedSuite('100ms', 'planned moves, full halb nodes');
+const { advert: ADVERT, advertMs: ADVERT_MS, report } = suite;
 const TRIALS = 3;
-let seed: SeedLab;
-const table = new ResultsTable();
-
-before(async () => {
-  seed = await SeedLab.create();
-});
-
-after(async () => {
-  table.print('planned moves, full halb nodes');
-  await seed?.destroy();
-});
-
-function report(scenario: string, trials: PlannedTrial[], keepalived?: string): void {
-  console.log(`# ${scenario} at advert ${ADVERT}: ${JSON.stringify(trials.map((t) => ({ failed: t.failed, gap: t.gap, servedMs: t.servedMs, lastFrom: (t.lastFrom ?? 0) - (t.firstTo ?? 0), failures: t.failures })))}`);
-  table.add({ scenario, advert: ADVERT, gapsMs: trials.map((t) => t.gap ?? NaN), servedMs: trials.map((t) => t.servedMs ?? NaN), failed: trials.map((t) => t.failed), ...(keepalived ? { keepalived } : {}) });
-}
 
 test(`halb handover on lb1 at advert ${ADVERT}: lb2 takes over with 0 failed requests, lb1 stays backup`, async () => {
   try {
-    const { lb1, lb2 } = await lb1Serving(seed, ADVERT, ADVERT_MS);
-    const trial = await across(seed, 'lb1', 'lb2', async () => {
+    const { lb1, lb2 } = await lb1Serving(suite.seed(), ADVERT, ADVERT_MS);
+    const trial = await across(suite.seed(), 'lb1', 'lb2', async () => {
       const out = await lb1.handover();
       assert.match(out, /handed over/);
     }, 3 * ADVERT_MS + 3000);
@@ -43,54 +25,54 @@ test(`halb handover on lb1 at advert ${ADVERT}: lb2 takes over with 0 failed req
     await new Promise((r) => setTimeout(r, 2 * masterDownInterval(3, 101, ADVERT_MS)));
     assert.equal((await lb1.status()).keepalivedState, 'BACKUP');
     assert.equal((await lb2.status()).keepalivedState, 'MASTER');
-    assert.deepEqual(await seed.vipHolders(), ['lb2']);
+    assert.deepEqual(await suite.seed().vipHolders(), ['lb2']);
   } finally {
-    await seed.reset();
+    await suite.seed().reset();
   }
 });
 
 test(`lb1 returns at advert ${ADVERT}: preemption gives it the VIP back with 0 failed requests`, async () => {
   try {
     const trials: PlannedTrial[] = [];
-    const lb2 = await seed.startLb('lb2', { priority: 100, advertInt: ADVERT });
+    const lb2 = await suite.seed().startLb('lb2', { priority: 100, advertInt: ADVERT });
     await lb2.waitState('master', 2 * masterDownInterval(3, 100, ADVERT_MS) + 3000, 0);
     for (let i = 0; i < TRIALS; i++) {
       let lb1;
       trials.push(
-        await across(seed, 'lb2', 'lb1', async () => {
-          lb1 = await seed.startLb('lb1', { priority: 101, advertInt: ADVERT, state: 'MASTER' });
+        await across(suite.seed(), 'lb2', 'lb1', async () => {
+          lb1 = await suite.seed().startLb('lb1', { priority: 101, advertInt: ADVERT, state: 'MASTER' });
         }, 2 * masterDownInterval(3, 101, ADVERT_MS) + 5000),
       );
       // lb2 keeps the VIP about a second after yielding (so clients move first), then drops it.
-      await eventually(async () => (await seed.vipHolders()).join() === 'lb1', 3000, 'VIP on lb1 only');
+      await eventually(async () => (await suite.seed().vipHolders()).join() === 'lb1', 3000, 'VIP on lb1 only');
       // Back to lb2 alone for the next trial (planned, so it is not part of the measurement).
       lb1!.signal('SIGTERM');
       await lb1!.exited;
-      await eventually(async () => (await seed.vipHolders()).join() === 'lb2', 5000, 'VIP on lb2 only');
+      await eventually(async () => (await suite.seed().vipHolders()).join() === 'lb2', 5000, 'VIP on lb2 only');
     }
     report('lb1 returns, preempts: lb2 -> lb1', trials);
     for (const t of trials) assert.equal(t.failed, 0, `failed requests: ${JSON.stringify(t.errors)}`);
   } finally {
-    await seed.reset();
+    await suite.seed().reset();
   }
 });
 
 test(`nopreempt at advert ${ADVERT}: a returning lb1 stays backup and lb2 keeps serving`, async () => {
   try {
-    const lb2 = await seed.startLb('lb2', { priority: 100, advertInt: ADVERT, nopreempt: true });
+    const lb2 = await suite.seed().startLb('lb2', { priority: 100, advertInt: ADVERT, nopreempt: true });
     await lb2.waitState('master', 2 * masterDownInterval(3, 100, ADVERT_MS) + 3000, 0);
-    const client = seed.startClient({ durationMs: 30_000 });
+    const client = suite.seed().startClient({ durationMs: 30_000 });
     await client.servedBy('lb2', 10, 5000);
-    const lb1 = await seed.startLb('lb1', { priority: 101, advertInt: ADVERT, nopreempt: true });
+    const lb1 = await suite.seed().startLb('lb1', { priority: 101, advertInt: ADVERT, nopreempt: true });
     await lb1.waitState('backup', 3000, 0);
     await new Promise((r) => setTimeout(r, 2 * masterDownInterval(3, 101, ADVERT_MS)));
     const records = await client.stop();
     assert.equal((await lb1.status()).keepalivedState, 'BACKUP');
     assert.equal((await lb2.status()).keepalivedState, 'MASTER');
-    assert.deepEqual(await seed.vipHolders(), ['lb2']);
+    assert.deepEqual(await suite.seed().vipHolders(), ['lb2']);
     assert.ok(records.every((r) => r.ok && r.by === 'lb2'), 'every request served by lb2');
     console.log(`# nopreempt: lb2 served all ${records.length} requests while lb1 stayed backup`);
   } finally {
-    await seed.reset();
+    await suite.seed().reset();
   }
 });
