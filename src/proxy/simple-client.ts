@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { moveClientAddress } from './client-address.ts';
 import { NativeSocket } from './native-socket.ts';
 import { parseSimpleRequest, type SimpleRequest } from './simple-request.ts';
+import { setListeners, type ListenerSet } from './socket-listeners.ts';
 import type { ExchangeRequest, ExchangeResponse } from './http-exchange.ts';
 import { holdWrites, releaseWrites } from './write-batch.ts';
 
@@ -57,11 +58,7 @@ export class SimpleClientConnection {
     (socket as Tagged)[kConn] = this;
     if (socket instanceof NativeSocket) socket.setReader(onData);
     else socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('close', onClose);
-    socket.on('error', onError);
-    socket.on('timeout', onTimeout);
-    socket.on('drain', onDrain);
+    setListeners(socket, LISTENERS, true);
     const a = host.clientTimeoutMs;
     const b = host.keepAliveTimeoutMs;
     this.baseTimeoutMs = a === 0 ? b : b === 0 ? a : Math.min(a, b);
@@ -145,11 +142,7 @@ export class SimpleClientConnection {
     const s = this.socket;
     if (s instanceof NativeSocket) s.setReader(undefined);
     else s.off('data', onData);
-    s.off('end', onEnd);
-    s.off('close', onClose);
-    s.off('error', onError);
-    s.off('timeout', onTimeout);
-    s.off('drain', onDrain);
+    setListeners(s, LISTENERS, false);
     s.setTimeout(0);
     this.host.closed(this);
     if (s instanceof NativeSocket) {
@@ -225,6 +218,14 @@ function onTimeout(this: ClientSocket): void {
 function onDrain(this: ClientSocket): void {
   conn(this).drained();
 }
+
+const LISTENERS: ListenerSet = [
+  ['end', onEnd],
+  ['close', onClose],
+  ['error', onError],
+  ['timeout', onTimeout],
+  ['drain', onDrain],
+];
 
 export class SimpleClientRequest implements ExchangeRequest {
   readonly method: string;
@@ -365,9 +366,8 @@ export class SimpleClientResponse implements ExchangeResponse {
   }
 
   flushed(): boolean {
-    // a NativeSocket copies what it is given: no written chunk is ever referenced
-    const s = this.conn.socket;
-    return s instanceof NativeSocket || s.writableLength === 0;
+    // a socket that copies what it is given never references a written chunk
+    return this.copiesWrites || this.conn.socket.writableLength === 0;
   }
 
   /** @internal */

@@ -1,11 +1,11 @@
 // Keep-alive connections from halb to servers, pooled per server (LIFO, so few stay warm). One
 // socket, one response parser and one set of listeners per connection for its whole life; the
 // request being served is the connection's `user`, so no per-request closures are created.
-import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { ServerState } from '../pool/server-state.ts';
 import { NativeSocket } from './native-socket.ts';
 import { ResponseParser } from './response-parser.ts';
+import { setListeners, type ListenerSet } from './socket-listeners.ts';
 
 /** What a connection reports to the request using it. */
 export interface UpstreamUser {
@@ -80,7 +80,7 @@ export class UpstreamConnection {
     this.socket = s;
     if (connectTimeout > 0) this.setTimeout(connectTimeout);
     s.on('connect', onConnect);
-    this.listen(s);
+    setListeners(s, LISTENERS, true);
     owner.open++;
   }
 
@@ -140,29 +140,19 @@ export class UpstreamConnection {
     // else node's socket stays, reading through onread as set up
     if (adopted !== undefined) {
       // the closed node socket's events must not reach us
-      this.listen(s, false);
+      setListeners(s, LISTENERS, false);
       const n = adopted.socket as NativeSocket & TaggedSocket;
       n[kConn] = this;
       this.socket = n;
       // reads start in the shared buffer; shareReads(false) gives the connection its own
       this.sharedReads = true;
       n.setReader(onNativeData);
-      this.listen(n);
+      setListeners(n, LISTENERS, true);
       const ms = this.timeoutMs;
       this.timeoutMs = -1;
       if (ms >= 0) this.setTimeout(ms);
     }
     this.user?.onUpstreamConnect(this);
-  }
-
-  private listen(s: UpstreamSocket, on = true): void {
-    const e: EventEmitter = s;
-    const add = on ? e.on : e.off;
-    add.call(e, 'end', onEnd);
-    add.call(e, 'error', onError);
-    add.call(e, 'close', onClose);
-    add.call(e, 'timeout', onTimeout);
-    add.call(e, 'drain', onDrain);
   }
 
   /**
@@ -250,6 +240,14 @@ function onDrain(this: UpstreamSocket): void {
   const c = conn(this);
   c.user?.onUpstreamDrain(c);
 }
+
+const LISTENERS: ListenerSet = [
+  ['end', onEnd],
+  ['error', onError],
+  ['close', onClose],
+  ['timeout', onTimeout],
+  ['drain', onDrain],
+];
 
 export class UpstreamConnections {
   /** Sockets open now (busy and idle), for stats and tests. */
