@@ -8,6 +8,7 @@ import type { Logger } from './log/logger.ts';
 import type { LoadResult } from './config/load.ts';
 import { formatConfigError } from './config/errors.ts';
 import { CheckerSet } from './health/checker-set.ts';
+import type { CheckStatus } from './health/scheduler.ts';
 import { ProxyRuntime, type ListenError } from './node/proxy-runtime.ts';
 import { WorkerSet } from './node/worker-set.ts';
 import { AdminServer } from './admin/admin-server.ts';
@@ -293,7 +294,7 @@ export interface NodeStatus {
       active: number;
       requests: number;
       failures: number;
-      lastCheck?: unknown;
+      lastCheck?: CheckStatus['last'];
     }[];
   }[];
   vrrp: unknown[];

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHalb, freePort, HALB_MAIN, type HalbProcess } from '../../helpers/halb-process.ts';
 import { FakeDocument, FakeText, type FakeElement } from './fake-dom.ts';
+import type { NodeStatus } from '../../../src/node.ts';
 
 interface Backend {
   name: string;
@@ -43,24 +44,8 @@ let halb: HalbProcess | undefined;
 let adminUrl = '';
 let webUrl = '';
 
-interface ServerStatus {
-  name: string;
-  address: string;
-  up: boolean;
-  admin: string;
-  weight: number;
-  backup: boolean;
-  active: number;
-  lastCheck?: { ok: boolean; reason: string; durationMs: number; at: number };
-}
-interface Status {
-  source: string;
-  generation: number;
-  workers: number;
-  frontends: { name: string; mode: string; bind: string[]; listenError?: string }[];
-  backends: { name: string; balance: string; usable: boolean; queue: number; servers: ServerStatus[] }[];
-  vrrp: unknown[];
-}
+type Status = NodeStatus;
+type ServerStatus = NodeStatus['backends'][number]['servers'][number];
 
 async function status(): Promise<Status> {
   const r = await fetch(`${adminUrl}/status`, { signal: AbortSignal.timeout(5000) });
