@@ -60,6 +60,7 @@ export function connInit<Owner extends object>(
   onDrain: (this: Owner) => void,
   onTimeout: (this: Owner) => void,
   onClose: (this: Owner, errorCode: string | undefined, errorSyscall: string | undefined) => void,
+  onForward: (this: Owner, done: boolean, status: number, bodyBytes: number, keepAlive: boolean) => void,
 ): void;
 /** Takes over a connected socket by descriptor (duplicated: close the original right after).
  *  `owner` is `this` for the callbacks given to connInit. */
@@ -80,3 +81,23 @@ export function connSetTimeout(h: ConnHandle, ms: number): void;
 export function connDetach(h: ConnHandle): { fd: number; unsent: Buffer | undefined };
 /** Whether the connection keeps the event loop alive (default true). */
 export function connRef(h: ConnHandle, on: boolean): void;
+/**
+ * Writes `requestHead` to the server connection and sends the response it answers with straight
+ * to the client connection when that response has the common shape (HTTP/1.1, a final status,
+ * framed by Content-Length or bodiless, head in one read): hop-by-hop lines cut out, and
+ * `Connection: close` added when `close`. onForward on the server's owner reports it: done=false
+ * once the head went out and the body is still coming, done=true when it is complete (bodyBytes:
+ * the body bytes sent; keepAlive: the server allows reuse). A response of another shape arrives
+ * through onRead as usual. Returns the bytes waiting to be sent to the server, -1 when closed.
+ */
+export function connForward(server: ConnHandle, client: ConnHandle, headRequest: boolean, close: boolean, requestHead: string): number;
+
+/** The response being forwarded to this client connection (connForward) gets `Connection: close`
+ *  added, unless its head went out already. */
+export function connForwardClose(client: ConnHandle): void;
+
+/** The C scan of a response head alone (tests hold it against the JS parser's raw scan). */
+export function scanResponseHead(
+  head: Buffer,
+  headRequest: boolean,
+): { status: number; headEnd: number; contentLength: number; close: boolean; drops: number[] } | undefined;

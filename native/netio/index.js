@@ -16,3 +16,6 @@ exports.connDestroy = binding.connDestroy;
 exports.connSetTimeout = binding.connSetTimeout;
 exports.connDetach = binding.connDetach;
 exports.connRef = binding.connRef;
+exports.connForward = binding.connForward;
+exports.connForwardClose = binding.connForwardClose;
+exports.scanResponseHead = binding.scanResponseHead;

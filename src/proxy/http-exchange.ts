@@ -56,6 +56,11 @@ export interface ExchangeResponse {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node's own listener type
   on(event: string, listener: (...args: any[]) => void): unknown;
   writeHead(status: number, reason: string, headers: string[]): unknown;
+  /** The client socket the C side may send the server's response to directly (see
+   *  UpstreamConnection.writeRequestHead); decides shouldKeepAlive for it. Optional. */
+  forwardTarget?(): NativeSocket | undefined;
+  /** The C side sent a response head with this status to the client. */
+  forwardedHead?(status: number): void;
   /** The server's head forwarded as bytes (framed by Content-Length or bodiless); optional. */
   writeRawHead?(status: number, head: Buffer, bodyIncluded: number): void;
   /** True when nothing written so far is still queued in node (so no written chunk is referenced);
@@ -104,6 +109,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   private termination: Termination = 'ok';
   private bytesIn = 0;
   private bytesOut = 0;
+  /** Timers are only read for the access log: without one, no clock is read per request. */
+  private readonly timed: boolean;
   private readonly t0: number;
   private tq = -1;
   private tc = -1;
@@ -113,12 +120,17 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.rt = rt;
     this.req = req;
     this.res = res;
-    this.t0 = performance.now();
+    this.timed = rt.accessLog?.enabled === true;
+    this.t0 = this.clock();
     this.method = req.method ?? 'GET';
     this.url = req.url ?? '/';
     this.uri = this.url;
     this.host = host;
     this.sourceIp = clientIp(req.socket);
+  }
+
+  private clock(): number {
+    return this.timed ? performance.now() : 0;
   }
 
   header(name: string): string | undefined {
@@ -206,7 +218,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     }
     this.server = s;
     this.serverName = s.name;
-    if (this.tq < 0) this.tq = performance.now();
+    if (this.tq < 0) this.tq = this.clock();
     const up = this.rt.upstream;
     const idle = this.staleRetried ? undefined : up.take(s, this);
     if (idle !== undefined) {
@@ -219,20 +231,21 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   }
 
   onUpstreamConnect(conn: UpstreamConnection): void {
-    this.tc = performance.now();
+    this.tc = this.clock();
     this.sendHead(conn);
   }
 
   private sendHead(conn: UpstreamConnection): void {
-    const socket = conn.socket;
     // heads no rule rewrites and no cookie is added to are forwarded as the server sent them
     const cookie = this.pool!.config.cookie;
     const raw = this.res.writeRawHead !== undefined && this.rt.responseOps.length === 0 && (cookie === undefined || this.persisted);
-    conn.parser.reset(this, this.method === 'HEAD', raw);
+    const headRequest = this.method === 'HEAD';
+    conn.parser.reset(this, headRequest, raw);
     conn.shareReads(this.res.copiesWrites === true);
     conn.setTimeout(this.pool!.config.timeouts.server);
-    holdWrites(socket);
-    socket.write(this.head!.head, 'latin1');
+    // ... and when both sockets are the C layer's, without passing through JavaScript at all
+    const forwardTo = raw && this.head!.framing === 'none' ? this.res.forwardTarget?.() : undefined;
+    conn.writeRequestHead(this.head!.head, forwardTo, headRequest, !this.res.shouldKeepAlive);
     if (this.head!.framing === 'none') {
       this.bodySent = true;
     } else if (!this.bodyStarted) {
@@ -283,7 +296,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   }
 
   onResponseHead(status: number, reason: string, headers: string[], _contentLength: number, _keepAlive: boolean): void {
-    this.tr = performance.now();
+    this.tr = this.clock();
     this.responseStarted = true;
     const cookie = this.pool!.config.cookie;
     if (cookie !== undefined && !this.persisted) headers.push('Set-Cookie', persistenceCookie(cookie, this.serverName!));
@@ -305,10 +318,21 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
 
   onResponseRawHead(status: number, head: Buffer, _contentLength: number, _keepAlive: boolean, bodyIncluded: number): void {
     this.bytesOut += bodyIncluded;
-    this.tr = performance.now();
+    this.tr = this.clock();
     this.responseStarted = true;
     holdWrites(this.req.socket);
     this.res.writeRawHead!(status, head, bodyIncluded);
+  }
+
+  onForwarded(_conn: UpstreamConnection, done: boolean, status: number, bodyBytes: number): void {
+    if (!this.responseStarted) {
+      this.tr = this.clock();
+      this.responseStarted = true;
+      this.res.forwardedHead!(status);
+    }
+    if (!done) return;
+    this.bytesOut += bodyBytes;
+    this.onResponseEnd();
   }
 
   onResponseData(chunk: Buffer): void {

@@ -192,7 +192,10 @@ export class HttpFrontend {
     this.stopping = true;
     this.stopAccepting();
     this.server.closeIdleConnections();
-    for (const c of this.simple) if (!c.busy) c.destroy();
+    for (const c of this.simple) {
+      if (c.busy) c.stopRequested();
+      else c.destroy();
+    }
     if (this.active > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -204,7 +207,10 @@ export class HttpFrontend {
     }
     this.idleWaiter = undefined;
     this.server.closeAllConnections();
-    for (const c of this.simple) c.destroy();
+    for (const c of this.simple) {
+      if (c.busy) c.destroy();
+      else c.finish();
+    }
     for (const t of this.tunnels) t.destroy();
     this.upstream.closeIdle();
   }

@@ -16,6 +16,8 @@ import {
   connDestroy,
   connDetach,
   connEnd,
+  connForward,
+  connForwardClose,
   connInit,
   connOpen,
   connPause,
@@ -35,7 +37,7 @@ let shared: Buffer | undefined;
 function ensureInit(): void {
   if (shared !== undefined) return;
   shared = Buffer.allocUnsafeSlow(SHARED_READ_BYTES);
-  connInit(shared, onRead, onEnd, onDrain, onTimeout, onClose);
+  connInit(shared, onRead, onEnd, onDrain, onTimeout, onClose, onForward);
 }
 
 function onRead(this: NativeSocket, nread: number): void {
@@ -53,6 +55,13 @@ function onTimeout(this: NativeSocket): void {
 function onClose(this: NativeSocket, code: string | undefined, syscall: string | undefined): void {
   this.closed(code, syscall);
 }
+
+function onForward(this: NativeSocket, done: boolean, status: number, bodyBytes: number, keepAlive: boolean): void {
+  this.forwardHandler?.(done, status, bodyBytes, keepAlive);
+}
+
+/** Hears what became of a response forwarded by the C side (see forwardResponse). */
+export type ForwardHandler = (this: NativeSocket, done: boolean, status: number, bodyBytes: number, keepAlive: boolean) => void;
 
 interface Internals {
   _handle?: { fd?: number } | null;
@@ -83,6 +92,8 @@ export class NativeSocket extends EventEmitter {
   /** Takes the reads instead of 'data' listeners: one direct call per read, no emit. */
   private reader: ((this: NativeSocket, chunk: Buffer) => void) | undefined;
   private paused = false;
+  /** @internal */
+  forwardHandler: ForwardHandler | undefined;
   private readonly highWater: number;
   private readonly allowHalfOpen: boolean;
 
@@ -135,6 +146,29 @@ export class NativeSocket extends EventEmitter {
     if (pending < 0) return false;
     this.bytesWritten += data.length;
     return pending < this.highWater;
+  }
+
+  /**
+   * Sends a request head to this (server) connection and lets the C side send the response
+   * straight to `client` when it has the common shape (see connForward): the handler set with
+   * setForwardHandler then hears of it instead of the reader. Returns what write() would.
+   */
+  forwardResponse(requestHead: string, client: NativeSocket, headRequest: boolean, close: boolean): boolean {
+    if (this.h === undefined || this.destroyed || client.h === undefined || client.destroyed) return this.write(requestHead);
+    const pending = connForward(this.h, client.h, headRequest, close, requestHead);
+    if (pending < 0) return false;
+    this.bytesWritten += requestHead.length;
+    return pending < this.highWater;
+  }
+
+  /** On a client socket: the response the C side is forwarding to it gets `Connection: close`,
+   *  unless its head went out already. */
+  closeAfterForwarded(): void {
+    if (this.h !== undefined && !this.destroyed) connForwardClose(this.h);
+  }
+
+  setForwardHandler(fn: ForwardHandler | undefined): void {
+    this.forwardHandler = fn;
   }
 
   /** Bytes queued and not yet taken by the kernel. */

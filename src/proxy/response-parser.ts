@@ -28,6 +28,8 @@ const S_CHUNK_CRLF = 4;
 const S_TRAILERS = 5;
 const S_UNTIL_CLOSE = 6;
 const S_DONE = 7;
+/** The C side sent the head on and is sending the body (NativeSocket.forwardResponse). */
+const S_FORWARDED = 8;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // obs-text (0x80-0xff) is allowed in values; controls other than HTAB are not.
@@ -153,9 +155,19 @@ export class ResponseParser {
         case S_DONE:
           this.keepAlive = false;
           return 'data after the end of the response';
+        case S_FORWARDED:
+          return 'response bytes after its forwarding stopped';
       }
     }
     return undefined;
+  }
+
+  /** The C side forwarded the response's head (`done` false: its body is still on the way) or
+   *  all of it (`done`), without this parser seeing the bytes. */
+  forwarded(done: boolean, keepAlive: boolean): void {
+    this.state = done ? S_DONE : S_FORWARDED;
+    this.keepAlive = keepAlive;
+    this.pending = undefined;
   }
 
   /** The server closed its side; returns an error when the response was not complete. */

@@ -69,6 +69,11 @@ export class SimpleClientConnection {
     return this.current !== undefined;
   }
 
+  /** Graceful stop: the response under way tells the client the connection ends after it. */
+  stopRequested(): void {
+    this.current?.stopRequested();
+  }
+
   /** @internal */
   get stopping(): boolean {
     return this.host.stopping;
@@ -188,6 +193,18 @@ export class SimpleClientConnection {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /** Closes once what was written is out (graceful stop: the last answer must not be lost). */
+  finish(): void {
+    const s = this.socket;
+    if (s instanceof NativeSocket) {
+      // end() hands the queued bytes to the kernel at once; closing then keeps them
+      s.end();
+      s.destroy();
+    } else {
+      s.destroySoon();
+    }
   }
 }
 
@@ -311,6 +328,27 @@ export class SimpleClientResponse implements ExchangeResponse {
     holdWrites(s);
     s.write(`${head}\r\n`, 'latin1');
     return this;
+  }
+
+  forwardTarget(): NativeSocket | undefined {
+    const s = this.conn.socket;
+    if (!(s instanceof NativeSocket)) return undefined;
+    // decided now rather than when the head arrives: the C side adds the header
+    if (this.conn.stopping) this.shouldKeepAlive = false;
+    return s;
+  }
+
+  /** The frontend began a graceful stop while this response was under way. */
+  stopRequested(): void {
+    if (this.headersSent) return;
+    this.shouldKeepAlive = false;
+    const s = this.conn.socket;
+    if (s instanceof NativeSocket) s.closeAfterForwarded();
+  }
+
+  forwardedHead(status: number): void {
+    this.statusCode = status;
+    this.headersSent = true;
   }
 
   /** `head` may end with the first `bodyIncluded` bytes of the body. */

@@ -6,6 +6,7 @@ import type { ServerState } from '../pool/server-state.ts';
 import { NativeSocket } from './native-socket.ts';
 import { ResponseParser } from './response-parser.ts';
 import { setListeners, type ListenerSet } from './socket-listeners.ts';
+import { holdWrites } from './write-batch.ts';
 
 /** What a connection reports to the request using it. */
 export interface UpstreamUser {
@@ -15,6 +16,9 @@ export interface UpstreamUser {
   onUpstreamBadResponse(conn: UpstreamConnection, reason: string): void;
   /** The socket timed out (connect phase, or idle while serving). */
   onUpstreamTimeout(conn: UpstreamConnection): void;
+  /** The C side sent a response to the client itself (see writeRequestHead): its head, with the
+   *  body still coming (`done` false), or all of it. */
+  onForwarded(conn: UpstreamConnection, done: boolean, status: number, bodyBytes: number, keepAlive: boolean): void;
   /** The socket closed while this user still held it. */
   onUpstreamClose(conn: UpstreamConnection, err: Error | undefined): void;
   /** After response bytes were handed over: true when no view of them is kept anywhere, so the
@@ -28,6 +32,8 @@ export const MAX_IDLE_PER_SERVER = 512;
  *  the race of reusing a socket the server is closing rare. */
 export const IDLE_TIMEOUT_MS = 4000;
 const IDLE_SWEEP_MS = 500;
+/** Sweeps an idle socket survives: it is closed after (IDLE_TIMEOUT_MS - IDLE_SWEEP_MS, IDLE_TIMEOUT_MS]. */
+const IDLE_SWEEPS = IDLE_TIMEOUT_MS / IDLE_SWEEP_MS;
 /** Reads go to a per-connection buffer (net's `onread`) instead of a fresh allocation per read:
  *  the same memory again when the user released the bytes (big bodies written through at once),
  *  else the unused tail of the buffer while at least READ_MIN is left, else a new one. Bytes still
@@ -52,7 +58,7 @@ export class UpstreamConnection {
   /** Served at least one request before: a failure without response bytes may be a stale close. */
   reused = false;
   error: Error | undefined;
-  /** performance.now() when parked; the sweep closes connections idle too long. */
+  /** The pool's sweep count when parked; the sweep closes connections idle too long. */
   idleSince = 0;
   /** The socket's inactivity timeout now, so an unchanged value costs no timer re-arm. */
   private timeoutMs = -1;
@@ -92,6 +98,25 @@ export class UpstreamConnection {
     this.socket.setTimeout(ms);
   }
 
+  /** Sends a request head. With `forwardTo`, a response of the common shape goes from the C side
+   *  straight to that client socket (ending with `Connection: close` when `close`) and the user
+   *  hears of it through onForwarded; any other response comes through the parser as usual. */
+  writeRequestHead(head: string, forwardTo: NativeSocket | undefined, headRequest: boolean, close: boolean): void {
+    const s = this.socket;
+    if (forwardTo !== undefined && s instanceof NativeSocket) {
+      s.forwardResponse(head, forwardTo, headRequest, close);
+      return;
+    }
+    holdWrites(s);
+    s.write(head, 'latin1');
+  }
+
+  /** @internal the C side forwarded a response (see writeRequestHead) */
+  forwarded(done: boolean, status: number, bodyBytes: number, keepAlive: boolean): void {
+    this.parser.forwarded(done, keepAlive);
+    this.user?.onForwarded(this, done, status, bodyBytes, keepAlive);
+  }
+
   /** Gives the connection back: pooled when the exchange left it clean, closed otherwise. */
   done(reusable: boolean): void {
     this.user = undefined;
@@ -128,7 +153,11 @@ export class UpstreamConnection {
     }
     this.readKept = chunk.length;
     const err = this.parser.execute(chunk);
-    if (err !== undefined && this.user !== undefined) this.user.onUpstreamBadResponse(this, err);
+    if (err !== undefined) {
+      // after the response ended (bytes beyond it): the connection may not be reused
+      if (this.user === undefined) this.socket.destroy();
+      else this.user.onUpstreamBadResponse(this, err);
+    }
     if (u.readReleased()) this.readKept = 0;
   }
 
@@ -147,6 +176,7 @@ export class UpstreamConnection {
       // reads start in the shared buffer; shareReads(false) gives the connection its own
       this.sharedReads = true;
       n.setReader(onNativeData);
+      n.setForwardHandler(onNativeForward);
       setListeners(n, LISTENERS, true);
       const ms = this.timeoutMs;
       this.timeoutMs = -1;
@@ -200,6 +230,10 @@ function onConnect(this: net.Socket): void {
 
 function onNativeData(this: NativeSocket, chunk: Buffer): void {
   conn(this).nativeRead(chunk);
+}
+
+function onNativeForward(this: NativeSocket, done: boolean, status: number, bodyBytes: number, keepAlive: boolean): void {
+  conn(this).forwarded(done, status, bodyBytes, keepAlive);
 }
 
 function onRead(this: net.Socket, nread: number, buf: Uint8Array): boolean {
@@ -261,13 +295,12 @@ export class UpstreamConnections {
     if (list === undefined) return undefined;
     while (list.length > 0) {
       const c = list.pop()!;
-      if (c.socket.destroyed || c.host !== server.host || c.port !== server.port || performance.now() - c.idleSince > IDLE_TIMEOUT_MS) {
+      if (c.socket.destroyed || c.host !== server.host || c.port !== server.port) {
         c.socket.destroy();
         continue;
       }
       c.user = user;
       c.reused = true;
-      c.socket.ref();
       return c;
     }
     return undefined;
@@ -285,17 +318,20 @@ export class UpstreamConnections {
       this.idle.set(c.server, list);
     }
     if (list.length >= MAX_IDLE_PER_SERVER) return false;
-    // no timer per park: a sweep closes what stayed idle too long (the socket keeps its server
-    // timeout, which also closes it if the sweep is late)
-    c.idleSince = performance.now();
-    c.socket.unref();
+    // no timer and no clock read per park: a sweep counts time and closes what stayed idle too
+    // long (the socket keeps its server timeout, which also closes it if the sweep is late).
+    // Parked sockets stay referenced: shutdown closes them (closeIdle), and so does the sweep.
+    c.idleSince = this.sweeps;
     list.push(c);
     this.sweeper ??= setInterval(this.sweep, IDLE_SWEEP_MS).unref();
     return true;
   }
 
+  /** Sweeps done so far: the pool's clock for idle sockets. */
+  private sweeps = 0;
+
   private readonly sweep = (): void => {
-    const limit = performance.now() - IDLE_TIMEOUT_MS;
+    const limit = ++this.sweeps - IDLE_SWEEPS;
     let left = 0;
     for (const list of this.idle.values()) {
       // LIFO: the oldest are at the front

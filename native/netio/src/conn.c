@@ -25,67 +25,15 @@
 #include <node_api.h>
 #include <uv.h>
 
-/* writes at least this big are sent at once (with whatever is queued) rather than copied */
-#define DIRECT_WRITE 16384
-#define READS_PER_WAKE 4
-
-typedef struct conn conn_t;
-
-typedef struct {
-  napi_env env;
-  uv_loop_t *loop;
-  uv_check_t check; /* flushes queued writes after each poll phase */
-  uv_idle_t idle;   /* keeps the poll phase from blocking while writes are queued */
-  int flush_armed;
-  conn_t *dirty;    /* connections with queued writes, linked through next_dirty */
-  napi_ref on_read, on_end, on_drain, on_timeout, on_close;
-  napi_async_context async;
-  char *shared_buf; /* the default read buffer (a JS Buffer kept alive by shared_ref) */
-  size_t shared_len;
-  napi_ref shared_ref;
-} netio_t;
-
-struct conn {
-  netio_t *io;
-  int fd;
-  uv_poll_t poll;
-  uv_timer_t timer;
-  int polled;
-  napi_ref owner;
-  /* read side */
-  char *rbuf;
-  size_t rlen;
-  napi_ref rbuf_ref; /* NULL: the shared buffer */
-  int paused;
-  int read_eof;
-  /* write side */
-  char *q;
-  size_t qcap, qoff, qlen; /* unsent bytes are q[qoff .. qoff+qlen) */
-  int in_dirty;
-  conn_t *next_dirty;
-  int ending;   /* end(): shutdown once the queue is out */
-  int shut;     /* shutdown(SHUT_WR) done */
-  int want_drain;
-  size_t high_water;
-  int allow_half_open;
-  /* timeout */
-  uint64_t timeout_ms;
-  uint64_t last_active;
-  int timer_on;
-  /* lifecycle */
-  int closing;
-  int open_handles;
-  int err;             /* errno of the failure that closed it, 0 for none */
-  const char *err_syscall;
-};
+#include "conn.h"
+#include "forward.h"
 
 static void conn_close(conn_t *c, int err, const char *syscall);
-static void update_poll(conn_t *c);
 static void on_poll(uv_poll_t *h, int status, int events);
 
 /* ---------- calling JS ---------- */
 
-static void call_owner(conn_t *c, napi_ref fn_ref, size_t argc, napi_value *argv) {
+void conn_call_owner(conn_t *c, napi_ref fn_ref, size_t argc, napi_value *argv) {
   netio_t *io = c->io;
   napi_env env = io->env;
   napi_value fn, owner, result;
@@ -101,7 +49,7 @@ static void call_owner(conn_t *c, napi_ref fn_ref, size_t argc, napi_value *argv
 static void emit0(conn_t *c, napi_ref fn) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(c->io->env, &scope) != napi_ok) return;
-  call_owner(c, fn, 0, NULL);
+  conn_call_owner(c, fn, 0, NULL);
   napi_close_handle_scope(c->io->env, scope);
 }
 
@@ -193,12 +141,14 @@ static int flush(conn_t *c, const char *extra, size_t extra_len) {
       return -1;
     }
   }
-  update_poll(c);
+  conn_update_poll(c);
   return 0;
 }
 
 static void after_flush(conn_t *c) {
-  if (c->closing || c->qlen > 0 || !c->want_drain) return;
+  if (c->closing || c->qlen > 0) return;
+  if (c->fwd_from != NULL) forward_client_drained(c);
+  if (!c->want_drain) return;
   c->want_drain = 0;
   emit0(c, c->io->on_drain);
 }
@@ -223,12 +173,48 @@ static void on_check(uv_check_t *h) {
   }
 }
 
+int conn_send(conn_t *c, const char *data, size_t len) {
+  if (len >= DIRECT_WRITE) {
+    /* big: out now, together with what is queued, no copy of what the kernel takes */
+    if (flush(c, data, len) < 0) return -1;
+    if (c->qlen > 0 && !c->in_dirty) conn_update_poll(c);
+  } else if (len > 0) {
+    if (queue_reserve(c, len) < 0) {
+      conn_close(c, ENOMEM, "write");
+      return -1;
+    }
+    memcpy(c->q + c->qoff + c->qlen, data, len);
+    c->qlen += len;
+    mark_dirty(c);
+  }
+  return 0;
+}
+
+int conn_send_string(conn_t *c, napi_value str) {
+  napi_env env = c->io->env;
+  size_t len;
+  if (napi_get_value_string_latin1(env, str, NULL, 0, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "netio: a string expected");
+    return -2;
+  }
+  if (queue_reserve(c, len + 1) < 0) {
+    conn_close(c, ENOMEM, "write");
+    return -1;
+  }
+  size_t got;
+  /* +1: napi always writes a terminating NUL */
+  napi_get_value_string_latin1(env, str, c->q + c->qoff + c->qlen, len + 1, &got);
+  c->qlen += got;
+  mark_dirty(c);
+  return 0;
+}
+
 /* ---------- polling ---------- */
 
-static void update_poll(conn_t *c) {
+void conn_update_poll(conn_t *c) {
   if (c->closing) return;
   int ev = 0;
-  if (!c->paused && !c->read_eof) ev |= UV_READABLE;
+  if (!c->paused && !c->fwd_blocked && !c->read_eof) ev |= UV_READABLE;
   /* queued bytes the check phase could not send: wait until the socket takes more */
   if (c->qlen > 0 && !c->in_dirty) ev |= UV_WRITABLE;
   if (ev == c->polled) return;
@@ -242,24 +228,29 @@ static void update_poll(conn_t *c) {
 
 static void do_read(conn_t *c) {
   netio_t *io = c->io;
-  for (int i = 0; i < READS_PER_WAKE && !c->closing && !c->paused && !c->read_eof; i++) {
+  for (int i = 0; i < READS_PER_WAKE && !c->closing && !c->paused && !c->fwd_blocked && !c->read_eof; i++) {
     char *buf = c->rbuf_ref != NULL ? c->rbuf : io->shared_buf;
     size_t len = c->rbuf_ref != NULL ? c->rlen : io->shared_len;
     ssize_t n = recv(c->fd, buf, len, 0);
     if (n > 0) {
       c->last_active = uv_now(io->loop);
+      if (c->fwd_state != FWD_NONE && forward_read(c, buf, (size_t)n)) {
+        if ((size_t)n < len) return;
+        continue;
+      }
       napi_handle_scope scope;
       if (napi_open_handle_scope(io->env, &scope) != napi_ok) return;
       napi_value argv[1];
       napi_create_int32(io->env, (int32_t)n, &argv[0]);
-      call_owner(c, io->on_read, 1, argv);
+      conn_call_owner(c, io->on_read, 1, argv);
       napi_close_handle_scope(io->env, scope);
       if ((size_t)n < len) return; /* drained: the next epoll round says when there is more */
       continue;
     }
     if (n == 0) {
       c->read_eof = 1;
-      update_poll(c);
+      if (c->fwd_state != FWD_NONE) forward_eof(c);
+      conn_update_poll(c);
       emit0(c, io->on_end);
       if (c->closing) return;
       if (c->shut) {
@@ -338,7 +329,7 @@ static void on_handle_closed(uv_handle_t *h) {
       napi_get_undefined(env, &argv[0]);
       napi_get_undefined(env, &argv[1]);
     }
-    call_owner(c, c->io->on_close, 2, argv);
+    conn_call_owner(c, c->io->on_close, 2, argv);
     napi_close_handle_scope(env, scope);
   }
   free_conn(c);
@@ -347,6 +338,7 @@ static void on_handle_closed(uv_handle_t *h) {
 static void stop_handles(conn_t *c, uv_close_cb cb) {
   c->closing = 1;
   c->open_handles = 2;
+  forward_unlink(c);
   /* uv_close takes the descriptor out of the loop's epoll set now */
   uv_close((uv_handle_t *)&c->poll, cb);
   uv_close((uv_handle_t *)&c->timer, cb);
@@ -379,7 +371,7 @@ static netio_t *get_io(napi_env env) {
   return io;
 }
 
-static conn_t *get_conn(napi_env env, napi_value v) {
+conn_t *conn_from_handle(napi_env env, napi_value v) {
   void *p = NULL;
   if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
     napi_throw_type_error(env, NULL, "netio: not a connection handle");
@@ -396,7 +388,7 @@ static conn_t *conn_args(napi_env env, napi_callback_info info, size_t n, napi_v
     napi_throw_type_error(env, NULL, "netio: a connection handle expected");
     return NULL;
   }
-  return get_conn(env, argv[0]);
+  return conn_from_handle(env, argv[0]);
 }
 
 static int get_buffer(napi_env env, napi_value v, char **data, size_t *len) {
@@ -408,10 +400,10 @@ static int get_buffer(napi_env env, napi_value v, char **data, size_t *len) {
   return 0;
 }
 
-/* init(sharedReadBuffer, onRead, onEnd, onDrain, onTimeout, onClose) */
+/* init(sharedReadBuffer, onRead, onEnd, onDrain, onTimeout, onClose, onForward) */
 static napi_value init_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   netio_t *io = get_io(env);
   if (io == NULL) {
@@ -422,13 +414,13 @@ static napi_value init_fn(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "netio.init: already initialised");
     return NULL;
   }
-  if (argc < 6 || get_buffer(env, argv[0], &io->shared_buf, &io->shared_len) < 0 || io->shared_len == 0) {
-    napi_throw_type_error(env, NULL, "netio.init: a read Buffer and five callbacks expected");
+  if (argc < 7 || get_buffer(env, argv[0], &io->shared_buf, &io->shared_len) < 0 || io->shared_len == 0) {
+    napi_throw_type_error(env, NULL, "netio.init: a read Buffer and six callbacks expected");
     return NULL;
   }
   CHECK(napi_create_reference(env, argv[0], 1, &io->shared_ref));
-  napi_ref *refs[5] = {&io->on_read, &io->on_end, &io->on_drain, &io->on_timeout, &io->on_close};
-  for (int i = 0; i < 5; i++) CHECK(napi_create_reference(env, argv[1 + i], 1, refs[i]));
+  napi_ref *refs[6] = {&io->on_read, &io->on_end, &io->on_drain, &io->on_timeout, &io->on_close, &io->on_forward};
+  for (int i = 0; i < 6; i++) CHECK(napi_create_reference(env, argv[1 + i], 1, refs[i]));
   napi_value name;
   CHECK(napi_create_string_utf8(env, "halb:netio", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_async_init(env, NULL, name, &io->async));
@@ -490,7 +482,7 @@ static napi_value open_fn(napi_env env, napi_callback_info info) {
   napi_value handle;
   /* no finalizer: the connection lives until closed, whatever JS holds */
   CHECK(napi_create_external(env, c, NULL, NULL, &handle));
-  update_poll(c);
+  conn_update_poll(c);
   return handle;
 }
 
@@ -528,17 +520,7 @@ static napi_value write_fn(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   CHECK(napi_typeof(env, argv[1], &t));
   if (t == napi_string) {
-    size_t len;
-    CHECK(napi_get_value_string_latin1(env, argv[1], NULL, 0, &len));
-    if (queue_reserve(c, len + 1) < 0) {
-      conn_close(c, ENOMEM, "write");
-    } else {
-      size_t got;
-      /* +1: napi always writes a terminating NUL */
-      CHECK(napi_get_value_string_latin1(env, argv[1], c->q + c->qoff + c->qlen, len + 1, &got));
-      c->qlen += got;
-      mark_dirty(c);
-    }
+    if (conn_send_string(c, argv[1]) == -2) return NULL;
   } else {
     char *data;
     size_t len;
@@ -546,18 +528,7 @@ static napi_value write_fn(napi_env env, napi_callback_info info) {
       napi_throw_type_error(env, NULL, "netio.write: a Buffer or string expected");
       return NULL;
     }
-    if (len >= DIRECT_WRITE) {
-      /* big: out now, together with what is queued, no copy of what the kernel takes */
-      if (flush(c, data, len) == 0 && c->qlen > 0 && !c->in_dirty) update_poll(c);
-    } else if (len > 0) {
-      if (queue_reserve(c, len) < 0) {
-        conn_close(c, ENOMEM, "write");
-      } else {
-        memcpy(c->q + c->qoff + c->qlen, data, len);
-        c->qlen += len;
-        mark_dirty(c);
-      }
-    }
+    conn_send(c, data, len);
   }
   size_t pending = c->closing ? 0 : c->qlen;
   if (pending >= c->high_water) c->want_drain = 1;
@@ -582,17 +553,18 @@ static napi_value pause_fn(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_bool(env, argv[1], &p));
   if (c->closing) return NULL;
   c->paused = p;
-  update_poll(c);
+  conn_update_poll(c);
   return NULL;
 }
 
-/* end(h): FIN after the queued bytes */
+/* end(h): FIN after the queued bytes, sent now (not at the end of the loop turn), so a destroy
+ * right after loses nothing the kernel took */
 static napi_value end_fn(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   conn_t *c = conn_args(env, info, 1, argv);
   if (c == NULL || c->closing || c->ending) return NULL;
   c->ending = 1;
-  if (!c->in_dirty) flush(c, NULL, 0);
+  flush(c, NULL, 0);
   return NULL;
 }
 
@@ -710,6 +682,9 @@ napi_value netio_conn_init(napi_env env, napi_value exports) {
       {"connSetTimeout", NULL, set_timeout_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connDetach", NULL, detach_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connRef", NULL, ref_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"connForward", NULL, forward_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"connForwardClose", NULL, forward_close_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"scanResponseHead", NULL, scan_fn, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
