@@ -77,8 +77,10 @@ static void mark_dirty(conn_t *c) {
   netio_t *io = c->io;
   if (c->in_dirty) return;
   c->in_dirty = 1;
-  c->next_dirty = io->dirty;
-  io->dirty = c;
+  c->next_dirty = NULL;
+  if (io->dirty == NULL) io->dirty = c;
+  else io->dirty_tail->next_dirty = c;
+  io->dirty_tail = c;
   if (!io->flush_armed) {
     io->flush_armed = 1;
     uv_idle_start(&io->idle, on_idle);
@@ -162,6 +164,7 @@ static void on_check(uv_check_t *h) {
   while (io->dirty != NULL) {
     conn_t *list = io->dirty;
     io->dirty = NULL;
+    io->dirty_tail = NULL;
     while (list != NULL) {
       conn_t *c = list;
       list = c->next_dirty;

@@ -20,7 +20,9 @@ typedef struct {
   uv_check_t check; /* flushes queued writes after each poll phase */
   uv_idle_t idle;   /* keeps the poll phase from blocking while writes are queued */
   int flush_armed;
-  conn_t *dirty;    /* connections with queued writes, linked through next_dirty */
+  /* connections with queued writes, linked through next_dirty in the order they were written
+   * to: the check phase sends the answer to the request served first first */
+  conn_t *dirty, *dirty_tail;
   napi_ref on_read, on_end, on_drain, on_timeout, on_close, on_forward;
   napi_async_context async;
   char *shared_buf; /* the default read buffer (a JS Buffer kept alive by shared_ref) */
