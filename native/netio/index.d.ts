@@ -90,7 +90,7 @@ export function connRef(h: ConnHandle, on: boolean): void;
  * the body bytes sent; keepAlive: the server allows reuse). A response of another shape arrives
  * through onRead as usual. Returns the bytes waiting to be sent to the server, -1 when closed.
  */
-export function connForward(server: ConnHandle, client: ConnHandle, headRequest: boolean, close: boolean, requestHead: string): number;
+export function connForward(server: ConnHandle, client: ConnHandle, headRequest: boolean, close: boolean, requestHead: string | Buffer): number;
 
 /** The response being forwarded to this client connection (connForward) gets `Connection: close`
  *  added, unless its head went out already. */

@@ -42,6 +42,8 @@ export interface ExchangeRequest {
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: string[];
   readonly socket: Socket | NativeSocket;
+  /** The head as the client sent it, when it can be forwarded byte for byte; optional. */
+  plainHead?(): Buffer | undefined;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node's own listener type
   on(event: string, listener: (...args: any[]) => void): unknown;
   pause(): unknown;
@@ -96,7 +98,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   private server: ServerState | undefined;
   private serverName: string | undefined;
   private conn: UpstreamConnection | undefined;
-  private head: RequestHead | undefined;
+  /** What goes to the server: built by buildRequestHead, or the client's own bytes (plainHead). */
+  private head: (Omit<RequestHead, 'head'> & { head: string | Buffer }) | undefined;
   private tried: Set<ServerState> | undefined;
   private retries = 0;
   private staleRetried = false;
@@ -149,10 +152,16 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       return;
     }
     this.pool = pool;
-    const h = buildRequestHead(
-      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: 'http', upgrade: false },
-      this.rt.forwarding,
-    );
+    const fw = this.rt.forwarding;
+    // nothing to add, rewrite or remove: the client's bytes go as they came
+    const plain = !fw.forwardfor && !fw.forwarded && fw.requestOps.length === 0 ? this.req.plainHead?.() : undefined;
+    const h =
+      plain !== undefined
+        ? { ok: true as const, head: plain, framing: 'none' as const, contentLength: 0, host: this.host }
+        : buildRequestHead(
+            { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: 'http', upgrade: false },
+            fw,
+          );
     if (!h.ok) {
       this.rt.log.info({ frontend: this.rt.name, client: this.sourceIp, reason: h.reason }, 'request rejected');
       this.fail(h.status, 'bad-request', true);

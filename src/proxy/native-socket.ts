@@ -153,7 +153,7 @@ export class NativeSocket extends EventEmitter {
    * straight to `client` when it has the common shape (see connForward): the handler set with
    * setForwardHandler then hears of it instead of the reader. Returns what write() would.
    */
-  forwardResponse(requestHead: string, client: NativeSocket, headRequest: boolean, close: boolean): boolean {
+  forwardResponse(requestHead: string | Buffer, client: NativeSocket, headRequest: boolean, close: boolean): boolean {
     if (this.h === undefined || this.destroyed || client.h === undefined || client.destroyed) return this.write(requestHead);
     const pending = connForward(this.h, client.h, headRequest, close, requestHead);
     if (pending < 0) return false;

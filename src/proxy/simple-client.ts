@@ -140,7 +140,9 @@ export class SimpleClientConnection {
     this.phase();
     const res = new SimpleClientResponse(this, r.method === 'HEAD');
     this.current = res;
-    this.host.serve(new SimpleClientRequest(r, this.socket), res, r.host);
+    const req = new SimpleClientRequest(r, this.socket, buf);
+    this.host.serve(req, res, r.host);
+    req.readBufferGone();
   }
 
   private handoff(buf: Buffer): void {
@@ -250,12 +252,32 @@ export class SimpleClientRequest implements ExchangeRequest {
   readonly rawHeaders: string[];
   readonly socket: ClientSocket;
   private hdrs: IncomingHttpHeaders | undefined;
+  /** The bytes the head was parsed from (a plain head only), while they are valid. */
+  private buf: Buffer | undefined;
+  private readonly end: number;
 
-  constructor(r: SimpleRequest, socket: ClientSocket) {
+  constructor(r: SimpleRequest, socket: ClientSocket, buf: Buffer) {
     this.method = r.method;
     this.url = r.url;
     this.rawHeaders = r.rawHeaders;
     this.socket = socket;
+    this.buf = r.plain ? buf : undefined;
+    this.end = r.end;
+  }
+
+  /** A copy of the head as the client sent it when it has no hop-by-hop header. Only while the
+   *  exchange starts: the bytes are in a read buffer that the next read overwrites. */
+  plainHead(): Buffer | undefined {
+    const b = this.buf;
+    if (b === undefined) return undefined;
+    const out = Buffer.allocUnsafe(this.end);
+    b.copy(out, 0, 0, this.end);
+    return out;
+  }
+
+  /** @internal serve() returned: the read buffer may be overwritten from now on */
+  readBufferGone(): void {
+    this.buf = undefined;
   }
 
   /** Built on first use only (routing on headers, cookies): most requests never ask. */

@@ -11,6 +11,9 @@ export interface SimpleRequest {
   host: string;
   /** Offset just after the blank line. */
   end: number;
+  /** No hop-by-hop header (Connection, Keep-Alive, TE, Trailer, Proxy-Connection): the head may be
+   *  forwarded byte for byte when no header is to be added or rewritten. */
+  plain: boolean;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -30,6 +33,7 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
   if (m === null) return 'other';
   const raw: string[] = [];
   let host: string | undefined;
+  let plain = true;
   for (let i = 1; i < lines.length; i++) {
     const l = lines[i]!;
     const colon = l.indexOf(':');
@@ -38,6 +42,9 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
     const value = l.slice(colon + 1).trim();
     if (!TOKEN.test(name) || !VALUE.test(value)) return 'other';
     switch (name.length) {
+      case 2:
+        if (name.toLowerCase() === 'te') plain = false;
+        break;
       case 4:
         if (name.toLowerCase() === 'host') {
           if (host !== undefined) return 'other';
@@ -47,14 +54,25 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
       case 6:
         if (name.toLowerCase() === 'expect') return 'other';
         break;
-      case 7:
-        if (name.toLowerCase() === 'upgrade') return 'other';
-        break;
-      case 10: {
+      case 7: {
         const lower = name.toLowerCase();
-        if (lower === 'connection' && value.toLowerCase() !== 'keep-alive') return 'other';
+        if (lower === 'upgrade') return 'other';
+        if (lower === 'trailer') plain = false;
         break;
       }
+      case 10: {
+        const lower = name.toLowerCase();
+        if (lower === 'connection') {
+          if (value.toLowerCase() !== 'keep-alive') return 'other';
+          plain = false;
+        } else if (lower === 'keep-alive') {
+          plain = false;
+        }
+        break;
+      }
+      case 16:
+        if (name.toLowerCase() === 'proxy-connection') plain = false;
+        break;
       case 14:
         if (name.toLowerCase() === 'content-length') return 'other';
         break;
@@ -65,5 +83,5 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
     raw.push(name, value);
   }
   if (host === undefined) return 'other';
-  return { method: m[1] as 'GET' | 'HEAD', url: m[2]!, rawHeaders: raw, host, end: idx + 4 };
+  return { method: m[1] as 'GET' | 'HEAD', url: m[2]!, rawHeaders: raw, host, end: idx + 4, plain };
 }

@@ -101,7 +101,7 @@ export class UpstreamConnection {
   /** Sends a request head. With `forwardTo`, a response of the common shape goes from the C side
    *  straight to that client socket (ending with `Connection: close` when `close`) and the user
    *  hears of it through onForwarded; any other response comes through the parser as usual. */
-  writeRequestHead(head: string, forwardTo: NativeSocket | undefined, headRequest: boolean, close: boolean): void {
+  writeRequestHead(head: string | Buffer, forwardTo: NativeSocket | undefined, headRequest: boolean, close: boolean): void {
     const s = this.socket;
     if (forwardTo !== undefined && s instanceof NativeSocket) {
       s.forwardResponse(head, forwardTo, headRequest, close);

@@ -169,8 +169,20 @@ napi_value forward_fn(napi_env env, napi_callback_info info) {
     napi_create_int32(env, -1, &out);
     return out;
   }
-  int rc = conn_send_string(s, argv[4]);
-  if (rc == -2) return NULL;
+  napi_valuetype t;
+  int rc;
+  void *data;
+  size_t len;
+  bool is_buf = false;
+  if (napi_typeof(env, argv[4], &t) == napi_ok && t == napi_string) {
+    rc = conn_send_string(s, argv[4]);
+    if (rc == -2) return NULL;
+  } else if (napi_is_buffer(env, argv[4], &is_buf) == napi_ok && is_buf && napi_get_buffer_info(env, argv[4], &data, &len) == napi_ok) {
+    rc = conn_send(s, data, len);
+  } else {
+    napi_throw_type_error(env, NULL, "netio.connForward: the request head is a string or a Buffer");
+    return NULL;
+  }
   if (rc == 0 && !s->closing) {
     if (s->fwd_to != NULL) disarm(s);
     if (client->fwd_from != NULL) disarm(client->fwd_from);

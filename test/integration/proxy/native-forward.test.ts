@@ -34,7 +34,7 @@ async function rawServer(): Promise<RawServer> {
       while ((end = buf.indexOf('\r\n\r\n')) >= 0) {
         const head = buf.slice(0, end);
         buf = buf.slice(end + 4);
-        answer(s, head.split(' ')[0]!, head.split(' ')[1]!);
+        answer(s, head.split(' ')[0]!, head.split(' ')[1]!, head);
       }
     });
   });
@@ -44,8 +44,13 @@ async function rawServer(): Promise<RawServer> {
   return state;
 }
 
-function answer(s: net.Socket, method: string, path: string): void {
-  switch (path) {
+function answer(s: net.Socket, method: string, path: string, head: string): void {
+  switch (path.split('?')[0]) {
+    case '/echo-head': {
+      const body = `${head}\r\n\r\n`;
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      break;
+    }
     case '/common':
       s.write(method === 'HEAD' ? COMMON.slice(0, -5) : COMMON);
       break;
@@ -80,8 +85,8 @@ function answer(s: net.Socket, method: string, path: string): void {
   }
 }
 
-async function proxyTo(server: RawServer): Promise<Proxy> {
-  const p = await startProxy(frontendConfig(), [backendConfig('app', [{ name: 'raw', port: server.port }], { retries: 0 })]);
+async function proxyTo(server: RawServer, forwardfor = false): Promise<Proxy> {
+  const p = await startProxy(frontendConfig({ forwardfor }), [backendConfig('app', [{ name: 'raw', port: server.port }], { retries: 0 })]);
   cleanups.push(() => p.close());
   return p;
 }
@@ -109,8 +114,12 @@ class Client {
 
   /** Sends a keep-alive request and returns the next `bytes` bytes (fewer if the proxy closes). */
   async exchange(method: string, path: string, bytes: number): Promise<Buffer> {
-    this.s.write(`${method} ${path} HTTP/1.1\r\nHost: test\r\n\r\n`);
+    this.send(`${method} ${path} HTTP/1.1\r\nHost: test\r\n\r\n`);
     return this.read(bytes);
+  }
+
+  send(bytes: string): void {
+    this.s.write(bytes, 'latin1');
   }
 
   async read(bytes: number, ms = 3000): Promise<Buffer> {
@@ -187,4 +196,18 @@ test('a graceful stop while a response is on its way: it carries Connection: clo
   assert.equal((await reply).toString('latin1'), expected);
   assert.equal(c.closed, true);
   await stopped;
+});
+
+test('a head with nothing to change reaches the server byte for byte; with X-Forwarded-For it is rebuilt', { timeout: 15_000 }, async () => {
+  const server = await rawServer();
+  const odd = 'GET /echo-head?a=1 HTTP/1.1\r\nHost:h\r\nX-Case:  AbC  \r\nAccept: */*\r\n\r\n';
+  const echoed = async (p: Proxy, head: string): Promise<string> => {
+    const c = new Client(p.port);
+    c.send(head);
+    const got = (await c.read(4096, 500)).toString('latin1');
+    return got.slice(got.indexOf('\r\n\r\n') + 4);
+  };
+  assert.equal(await echoed(await proxyTo(server), odd), odd);
+  const rebuilt = await echoed(await proxyTo(server, true), odd);
+  assert.match(rebuilt, /^GET \/echo-head\?a=1 HTTP\/1\.1\r\nHost: h\r\nX-Case: AbC\r\nAccept: \*\/\*\r\nX-Forwarded-For: 127\.0\.0\.1\r\n/);
 });

@@ -17,6 +17,19 @@ test('plain GET and HEAD are simple, with raw headers and the end offset', () =>
   assert.ok(typeof h !== 'string' && h.method === 'HEAD' && h.host === 'y');
 });
 
+test('plain: no hop-by-hop header, so the head may be forwarded byte for byte', () => {
+  const plain = (head: string): boolean => {
+    const r = parseSimpleRequest(b(`GET / HTTP/1.1\r\nHost: x\r\n${head}\r\n`), 0, 16384);
+    assert.ok(typeof r !== 'string', head);
+    return r.plain;
+  };
+  assert.equal(plain(''), true);
+  assert.equal(plain('Accept: */*\r\nX-Forwarded-For: 1.2.3.4\r\nTEA: 1\r\n'), true);
+  for (const hop of ['Connection: keep-alive', 'Keep-Alive: 5', 'TE: trailers', 'Trailer: x', 'Proxy-Connection: keep-alive', 'te: x']) {
+    assert.equal(plain(`${hop}\r\n`), false, hop);
+  }
+});
+
 test('a head not complete yet is incomplete; past the limit it is other', () => {
   assert.equal(parseSimpleRequest(b('GET / HTTP/1.1\r\nHost: x\r\n'), 0, 16384), 'incomplete');
   assert.equal(parseSimpleRequest(b(`GET / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(100)}`), 0, 50), 'other');
