@@ -43,15 +43,17 @@ static void emit_forward(conn_t *c, bool done, int status, uint64_t body, bool k
   napi_close_handle_scope(env, scope);
 }
 
-/* bytes for a client that may be gone (its close reaches JavaScript, which ends the exchange) */
+/* Bytes for a client that may be gone (NULL once closed): they are dropped, the response is still
+ * read to its end so the server connection stays usable, and the client's close reaches
+ * JavaScript, which ends the exchange. */
 static void to_client(conn_t *client, const char *p, size_t n) {
-  if (n == 0 || client->closing || client->ending) return;
+  if (n == 0 || client == NULL || client->closing || client->ending) return;
   conn_send(client, p, n);
 }
 
 /* the client's queue is full: stop reading the server until it drains */
 static void maybe_block(conn_t *server, conn_t *client) {
-  if (client->closing || client->qlen < client->high_water) return;
+  if (client == NULL || client->closing || client->qlen < client->high_water) return;
   server->fwd_blocked = 1;
   conn_update_poll(server);
 }
@@ -101,7 +103,7 @@ static int forward_head(conn_t *s, const char *buf, size_t n) {
   }
   s->fwd_state = FWD_BODY;
   emit_forward(s, false, h.status, body, s->fwd_keep_alive);
-  if (!s->closing && s->fwd_to != NULL) maybe_block(s, s->fwd_to);
+  if (!s->closing) maybe_block(s, s->fwd_to);
   return 1;
 }
 
@@ -125,9 +127,9 @@ void forward_unlink(conn_t *c) {
   if (c->fwd_to != NULL) disarm(c);
   conn_t *server = c->fwd_from;
   if (server != NULL) {
+    /* the response goes on into the void (see to_client); a head not seen yet goes to JS */
     c->fwd_from = NULL;
     server->fwd_to = NULL;
-    server->fwd_state = FWD_NONE;
     unblock(server);
   }
 }

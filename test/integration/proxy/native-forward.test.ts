@@ -68,6 +68,16 @@ function answer(s: net.Socket, method: string, path: string, head: string): void
       s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BIG.length}\r\n\r\n`);
       s.write(BIG);
       break;
+    case '/huge': {
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${64 * BIG.length}\r\n\r\n`);
+      let n = 0;
+      const more = (): void => {
+        while (n < 64 && s.write(BIG)) n++;
+        if (++n <= 64) s.once('drain', more);
+      };
+      more();
+      break;
+    }
     case '/extra':
       s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokJUNK');
       break;
@@ -116,6 +126,10 @@ class Client {
   async exchange(method: string, path: string, bytes: number): Promise<Buffer> {
     this.send(`${method} ${path} HTTP/1.1\r\nHost: test\r\n\r\n`);
     return this.read(bytes);
+  }
+
+  destroy(): void {
+    this.s.destroy();
   }
 
   send(bytes: string): void {
@@ -210,4 +224,18 @@ test('a head with nothing to change reaches the server byte for byte; with X-For
   assert.equal(await echoed(await proxyTo(server), odd), odd);
   const rebuilt = await echoed(await proxyTo(server, true), odd);
   assert.match(rebuilt, /^GET \/echo-head\?a=1 HTTP\/1\.1\r\nHost: h\r\nX-Case: AbC\r\nAccept: \*\/\*\r\nX-Forwarded-For: 127\.0\.0\.1\r\n/);
+});
+
+test('a client leaving in the middle of a big forwarded body: the next clients are served', { timeout: 15_000 }, async () => {
+  const server = await rawServer();
+  const p = await proxyTo(server);
+  for (let i = 0; i < 3; i++) {
+    const c = new Client(p.port);
+    const part = await c.exchange('GET', '/huge', 300_000);
+    assert.equal(part.length, 300_000);
+    c.destroy();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const c = new Client(p.port);
+  assert.equal((await c.exchange('GET', '/common', COMMON_OUT.length)).toString('latin1'), COMMON_OUT);
 });
