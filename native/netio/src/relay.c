@@ -30,6 +30,8 @@
 #define READ_BUF_SIZE (64 * 1024)
 /* reads per wake-up while the buffer keeps coming back full; epoll is level-triggered */
 #define READS_PER_WAKE 4
+/* reads at least this big are sent at once rather than queued for the end of the loop turn */
+#define DIRECT_SEND 16384
 
 enum { CLIENT = 0, SERVER = 1 };
 
@@ -45,7 +47,9 @@ enum termination {
 
 typedef struct relay relay_t;
 
-typedef struct {
+typedef struct side side_t;
+struct side {
+  relay_t *relay;
   int fd;
   uv_poll_t poll;
   int polled;          /* UV_* events the poll is started with; 0 = stopped */
@@ -59,7 +63,20 @@ typedef struct {
   uint64_t bytes_out;  /* written to this side */
   uint64_t idle_ms;    /* 0 = no idle timeout */
   uint64_t last_active;
-} side_t;
+  int queued;          /* pending holds bytes queued for the check phase, not refused by the kernel */
+  side_t *next_queued;
+};
+
+/* Sides with queued bytes, sent after the poll phase (one per thread, like read_buf): the bytes
+ * one loop turn relays to a peer leave in one send, after the turn's reads, in the order they
+ * were queued. */
+static _Thread_local struct {
+  int ready;
+  int armed;
+  uv_check_t check;
+  uv_idle_t idle; /* keeps the poll phase from blocking while bytes are queued */
+  side_t *head, *tail;
+} sendq;
 
 typedef struct {
   relay_t *relay; /* NULL once the relay has ended */
@@ -149,6 +166,84 @@ static int write_to(relay_t *r, side_t *to, const char *data, size_t len) {
   return 0;
 }
 
+static int finished(relay_t *r);
+
+static void on_idle(uv_idle_t *h) { (void)h; }
+
+/* Appends to `to`'s pending bytes, to be sent from the check phase. -1 after fail(). */
+static int queue_to(relay_t *r, side_t *to, const char *data, size_t len) {
+  if (to->pending_len > 0 && to->pending_off > 0) {
+    memmove(to->pending, to->pending + to->pending_off, to->pending_len);
+    to->pending_off = 0;
+  }
+  char *p = realloc(to->pending, to->pending_len + len);
+  if (p == NULL) {
+    fail(r, to, ENOMEM, "write");
+    return -1;
+  }
+  memcpy(p + to->pending_len, data, len);
+  to->pending = p;
+  to->pending_off = 0;
+  to->pending_len += len;
+  if (!to->queued) {
+    to->queued = 1;
+    to->next_queued = NULL;
+    if (sendq.head == NULL) sendq.head = to;
+    else sendq.tail->next_queued = to;
+    sendq.tail = to;
+    if (!sendq.armed) {
+      sendq.armed = 1;
+      uv_idle_start(&sendq.idle, on_idle);
+    }
+  }
+  return 0;
+}
+
+static void flush_pending(relay_t *r, side_t *to);
+
+/* Small reads are queued and leave after the poll phase; big ones go out at once, after what is
+ * queued, without a copy of what the kernel takes. -1 after fail(). */
+static int relay_write(relay_t *r, side_t *to, const char *data, size_t len) {
+  if (len >= DIRECT_SEND && to->pending_len == 0) return write_to(r, to, data, len);
+  if (queue_to(r, to, data, len) < 0) return -1;
+  if (len >= DIRECT_SEND) flush_pending(r, to);
+  return r->ending ? -1 : 0;
+}
+
+static void update_polling(relay_t *r);
+
+static void on_check(uv_check_t *h) {
+  (void)h;
+  if (sendq.armed) {
+    sendq.armed = 0;
+    uv_idle_stop(&sendq.idle);
+  }
+  while (sendq.head != NULL) {
+    side_t *s = sendq.head;
+    sendq.head = s->next_queued;
+    if (sendq.head == NULL) sendq.tail = NULL;
+    s->next_queued = NULL;
+    s->queued = 0;
+    relay_t *r = s->relay;
+    /* an ended relay is freed only in the closing phase, after this one */
+    if (r->ending) continue;
+    flush_pending(r, s);
+    if (r->ending) continue;
+    if (finished(r)) end_relay(r, T_CLOSED, -1);
+    else update_polling(r);
+  }
+}
+
+static void sendq_init(uv_loop_t *loop) {
+  if (sendq.ready) return;
+  sendq.ready = 1;
+  uv_check_init(loop, &sendq.check);
+  uv_check_start(&sendq.check, on_check);
+  uv_unref((uv_handle_t *)&sendq.check);
+  uv_idle_init(loop, &sendq.idle);
+  uv_unref((uv_handle_t *)&sendq.idle);
+}
+
 static void flush_pending(relay_t *r, side_t *to) {
   while (to->pending_len > 0) {
     ssize_t w = send(to->fd, to->pending + to->pending_off, to->pending_len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -179,9 +274,9 @@ static void read_from(relay_t *r, side_t *from) {
     if (n > 0) {
       from->bytes_in += (uint64_t)n;
       from->last_active = uv_now(r->loop);
-      if (write_to(r, to, read_buf, (size_t)n) < 0) return;
+      if (relay_write(r, to, read_buf, (size_t)n) < 0) return;
       /* a short read means the socket is drained (saves the recv that would say EAGAIN) */
-      if (n < READ_BUF_SIZE || to->pending_len > 0) return;
+      if (n < READ_BUF_SIZE || (to->pending_len > 0 && !to->queued)) return;
       continue;
     }
     if (n == 0) {
@@ -278,8 +373,9 @@ static void update_polling(relay_t *r) {
     side_t *s = &r->side[i];
     side_t *o = other(r, s);
     int ev = 0;
-    if (!s->read_eof && o->pending_len == 0) ev |= UV_READABLE;
-    if (s->pending_len > 0) ev |= UV_WRITABLE;
+    /* queued bytes are not backpressure: the check phase sends them this turn */
+    if (!s->read_eof && (o->pending_len == 0 || o->queued)) ev |= UV_READABLE;
+    if (s->pending_len > 0 && !s->queued) ev |= UV_WRITABLE;
     set_poll(r, s, ev);
   }
 }
@@ -456,6 +552,7 @@ static napi_value start_fn(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "relay: napi_wrap failed");
     return NULL;
   }
+  sendq_init(loop);
   r->env = env;
   r->loop = loop;
   r->box = box;
@@ -467,6 +564,7 @@ static napi_value start_fn(napi_env env, napi_callback_info info) {
   uint64_t now = uv_now(loop);
   for (int i = 0; i < 2; i++) {
     side_t *s = &r->side[i];
+    s->relay = r;
     s->fd = dups[i];
     s->idle_ms = (uint64_t)idle[i];
     s->last_active = now;
