@@ -70,9 +70,6 @@ static int queue_reserve(conn_t *c, size_t more) {
   return 0;
 }
 
-/* Only there so the loop does not block in epoll while writes wait for the check phase. */
-static void on_idle(uv_idle_t *h) { (void)h; }
-
 static void mark_dirty(conn_t *c) {
   netio_t *io = c->io;
   if (c->in_dirty) return;
@@ -81,10 +78,7 @@ static void mark_dirty(conn_t *c) {
   if (io->dirty == NULL) io->dirty = c;
   else io->dirty_tail->next_dirty = c;
   io->dirty_tail = c;
-  if (!io->flush_armed) {
-    io->flush_armed = 1;
-    uv_idle_start(&io->idle, on_idle);
-  }
+  turn_end_arm(&io->flush);
 }
 
 /* Sends what is queued (plus `extra`, not copied unless the kernel leaves some of it). Returns 0,
@@ -155,12 +149,8 @@ static void after_flush(conn_t *c) {
   emit0(c, c->io->on_drain);
 }
 
-static void on_check(uv_check_t *h) {
-  netio_t *io = h->data;
-  if (io->flush_armed) {
-    io->flush_armed = 0;
-    uv_idle_stop(&io->idle);
-  }
+static void flush_dirty(void *arg) {
+  netio_t *io = arg;
   while (io->dirty != NULL) {
     conn_t *list = io->dirty;
     io->dirty = NULL;
@@ -666,12 +656,7 @@ napi_value netio_conn_init(napi_env env, napi_value exports) {
   if (io == NULL) return NULL;
   io->env = env;
   if (napi_get_uv_event_loop(env, &io->loop) != napi_ok) return NULL;
-  uv_check_init(io->loop, &io->check);
-  io->check.data = io;
-  uv_check_start(&io->check, on_check);
-  uv_unref((uv_handle_t *)&io->check);
-  uv_idle_init(io->loop, &io->idle);
-  uv_unref((uv_handle_t *)&io->idle);
+  turn_end_init(&io->flush, io->loop, flush_dirty, io);
   if (napi_set_instance_data(env, io, finalize_io, NULL) != napi_ok) return NULL;
   napi_property_descriptor props[] = {
       {"connInit", NULL, init_fn, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -8,6 +8,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "turn-end.h"
+
 /* writes at least this big are sent at once (with whatever is queued) rather than copied */
 #define DIRECT_WRITE 16384
 #define READS_PER_WAKE 4
@@ -17,9 +19,7 @@ typedef struct conn conn_t;
 typedef struct {
   napi_env env;
   uv_loop_t *loop;
-  uv_check_t check; /* flushes queued writes after each poll phase */
-  uv_idle_t idle;   /* keeps the poll phase from blocking while writes are queued */
-  int flush_armed;
+  turn_end_t flush; /* sends queued writes after the turn's poll phase */
   /* connections with queued writes, linked through next_dirty in the order they were written
    * to: the check phase sends the answer to the request served first first */
   conn_t *dirty, *dirty_tail;

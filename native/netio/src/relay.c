@@ -27,6 +27,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "turn-end.h"
+
 #define READ_BUF_SIZE (64 * 1024)
 /* reads per wake-up while the buffer keeps coming back full; epoll is level-triggered */
 #define READS_PER_WAKE 4
@@ -72,9 +74,7 @@ struct side {
  * were queued. */
 static _Thread_local struct {
   int ready;
-  int armed;
-  uv_check_t check;
-  uv_idle_t idle; /* keeps the poll phase from blocking while bytes are queued */
+  turn_end_t flush;
   side_t *head, *tail;
 } sendq;
 
@@ -168,8 +168,6 @@ static int write_to(relay_t *r, side_t *to, const char *data, size_t len) {
 
 static int finished(relay_t *r);
 
-static void on_idle(uv_idle_t *h) { (void)h; }
-
 /* Appends to `to`'s pending bytes, to be sent from the check phase. -1 after fail(). */
 static int queue_to(relay_t *r, side_t *to, const char *data, size_t len) {
   if (to->pending_len > 0 && to->pending_off > 0) {
@@ -191,10 +189,7 @@ static int queue_to(relay_t *r, side_t *to, const char *data, size_t len) {
     if (sendq.head == NULL) sendq.head = to;
     else sendq.tail->next_queued = to;
     sendq.tail = to;
-    if (!sendq.armed) {
-      sendq.armed = 1;
-      uv_idle_start(&sendq.idle, on_idle);
-    }
+    turn_end_arm(&sendq.flush);
   }
   return 0;
 }
@@ -212,12 +207,8 @@ static int relay_write(relay_t *r, side_t *to, const char *data, size_t len) {
 
 static void update_polling(relay_t *r);
 
-static void on_check(uv_check_t *h) {
-  (void)h;
-  if (sendq.armed) {
-    sendq.armed = 0;
-    uv_idle_stop(&sendq.idle);
-  }
+static void flush_queued(void *arg) {
+  (void)arg;
   while (sendq.head != NULL) {
     side_t *s = sendq.head;
     sendq.head = s->next_queued;
@@ -237,11 +228,7 @@ static void on_check(uv_check_t *h) {
 static void sendq_init(uv_loop_t *loop) {
   if (sendq.ready) return;
   sendq.ready = 1;
-  uv_check_init(loop, &sendq.check);
-  uv_check_start(&sendq.check, on_check);
-  uv_unref((uv_handle_t *)&sendq.check);
-  uv_idle_init(loop, &sendq.idle);
-  uv_unref((uv_handle_t *)&sendq.idle);
+  turn_end_init(&sendq.flush, loop, flush_queued, NULL);
 }
 
 static void flush_pending(relay_t *r, side_t *to) {
@@ -535,21 +522,18 @@ static napi_value start_fn(napi_env env, napi_callback_info info) {
   relay_t *r = calloc(1, sizeof *r);
   box_t *box = calloc(1, sizeof *box);
   napi_value handle, name;
+  const char *failed = NULL;
   if (r == NULL || box == NULL || napi_create_object(env, &handle) != napi_ok ||
-      napi_create_string_utf8(env, "halb:tcp-relay", NAPI_AUTO_LENGTH, &name) != napi_ok) {
+      napi_create_string_utf8(env, "halb:tcp-relay", NAPI_AUTO_LENGTH, &name) != napi_ok)
+    failed = "relay: out of memory";
+  else if (napi_wrap(env, handle, box, finalize_box, NULL, NULL) != napi_ok)
+    failed = "relay: napi_wrap failed";
+  if (failed != NULL) {
     free(r);
     free(box);
     close(dups[0]);
     close(dups[1]);
-    napi_throw_error(env, NULL, "relay: out of memory");
-    return NULL;
-  }
-  if (napi_wrap(env, handle, box, finalize_box, NULL, NULL) != napi_ok) {
-    free(r);
-    free(box);
-    close(dups[0]);
-    close(dups[1]);
-    napi_throw_error(env, NULL, "relay: napi_wrap failed");
+    napi_throw_error(env, NULL, failed);
     return NULL;
   }
   sendq_init(loop);
