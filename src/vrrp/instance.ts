@@ -11,6 +11,8 @@ import { createFloatingIpProvider } from '../vip/cloud-provider-factory.ts';
 import { HookRunner } from '../vip/exec-hooks.ts';
 import type { HookState } from '../vip/exec-hooks.ts';
 import { FloatingIpKeeper } from '../vip/floating-ip-keeper.ts';
+import { FlowHandoff } from '../vip/flow-handoff.ts';
+import type { Handoff } from '../vip/flow-handoff.ts';
 import type { AddressProvider } from '../vip/provider.ts';
 import { VrrpRouter, realRouterTimers } from './router.ts';
 import type { RouterStatus, RouterTimers, RouterTransport, StateChange } from './router.ts';
@@ -54,6 +56,8 @@ export interface VrrpInstanceOptions {
    */
   floatingIpMoveTimeout?: number;
   // Seams for tests:
+  /** Default: FlowHandoff (nft) for L2 VIPs, none when addressTable is a test double. */
+  handoff?: Handoff;
   floatingIpProvider?: AddressProvider;
   openTransport?: (opts: VrrpTransportOptions) => RouterTransport;
   timers?: RouterTimers;
@@ -102,6 +106,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   readonly #hooks: HookRunner;
   readonly #vips: VirtualAddresses | undefined;
   readonly #keeper: FloatingIpKeeper | undefined;
+  readonly #handoff: Handoff | undefined;
   #router: VrrpRouter | undefined;
   #work: Promise<void> = Promise.resolve();
   #holding = false;
@@ -136,6 +141,12 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
         ...(opts.timers ? { timers: opts.timers } : {}),
       });
     }
+    // Connections open on a yielding master reach us when its clients follow our GARP; the
+    // handoff sends them back to it (L2 only: a floating IP moves by API call, not per client).
+    // A test double address table means no real network, so no real nft either.
+    if (this.#vips && !this.#keeper) {
+      this.#handoff = opts.handoff ?? (opts.addressTable ? undefined : new FlowHandoff({ instance: c.name, vips: c.virtualIpAddresses.map((v) => v.address), iface: c.interface, log: this.#log }));
+    }
     this.#buildTrackers();
     this.#effective = effectivePriority(c.priority, this.#tracked.map((t) => t.result));
   }
@@ -159,6 +170,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
         return [];
       });
       if (removed.length > 0) this.#log.warn({ removed: removed.map((v) => v.address) }, 'removed stale virtual addresses left by a previous run');
+      await this.#handoff?.removeStale();
     }
     await this.#startTrackers();
     const open = this.#opts.openTransport ?? ((o: VrrpTransportOptions) => this.#openReal(o));
@@ -223,6 +235,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       router.close();
     }
     await this.#settled();
+    await this.#handoff?.end();
     await this.#keeper?.stop();
     await this.#hooks.idle();
   }
@@ -265,6 +278,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
         this.#justBecameMaster = true;
         this.#keeper?.onMaster();
         this.#enqueue('take addresses', async () => {
+          // Before the VIP is added, so conntrack sees our own connections from their SYN.
+          if (change.handoffFrom !== undefined) await this.#handoff?.begin(change.handoffFrom, this.#handoffWindow());
           if (this.#vips) {
             const r = await this.#vips.acquire();
             this.#log.info({ changed: r.changed }, r.detail);
@@ -279,6 +294,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       case 'enter-fault':
       case 'stop': {
         const wasServing = change.from === 'master' || change.from === 'master-handing-over';
+        if (wasServing && this.#handoff) this.#enqueue('end handoff', async () => this.#handoff?.end());
         if (wasServing || this.#holding) {
           this.#keeper?.onBackup();
           const yielded = change.action === 'become-backup' && wasServing && change.master !== undefined;
@@ -289,6 +305,15 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
         return;
       }
     }
+  }
+
+  /**
+   * How long a new master sends other connections' segments to the old one: shorter than the
+   * old master's linger (releaseDelay, counted from when it hears our first advert, which goes
+   * out before our rule is in), so nothing is sent to a node that no longer has the VIP.
+   */
+  #handoffWindow(): number {
+    return 0.8 * (this.#opts.releaseDelay ?? 1000);
   }
 
   /**

@@ -63,6 +63,8 @@ export interface StateChange {
   priority: number;
   /** The master we now follow (Backup after hearing one). */
   master?: string;
+  /** become-master: the live master we take over from (it keeps its addresses a moment). */
+  handoffFrom?: string;
 }
 
 export interface RouterStatus {
@@ -341,11 +343,11 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
         this.emit('lower-priority', { from: action.from, priority: action.priority });
         return;
       default:
-        if (STATE_ACTIONS.has(action.type)) this.#announce(action.type as StateAction, from);
+        if (STATE_ACTIONS.has(action.type)) this.#announce(action.type as StateAction, from, action.type === 'become-master' ? action.handoffFrom : undefined);
     }
   }
 
-  #announce(action: StateAction, from: MachineStateName): void {
+  #announce(action: StateAction, from: MachineStateName, handoffFrom: string | undefined): void {
     const m = this.#machine;
     if (action === 'become-master') this.counters.becameMaster++;
     if (action === 'become-backup' && from === 'master' && m.masterAddress !== undefined) {
@@ -357,7 +359,8 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     }
     const change: StateChange = { from, to: m.name, action, priority: m.priority };
     if (m.masterAddress !== undefined) change.master = m.masterAddress;
-    this.#log.info({ from, to: m.name, priority: m.priority, master: m.masterAddress }, `VRRP ${from} -> ${m.name}`);
+    if (handoffFrom !== undefined) change.handoffFrom = handoffFrom;
+    this.#log.info({ from, to: m.name, priority: m.priority, master: m.masterAddress, handoffFrom }, `VRRP ${from} -> ${m.name}`);
     this.emit('state', change);
   }
 

@@ -45,8 +45,12 @@ export type MachineEvent =
 
 export type MachineAction =
   | { type: 'send-advert'; priority: number }
-  /** Take the virtual addresses (add VIPs / move the floating IP), run notify_master. */
-  | { type: 'become-master' }
+  /**
+   * Take the virtual addresses (add VIPs / move the floating IP), run notify_master.
+   * handoffFrom: the master we take over from while it is still alive (we preempted it, or it
+   * sent priority 0), which keeps its addresses a moment after yielding; see handoffPeer.
+   */
+  | { type: 'become-master'; handoffFrom?: string }
   /** Release the virtual addresses if held, run notify_backup. */
   | { type: 'become-backup' }
   /** Release the virtual addresses if held, run notify_fault. */
@@ -72,6 +76,8 @@ export interface MachineState {
   /** The master whose adverts we last accepted (Backup), for status and logs. */
   readonly masterAddress?: string;
   readonly masterPriority?: number;
+  /** The last advert heard from another router (any priority) while Backup, and when. */
+  readonly lastHeard?: { readonly from: string; readonly at: number };
   /** A tracker fault is on (remembered across Initialize). */
   readonly faulted: boolean;
   /** Preempting is allowed from this time on (preempt_delay). */
@@ -239,8 +245,9 @@ function initialize(st: Step): void {
 /** §6.4.2 / §6.4.1 transition to Master: send an advert, announce the addresses, arm Adver_Timer. */
 function becomeMaster(st: Step): void {
   st.cancelTimer('master-down');
-  st.set({ name: 'master', yielded: false, masterAddress: undefined, masterPriority: undefined });
-  st.emit({ type: 'become-master' });
+  const from = handoffPeer(st.state, st.now);
+  st.set({ name: 'master', yielded: false, masterAddress: undefined, masterPriority: undefined, lastHeard: undefined });
+  st.emit(from === undefined ? { type: 'become-master' } : { type: 'become-master', handoffFrom: from });
   st.emit({ type: 'send-advert', priority: st.state.priority });
   st.emit({ type: 'send-garp' });
   st.setTimer('adver', st.now + st.state.config.advertInt);
@@ -254,6 +261,17 @@ function becomeBackupFrom(st: Step, from: string | undefined, priority: number |
   st.set({ name: 'backup', masterAddress: from, masterPriority: priority });
   st.emit({ type: 'become-backup' });
   st.setTimer('master-down', st.now + st.masterDown());
+}
+
+/**
+ * The router we take over from if it is alive: one we heard within the last two advert
+ * intervals. A preempted master keeps advertising (at a lower priority) until it hears us, and
+ * a leaving one sends priority 0 a Skew_Time before we take over; a dead master was last heard
+ * a whole Master_Down_Interval (over three intervals) ago.
+ */
+export function handoffPeer(s: MachineState, now: number): string | undefined {
+  const h = s.lastHeard;
+  return h !== undefined && now - h.at < 2 * s.masterAdverInterval ? h.from : undefined;
 }
 
 /** VRRPv3 backups adopt the master's interval (§6.4.2, §6.4.3); VRRPv2 has no such field use. */
@@ -308,6 +326,7 @@ function onBackup(st: Step, event: MachineEvent): StepResult {
       break;
     case 'advert': {
       if (isSelf(st, event.from)) break;
+      st.set({ lastHeard: { from: event.from, at: st.now } });
       if (event.priority === 0) {
         // §6.4.2: the master is leaving: Master_Down_Timer = Skew_Time.
         st.setTimer('master-down', st.now + skewTime(s.config.version, s.priority, s.masterAdverInterval));

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { masterDownInterval } from '../../../src/vrrp/state-machine.ts';
 import { eventually } from '../vrrp/vrrp-node-client.ts';
 import { across, lb1Serving, plannedSuite, type PlannedTrial } from './planned-trials.ts';
+import { LB_MAC } from './seed-lab.ts';
 
 const suite = plannedSuite('100ms', 'planned moves, full halb nodes');
 const { advert: ADVERT, advertMs: ADVERT_MS, report } = suite;
@@ -54,6 +55,43 @@ test(`lb1 returns at advert ${ADVERT}: preemption gives it the VIP back with 0 f
     for (const t of trials) assert.equal(t.failed, 0, `failed requests: ${JSON.stringify(t.errors)}`);
   } finally {
     await suite.seed().reset();
+  }
+});
+
+// A connection the old master accepted, whose next packets reach the new master once the
+// clients' neighbour entry for the VIP has moved: the new master hands them to the old one
+// (which keeps the VIP a moment after yielding) instead of resetting them.
+test(`a connection open across a planned move at advert ${ADVERT} is still served by the old master`, async () => {
+  const seed = suite.seed();
+  const held = [];
+  try {
+    const lb2 = await seed.startLb('lb2', { priority: 100, advertInt: ADVERT });
+    await lb2.waitState('master', 2 * masterDownInterval(3, 100, ADVERT_MS) + 3000, 0);
+    await eventually(async () => (await seed.vipHolders()).join() === 'lb2', 3000, 'VIP on lb2');
+
+    // Preemption: lb2 -> lb1, the connection was opened on lb2.
+    const toLb1 = seed.holdConnection();
+    held.push(toLb1);
+    assert.deepEqual(await toLb1.first(), { ok: true, status: 200, by: 'lb2', reused: false });
+    const lb1 = await seed.startLb('lb1', { priority: 101, advertInt: ADVERT, state: 'MASTER' });
+    await eventually(async () => (await seed.clientVipMac()) === LB_MAC.lb1, 2 * masterDownInterval(3, 101, ADVERT_MS) + 3000, "client's VIP entry points at lb1");
+    const afterPreempt = await toLb1.again();
+    assert.deepEqual(afterPreempt, { ok: true, status: 200, by: 'lb2', reused: true }, 'the open connection is still served by lb2');
+
+    // Handover: lb1 -> lb2, the connection was opened on lb1.
+    await eventually(async () => (await seed.vipHolders()).join() === 'lb1', 3000, 'VIP on lb1 only');
+    const toLb2 = seed.holdConnection();
+    held.push(toLb2);
+    assert.deepEqual(await toLb2.first(), { ok: true, status: 200, by: 'lb1', reused: false });
+    const handover = lb1.handover();
+    await eventually(async () => (await seed.clientVipMac()) === LB_MAC.lb2, 3000, "client's VIP entry points at lb2");
+    const afterHandover = await toLb2.again();
+    assert.deepEqual(afterHandover, { ok: true, status: 200, by: 'lb1', reused: true }, 'the open connection is still served by lb1');
+    await handover;
+    console.log(`# open connections across preemption and handover: ${JSON.stringify([afterPreempt, afterHandover])}`);
+  } finally {
+    for (const h of held) h.child.kill('SIGKILL');
+    await seed.reset();
   }
 });
 

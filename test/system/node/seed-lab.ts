@@ -23,6 +23,7 @@ export const LB_MAC: Record<string, string> = { lb1: '02:77:00:00:00:11', lb2: '
 
 const WEB_SCRIPT = new URL('./web-server.ts', import.meta.url).pathname;
 const CLIENT_SCRIPT = new URL('./http-client.ts', import.meta.url).pathname;
+const HELD_SCRIPT = new URL('./held-connection.ts', import.meta.url).pathname;
 
 export interface LbOptions {
   priority: number;
@@ -157,6 +158,56 @@ export function switchover(records: readonly ClientRecord[], from: string, to: s
   return s;
 }
 
+export interface HeldRecord {
+  ok: boolean;
+  by?: string;
+  err?: string;
+  /** The request travelled on the connection an earlier request opened. */
+  reused?: boolean;
+}
+
+/** One keep-alive client connection to the VIP (held-connection.ts): a GET at start, more on demand. */
+export class HeldConnection {
+  readonly child: ChildProcess;
+  readonly #lines: HeldRecord[] = [];
+  #waiters: (() => void)[] = [];
+
+  constructor(child: ChildProcess) {
+    this.child = child;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      this.#lines.push(JSON.parse(line) as HeldRecord);
+      for (const w of this.#waiters.splice(0)) w();
+    });
+  }
+
+  /** The next answer (the first call returns the opening request's). */
+  async #answer(timeoutMs: number): Promise<HeldRecord> {
+    const end = Date.now() + timeoutMs;
+    while (this.#lines.length === 0) {
+      if (Date.now() > end || this.child.exitCode !== null) throw new Error('held connection: no answer');
+      await new Promise<void>((r) => {
+        this.#waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    return this.#lines.shift()!;
+  }
+
+  first(): Promise<HeldRecord> {
+    return this.#answer(5000);
+  }
+
+  /** One more GET on the same connection. */
+  again(): Promise<HeldRecord> {
+    this.child.stdin!.write('again\n');
+    return this.#answer(5000);
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+  }
+}
+
 export class SeedLab {
   readonly lab: Lab;
   readonly nodes = new Set<VrrpNode>();
@@ -207,6 +258,19 @@ export class SeedLab {
     this.clients.add(run);
     void run.finished.catch(() => undefined).then(() => this.clients.delete(run));
     return run;
+  }
+
+  /** Open one keep-alive connection to the VIP (2 s per request); close() ends it. */
+  holdConnection(): HeldConnection {
+    const child = this.lab.spawn('client', process.execPath, [HELD_SCRIPT, JSON.stringify({ url: `http://${VIP}/`, timeoutMs: 2000 })]);
+    return new HeldConnection(child);
+  }
+
+  /** The MAC the client's neighbour table has for the VIP right now ('' if none). */
+  async clientVipMac(): Promise<string> {
+    const r = await this.lab.exec('client', 'ip', ['-j', 'neigh', 'show', VIP], { check: false });
+    const entries = JSON.parse(r.stdout || '[]') as { lladdr?: string }[];
+    return entries[0]?.lladdr ?? '';
   }
 
   async vipHolders(): Promise<string[]> {

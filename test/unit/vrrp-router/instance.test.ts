@@ -41,7 +41,7 @@ function fakeTable() {
   return { table, held, log };
 }
 
-async function setup() {
+async function setup(o: { handoff?: boolean } = {}) {
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
   const web = new Source('web');
@@ -62,6 +62,15 @@ async function setup() {
     timers: clock,
     addressTable: table,
     announce: async (vip, _iface, opts) => (announced.push(`${vip.address} x${opts.repeat}`), opts.repeat),
+    ...(o.handoff
+      ? {
+          handoff: {
+            begin: async (peer: string, windowMs: number) => (log.push(`handoff begin ${peer} ${windowMs}`), true),
+            end: async () => void log.push('handoff end'),
+            removeStale: async () => void log.push('handoff removeStale'),
+          },
+        }
+      : {}),
   });
   await inst.start();
   return { clock, transport, inst, web, api, held, log, announced };
@@ -156,4 +165,30 @@ test('a master preempted by a better one keeps the VIP for the release delay; st
   assert.equal(held.size, 1);
   await inst.stop();
   assert.equal(held.size, 0, 'stop ends the linger');
+});
+
+test('taking over from a live master: the handoff begins before the VIP is added, and ends on leaving master', async () => {
+  const { clock, transport, inst, log } = await setup({ handoff: true });
+  assert.deepEqual(log, ['removeStale', 'handoff removeStale']);
+  transport.advert('10.0.0.2', { priority: 200 });
+  transport.advert('10.0.0.2', { priority: 0 });
+  clock.advance(1000);
+  await settle();
+  assert.equal(inst.state, 'master');
+  assert.deepEqual(log.slice(2), ['handoff begin 10.0.0.2 800', 'add 10.0.0.100'], 'window: 80% of the old master\'s 1 s linger');
+  transport.advert('10.0.0.3', { priority: 250 });
+  await settle();
+  assert.equal(inst.state, 'backup');
+  assert.ok(log.includes('handoff end'));
+  await inst.stop();
+});
+
+test('taking over from a dead master (silent for Master_Down_Interval): no handoff', async () => {
+  const { clock, transport, inst, log } = await setup({ handoff: true });
+  transport.advert('10.0.0.2', { priority: 200 });
+  clock.advance(masterDownInterval(3, 150, 1000) + 10);
+  await settle();
+  assert.equal(inst.state, 'master');
+  assert.ok(!log.some((l) => l.startsWith('handoff begin')), log.join(', '));
+  await inst.stop();
 });

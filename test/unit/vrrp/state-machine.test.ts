@@ -378,3 +378,36 @@ describe('machineConfig', () => {
     });
   });
 });
+
+describe('handoffFrom: taking over from a live master', () => {
+  const becameMaster = (h: Harness) => h.actions.find((a) => a.type === 'become-master');
+  it('preemption: the lower-priority master we kept hearing is the handoff peer', () => {
+    // We (100) discard 10.0.0.9's priority-50 adverts; Master_Down_Timer runs out and we preempt.
+    const h = startedBackup();
+    for (let t = 1000; t < MDI100; t += 1000) h.advert(t, '10.0.0.9', 50);
+    h.fire('master-down');
+    assert.equal(h.state.name, 'master');
+    assert.deepEqual(becameMaster(h), { type: 'become-master', handoffFrom: '10.0.0.9' });
+    assert.equal(h.state.lastHeard, undefined);
+  });
+  it('priority 0 (handover, shutdown): the leaving master is the handoff peer', () => {
+    const h = startedBackup().advert(1000, '10.0.0.9', 200).advert(2000, '10.0.0.9', 0).fire('master-down');
+    assert.equal(h.now, 2000 + SKEW100);
+    assert.deepEqual(becameMaster(h), { type: 'become-master', handoffFrom: '10.0.0.9' });
+  });
+  it('a dead master (silent for Master_Down_Interval) is not', () => {
+    const h = startedBackup().advert(1000, '10.0.0.9', 200).fire('master-down');
+    assert.equal(h.now, 1000 + MDI100);
+    assert.deepEqual(becameMaster(h), { type: 'become-master' });
+  });
+  it('heard just under two intervals before taking over: still a peer; at two: not', () => {
+    const h = startedBackup().advert(MDI100 - 1999, '10.0.0.9', 50).fire('master-down');
+    assert.deepEqual(becameMaster(h), { type: 'become-master', handoffFrom: '10.0.0.9' });
+    const late = startedBackup().advert(MDI100 - 2000, '10.0.0.9', 50).fire('master-down');
+    assert.deepEqual(becameMaster(late), { type: 'become-master' });
+  });
+  it('our own adverts (looped back) are never the peer', () => {
+    const h = startedBackup().advert(MDI100 - 100, ME, 100).fire('master-down');
+    assert.deepEqual(becameMaster(h), { type: 'become-master' });
+  });
+});

@@ -1,0 +1,163 @@
+// Connections the old master accepted survive a planned move. When a node takes over from a
+// master that is still alive (preemption, handover, SIGTERM), the clients move to it one
+// neighbour entry at a time, and a connection that was open on the old master at that instant
+// sends its next segment here. Our kernel knows no such connection and answers with a reset.
+// The old master keeps the VIP a moment after yielding (VrrpInstance #releaseAddresses), so for
+// that moment we send those segments on to it: an nftables rule duplicates every TCP segment
+// for a VIP that opens no connection (no SYN) and belongs to none conntrack saw start here,
+// to the old master's address on the VRRP link, and drops the original. The old master owns
+// the VIP and the connection, so it answers the client directly.
+//
+// The rule goes in before the VIP is added, so conntrack sees every connection of ours from
+// its SYN. Its VIP set entries carry a kernel timeout: the rule stops matching on time even if
+// this process dies; the table itself is deleted when the window ends and at the next start.
+// Without the nft binary the move still works, and open connections are reset as before.
+
+import { execFile } from 'node:child_process';
+import type { Logger } from '../log/logger.ts';
+
+export interface HandoffRulesetOptions {
+  /** nftables table name (letters, digits, underscore). */
+  table: string;
+  family: 'ip' | 'ip6';
+  /** The VIPs of that family. */
+  vips: readonly string[];
+  /** The old master's address on the VRRP link (its advert source). */
+  peer: string;
+  /** The VRRP interface, where the peer is reached. */
+  iface: string;
+  /** How long the rule matches (ms). */
+  windowMs: number;
+}
+
+/** The table for one handoff, replacing any table of that name, as one `nft -f` script. */
+export function handoffRuleset(o: HandoffRulesetOptions): string {
+  const type = o.family === 'ip' ? 'ipv4_addr' : 'ipv6_addr';
+  const windowMs = Math.max(1, Math.round(o.windowMs));
+  const elements = o.vips.map((v) => `${v} timeout ${windowMs}ms`).join(', ');
+  return [
+    ...removeTableScript(o.table, o.family),
+    `table ${o.family} ${o.table} {`,
+    `  set vips { type ${type}; flags timeout; elements = { ${elements} }; }`,
+    // After conntrack (priority -200), before the routing decision.
+    '  chain prerouting {',
+    '    type filter hook prerouting priority mangle; policy accept;',
+    `    ${o.family} daddr @vips ct state new,invalid tcp flags & syn == 0 dup to ${o.peer} device ${JSON.stringify(o.iface)} drop`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Delete the table if it exists (declaring it first makes the delete never fail). */
+function removeTableScript(table: string, family: 'ip' | 'ip6'): string[] {
+  return [`table ${family} ${table} {}`, `delete table ${family} ${table}`];
+}
+
+/** "halb_handoff_<instance>": nft identifiers take letters, digits and underscores. */
+export function handoffTableName(instance: string): string {
+  return `halb_handoff_${instance.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 64);
+}
+
+export interface FlowHandoffOptions {
+  /** The vrrp instance name (the table's name derives from it). */
+  instance: string;
+  /** The instance's VIPs (one family). */
+  vips: readonly string[];
+  iface: string;
+  log: Logger;
+  nftPath?: string;
+  /** Run nft inside this network namespace (tests). */
+  netns?: string;
+  timeoutMs?: number;
+}
+
+/** The part of FlowHandoff the instance uses (tests pass a double). */
+export interface Handoff {
+  begin(peer: string, windowMs: number): Promise<boolean>;
+  end(): Promise<void>;
+  removeStale(): Promise<void>;
+}
+
+export class FlowHandoff implements Handoff {
+  readonly table: string;
+  readonly #o: FlowHandoffOptions;
+  readonly #family: 'ip' | 'ip6';
+  #active = false;
+  #timer: NodeJS.Timeout | undefined;
+  #warnedMissing = false;
+
+  constructor(o: FlowHandoffOptions) {
+    this.#o = o;
+    this.table = handoffTableName(o.instance);
+    this.#family = o.vips.some((v) => v.includes(':')) ? 'ip6' : 'ip';
+  }
+
+  /**
+   * Send other connections' segments to `peer` for `windowMs`. Resolves true once the rule is
+   * in; false (logged) when it could not be put in, and the move goes on without it.
+   */
+  async begin(peer: string, windowMs: number): Promise<boolean> {
+    if (this.#o.vips.length === 0 || peer.includes(':') !== (this.#family === 'ip6')) return false;
+    this.#clearTimer();
+    const script = handoffRuleset({ table: this.table, family: this.#family, vips: this.#o.vips, peer, iface: this.#o.iface, windowMs });
+    try {
+      await this.#nft(script);
+    } catch (err) {
+      this.#warn(err, 'could not install the handoff rule; connections open on the old master will be reset when they reach this node');
+      return false;
+    }
+    this.#active = true;
+    this.#o.log.info({ peer, windowMs, table: this.table }, 'sending segments of connections open on the old master to it while it keeps the VIP');
+    this.#timer = setTimeout(() => void this.end(), windowMs);
+    this.#timer.unref();
+    return true;
+  }
+
+  /** Remove the rule now (idempotent). */
+  async end(): Promise<void> {
+    this.#clearTimer();
+    if (!this.#active) return;
+    this.#active = false;
+    await this.removeStale();
+  }
+
+  /** Delete our table whatever state it is in: after a crash, or at the end of a window. */
+  async removeStale(): Promise<void> {
+    try {
+      await this.#nft(`${removeTableScript(this.table, this.#family).join('\n')}\n`);
+    } catch (err) {
+      this.#warn(err, 'could not remove the handoff rule');
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #warn(err: unknown, msg: string): void {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (this.#warnedMissing) return;
+      this.#warnedMissing = true;
+      this.#o.log.warn({ nft: this.#o.nftPath ?? 'nft' }, `nft not found (install nftables): ${msg}`);
+      return;
+    }
+    this.#o.log.warn({ err: err instanceof Error ? err.message : String(err) }, msg);
+  }
+
+  #nft(script: string): Promise<void> {
+    const nft = this.#o.nftPath ?? 'nft';
+    const [file, args] = this.#o.netns ? ['ip', ['netns', 'exec', this.#o.netns, nft, '-f', '-']] : [nft, ['-f', '-']];
+    return new Promise((resolve, reject) => {
+      const child = execFile(file, args, { timeout: this.#o.timeoutMs ?? 3000 }, (err, _stdout, stderr) => {
+        if (err) {
+          const e = new Error(`${nft} -f -: ${stderr.trim() || err.message}`) as NodeJS.ErrnoException;
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') e.code = 'ENOENT';
+          reject(e);
+        } else resolve();
+      });
+      child.stdin!.end(script);
+    });
+  }
+}
