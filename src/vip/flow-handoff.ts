@@ -42,7 +42,10 @@ export function handoffRuleset(o: HandoffRulesetOptions): string {
     // After conntrack (priority -200), before the routing decision.
     '  chain prerouting {',
     '    type filter hook prerouting priority mangle; policy accept;',
-    `    ${o.family} daddr @vips ct state new,invalid tcp flags & syn == 0 dup to ${o.peer} device ${JSON.stringify(o.iface)} drop`,
+    // The copy leaves with TTL 1 (the dup takes one off in prerouting): delivered on the peer,
+    // never forwarded again, so a peer that has already dropped the VIP and forwards packets
+    // cannot bounce it back to us for another round.
+    `    ${o.family} daddr @vips ct state new,invalid tcp flags & syn == 0 counter ${o.family === 'ip' ? 'ip ttl' : 'ip6 hoplimit'} set 2 dup to ${o.peer} device ${JSON.stringify(o.iface)} drop`,
     '  }',
     '}',
     '',

@@ -1,11 +1,16 @@
-// FlowHandoff against the real nft in a namespace this test owns: the rule goes in with the
+// FlowHandoff against the real nft in namespaces this test owns: the rule goes in with the
 // VIP set entries timing out in the kernel, the table goes when the window ends or on end(),
 // a leftover table from a crashed run is removed, IPv6 works alike, and without nft the
-// handoff reports false and warns once. (Forwarding end to end: system/node/preempt-handover.)
+// handoff reports false and warns once. On the wire: a connection open on the peer keeps
+// working through us while the peer holds the VIP, and once the peer has dropped it (and
+// forwards packets) its segments are not bounced between the two nodes.
+// (Full nodes end to end: system/node/preempt-handover.)
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { Lab } from '../../helpers/netns.ts';
 import { FlowHandoff, handoffTableName } from '../../../src/vip/flow-handoff.ts';
 import { createLogger, silentLogger } from '../../../src/log/logger.ts';
@@ -13,7 +18,9 @@ import { createLogger, silentLogger } from '../../../src/log/logger.ts';
 let lab: Lab;
 before(async () => {
   lab = await Lab.create();
-  await lab.host('lb', { addresses: ['10.78.0.11/24', 'fd78::11/64'] });
+  await lab.host('lb', { addresses: ['10.78.0.11/24', 'fd78::11/64'], mac: LB_MAC });
+  await lab.host('peer', { addresses: ['10.78.0.12/24'], sysctls: { 'net.ipv4.ip_forward': 1 } });
+  await lab.host('cl', { addresses: ['10.78.0.50/24'] });
 });
 after(async () => lab?.destroy());
 
@@ -27,6 +34,9 @@ async function ruleset(): Promise<NftObject[]> {
   const r = await lab.exec('lb', 'nft', ['-j', 'list', 'ruleset']);
   return (JSON.parse(r.stdout) as { nftables: NftObject[] }).nftables;
 }
+
+const LB_MAC = '02:78:00:00:00:11';
+const VIP = '10.78.0.100';
 
 const tables = async () => (await ruleset()).flatMap((o) => (o.table ? [o.table.name] : []));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,7 +52,7 @@ test('begin puts the rule in with timed-out VIP entries; the window end removes 
   assert.match(rule, /"dup":\{"addr":"10\.78\.0\.12","dev":"eth0"\}/);
   assert.match(rule, /"drop"/);
   const listed = (await lab.exec('lb', 'nft', ['list', 'table', 'ip', h.table])).stdout;
-  assert.match(listed, /ip daddr @vips ct state (new,invalid|invalid,new) tcp flags ! syn dup to 10\.78\.0\.12 device "eth0" drop/);
+  assert.match(listed, /ip daddr @vips ct state (new,invalid|invalid,new) tcp flags ! syn counter packets 0 bytes 0 ip ttl set 2 dup to 10\.78\.0\.12 device "eth0" drop/);
   assert.match(listed, /10\.78\.0\.100 timeout 600ms/);
   await sleep(900);
   assert.deepEqual(await tables(), [], 'the table is gone after the window');
@@ -72,7 +82,7 @@ test('IPv6: an ip6 table, dup to the peer link-local address on the interface', 
   const h = new FlowHandoff({ instance: 'VI_6', vips: ['fd78::100'], iface: 'eth0', log: silentLogger(), netns: lab.netns('lb') });
   assert.equal(await h.begin('fe80::12', 60_000), true);
   const listed = (await lab.exec('lb', 'nft', ['list', 'table', 'ip6', h.table])).stdout;
-  assert.match(listed, /ip6 daddr @vips .* dup to fe80::12 device "eth0" drop/);
+  assert.match(listed, /ip6 daddr @vips .* ip6 hoplimit set 2 dup to fe80::12 device "eth0" drop/);
   assert.equal(await h.begin('10.78.0.12', 60_000), false, 'a peer of the other family is refused');
   await h.end();
   assert.deepEqual(await tables(), []);
@@ -88,4 +98,84 @@ test('without nft: begin reports false and warns once; the table name is a valid
   const warnings = lines.filter((l) => l.includes('nft not found'));
   assert.equal(warnings.length, 1, lines.join(''));
   assert.equal(handoffTableName('web-front.v4 x'), 'halb_handoff_web_front_v4_x');
+});
+
+// An echo server on the peer's VIP, and a client connection to it that sends a line on demand.
+const ECHO = `require('net').createServer((s) => s.pipe(s)).listen(7000, '${VIP}', () => console.log('up'))`;
+const CLIENT = `const s = require('net').connect(7000, '${VIP}', () => console.log('connected'));
+s.on('data', (d) => process.stdout.write(d)); s.on('error', (e) => console.log('error ' + e.code));
+require('readline').createInterface({ input: process.stdin }).on('line', (l) => s.write(l + '\\n'));`;
+
+function lines(child: ChildProcess): { next(what: string, ms?: number): Promise<string> } {
+  const got: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => got.push(l));
+  return {
+    async next(what, ms = 3000) {
+      const end = Date.now() + ms;
+      while (got.length === 0) {
+        if (Date.now() > end) throw new Error(`no line (${what}) within ${ms} ms`);
+        await sleep(20);
+      }
+      return got.shift()!;
+    },
+  };
+}
+
+// Send N bare ACK segments of a connection that exists nowhere: python3 raw socket, IP header ours.
+const STRAY_SEGMENTS = `
+import socket, struct, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def csum(b):
+    if len(b) % 2: b += b'\\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for i in range(n):
+    tcp = struct.pack('!HHIIBBHHH', 40000 + i, 7000, 1000, 2000, 5 << 4, 0x10, 65535, 0, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack('!H', csum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), i, 0x4000, 64, 6, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    s.sendto(ip + tcp, (dst, 0))
+`;
+
+async function ruleCounter(table: string): Promise<number> {
+  const listed = (await lab.exec('lb', 'nft', ['list', 'table', 'ip', table])).stdout;
+  return Number(/counter packets (\d+)/.exec(listed)?.[1] ?? NaN);
+}
+
+test('on the wire: a connection open on the peer is served through us; once the peer drops the VIP, nothing bounces between us', async () => {
+  await lab.exec('peer', 'ip', ['addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+  const server = lab.spawn('peer', process.execPath, ['-e', ECHO]);
+  assert.equal(await lines(server).next('echo server up'), 'up');
+  const client = lab.spawn('cl', process.execPath, ['-e', CLIENT]);
+  const out = lines(client);
+  assert.equal(await out.next('connected'), 'connected');
+  client.stdin!.write('one\n');
+  assert.equal(await out.next('echo via the peer'), 'one');
+
+  // We take over: rule first, then the VIP; the client's entry for the VIP now points at us.
+  const h = new FlowHandoff({ instance: 'VI_W', vips: [VIP], iface: 'eth0', log: silentLogger(), netns: lab.netns('lb') });
+  assert.equal(await h.begin('10.78.0.12', 60_000), true);
+  await lab.exec('lb', 'ip', ['addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+  await lab.exec('cl', 'ip', ['neigh', 'replace', VIP, 'lladdr', LB_MAC, 'dev', 'eth0']);
+  client.stdin!.write('two\n');
+  assert.equal(await out.next('echo through the handoff'), 'two', 'the open connection still reaches the peer');
+  const handedOn = await ruleCounter(h.table);
+  assert.ok(handedOn >= 1, `segments sent on to the peer: ${handedOn}`);
+
+  // The peer drops the VIP and forwards packets. A segment of a connection nobody has reaches
+  // us, goes to the peer, and the peer routes it back to the VIP's new owner, us: the copy has
+  // TTL 1 so that happens once, not about 30 times per segment (TTL 64, one off per pass).
+  await lab.exec('peer', 'ip', ['addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+  const before = await ruleCounter(h.table);
+  await lab.exec('cl', 'python3', ['-c', STRAY_SEGMENTS, '10.78.0.50', VIP, '3']);
+  await sleep(300);
+  const afterDrop = (await ruleCounter(h.table)) - before;
+  assert.equal(afterDrop, 3, `3 stray segments, each seen once (${afterDrop})`);
+  console.log(`# handed on while the peer held the VIP: ${handedOn}; 3 stray segments after it dropped it were seen ${afterDrop} times`);
+  await h.end();
+  client.kill('SIGKILL');
+  server.kill('SIGKILL');
+  await lab.exec('lb', 'ip', ['addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
 });
