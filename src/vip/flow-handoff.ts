@@ -87,6 +87,9 @@ export class FlowHandoff implements Handoff {
   readonly #o: FlowHandoffOptions;
   readonly #family: 'ip' | 'ip6';
   #active = false;
+  #peer = '';
+  /** Segments the last finished window sent on (from the rule's counter), for logs and tests. */
+  lastHandedOn: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #warnedMissing = false;
 
@@ -105,12 +108,15 @@ export class FlowHandoff implements Handoff {
     this.#clearTimer();
     const script = handoffRuleset({ table: this.table, family: this.#family, vips: this.#o.vips, peer, iface: this.#o.iface, windowMs });
     try {
-      await this.#nft(script);
+      await this.#nft(['-f', '-'], script);
     } catch (err) {
       this.#warn(err, 'could not install the handoff rule; connections open on the old master will be reset when they reach this node');
+      // A timed-out nft may still have committed its batch: do not leave that behind.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') await this.removeStale();
       return false;
     }
     this.#active = true;
+    this.#peer = peer;
     this.#o.log.info({ peer, windowMs, table: this.table }, 'sending segments of connections open on the old master to it while it keeps the VIP');
     this.#timer = setTimeout(() => void this.end(), windowMs);
     this.#timer.unref();
@@ -122,13 +128,19 @@ export class FlowHandoff implements Handoff {
     this.#clearTimer();
     if (!this.#active) return;
     this.#active = false;
+    // What the window did, for the operator: how many segments went to the old master.
+    this.lastHandedOn = await this.#nft(['list', 'table', this.#family, this.table]).then(
+      (out) => Number(/counter packets (\d+)/.exec(out)?.[1] ?? NaN),
+      () => undefined,
+    );
+    this.#o.log.info({ peer: this.#peer, segments: this.lastHandedOn }, 'handoff window over: segments sent on to the old master');
     await this.removeStale();
   }
 
   /** Delete our table whatever state it is in: after a crash, or at the end of a window. */
   async removeStale(): Promise<void> {
     try {
-      await this.#nft(`${removeTableScript(this.table, this.#family).join('\n')}\n`);
+      await this.#nft(['-f', '-'], `${removeTableScript(this.table, this.#family).join('\n')}\n`);
     } catch (err) {
       this.#warn(err, 'could not remove the handoff rule');
     }
@@ -149,18 +161,20 @@ export class FlowHandoff implements Handoff {
     this.#o.log.warn({ err: err instanceof Error ? err.message : String(err) }, msg);
   }
 
-  #nft(script: string): Promise<void> {
+  /** Run nft with `args`, `stdin` as its input; resolves with its output. */
+  #nft(args: string[], stdin = ''): Promise<string> {
     const nft = this.#o.nftPath ?? 'nft';
-    const [file, args] = this.#o.netns ? ['ip', ['netns', 'exec', this.#o.netns, nft, '-f', '-']] : [nft, ['-f', '-']];
+    const [file, full] = this.#o.netns ? ['ip', ['netns', 'exec', this.#o.netns, nft, ...args]] : [nft, args];
     return new Promise((resolve, reject) => {
-      const child = execFile(file, args, { timeout: this.#o.timeoutMs ?? 3000 }, (err, _stdout, stderr) => {
+      // Short: a new master waits for this before adding the VIP.
+      const child = execFile(file, full, { timeout: this.#o.timeoutMs ?? 1000 }, (err, stdout, stderr) => {
         if (err) {
-          const e = new Error(`${nft} -f -: ${stderr.trim() || err.message}`) as NodeJS.ErrnoException;
+          const e = new Error(`${nft} ${args.join(' ')}: ${stderr.trim() || err.message}`) as NodeJS.ErrnoException;
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') e.code = 'ENOENT';
           reject(e);
-        } else resolve();
+        } else resolve(stdout);
       });
-      child.stdin!.end(script);
+      child.stdin!.end(stdin);
     });
   }
 }

@@ -56,6 +56,7 @@ test('begin puts the rule in with timed-out VIP entries; the window end removes 
   assert.match(listed, /10\.78\.0\.100 timeout 600ms/);
   await sleep(900);
   assert.deepEqual(await tables(), [], 'the table is gone after the window');
+  assert.equal(h.lastHandedOn, 0, 'read from the rule counter before the table went');
   await h.end();
 });
 
@@ -175,6 +176,7 @@ test('on the wire: a connection open on the peer is served through us; once the 
   assert.equal(afterDrop, 3, `3 stray segments, each seen once (${afterDrop})`);
   console.log(`# handed on while the peer held the VIP: ${handedOn}; 3 stray segments after it dropped it were seen ${afterDrop} times`);
   await h.end();
+  assert.equal(h.lastHandedOn, handedOn + afterDrop, 'the window reports every segment it sent on');
   client.kill('SIGKILL');
   server.kill('SIGKILL');
   await lab.exec('lb', 'ip', ['addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
