@@ -2,8 +2,8 @@
 // VIP set entries timing out in the kernel, the table goes when the window ends or on end(),
 // a leftover table from a crashed run is removed, IPv6 works alike, and without nft the
 // handoff reports false and warns once. On the wire: a connection open on the peer keeps
-// working through us while the peer holds the VIP, and once the peer has dropped it (and
-// forwards packets) its segments are not bounced between the two nodes.
+// working through us while the peer holds the VIP (IPv4, and IPv6 to its link-local address),
+// and once the peer has dropped it (and forwards packets) nothing bounces between the two.
 // (Full nodes end to end: system/node/preempt-handover.)
 
 import { test, after, before } from 'node:test';
@@ -102,8 +102,8 @@ test('without nft: begin reports false and warns once; the table name is a valid
 });
 
 // An echo server on the peer's VIP, and a client connection to it that sends a line on demand.
-const ECHO = `require('net').createServer((s) => s.pipe(s)).listen(7000, '${VIP}', () => console.log('up'))`;
-const CLIENT = `const s = require('net').connect(7000, '${VIP}', () => console.log('connected'));
+const echo = (vip: string) => `require('net').createServer((s) => s.pipe(s)).listen(7000, '${vip}', () => console.log('up'))`;
+const client = (vip: string) => `const s = require('net').connect(7000, '${vip}', () => console.log('connected'));
 s.on('data', (d) => process.stdout.write(d)); s.on('error', (e) => console.log('error ' + e.code));
 require('readline').createInterface({ input: process.stdin }).on('line', (l) => s.write(l + '\\n'));`;
 
@@ -147,12 +147,12 @@ async function ruleCounter(table: string): Promise<number> {
 
 test('on the wire: a connection open on the peer is served through us; once the peer drops the VIP, nothing bounces between us', async () => {
   await lab.exec('peer', 'ip', ['addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
-  const server = lab.spawn('peer', process.execPath, ['-e', ECHO]);
+  const server = lab.spawn('peer', process.execPath, ['-e', echo(VIP)]);
   assert.equal(await lines(server).next('echo server up'), 'up');
-  const client = lab.spawn('cl', process.execPath, ['-e', CLIENT]);
-  const out = lines(client);
+  const cl = lab.spawn('cl', process.execPath, ['-e', client(VIP)]);
+  const out = lines(cl);
   assert.equal(await out.next('connected'), 'connected');
-  client.stdin!.write('one\n');
+  cl.stdin!.write('one\n');
   assert.equal(await out.next('echo via the peer'), 'one');
 
   // We take over: rule first, then the VIP; the client's entry for the VIP now points at us.
@@ -160,7 +160,7 @@ test('on the wire: a connection open on the peer is served through us; once the 
   assert.equal(await h.begin('10.78.0.12', 60_000), true);
   await lab.exec('lb', 'ip', ['addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
   await lab.exec('cl', 'ip', ['neigh', 'replace', VIP, 'lladdr', LB_MAC, 'dev', 'eth0']);
-  client.stdin!.write('two\n');
+  cl.stdin!.write('two\n');
   assert.equal(await out.next('echo through the handoff'), 'two', 'the open connection still reaches the peer');
   const handedOn = await ruleCounter(h.table);
   assert.ok(handedOn >= 1, `segments sent on to the peer: ${handedOn}`);
@@ -177,7 +177,34 @@ test('on the wire: a connection open on the peer is served through us; once the 
   console.log(`# handed on while the peer held the VIP: ${handedOn}; 3 stray segments after it dropped it were seen ${afterDrop} times`);
   await h.end();
   assert.equal(h.lastHandedOn, handedOn + afterDrop, 'the window reports every segment it sent on');
-  client.kill('SIGKILL');
+  cl.kill('SIGKILL');
   server.kill('SIGKILL');
   await lab.exec('lb', 'ip', ['addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+});
+
+test('on the wire, IPv6: the copy goes to the peer link-local address and the open connection still works', async () => {
+  const VIP6 = 'fd78::100';
+  await lab.exec('peer', 'ip', ['-6', 'addr', 'add', 'fd78::12/64', 'dev', 'eth0', 'nodad']);
+  await lab.exec('cl', 'ip', ['-6', 'addr', 'add', 'fd78::50/64', 'dev', 'eth0', 'nodad']);
+  await lab.exec('peer', 'ip', ['-6', 'addr', 'add', `${VIP6}/64`, 'dev', 'eth0', 'nodad']);
+  const links = JSON.parse((await lab.exec('peer', 'ip', ['-j', '-6', 'addr', 'show', 'dev', 'eth0'])).stdout) as { addr_info?: { local: string; scope: string }[] }[];
+  const linkLocal = links.flatMap((l) => l.addr_info ?? []).find((a) => a.scope === 'link')!.local;
+  const server = lab.spawn('peer', process.execPath, ['-e', echo(VIP6)]);
+  assert.equal(await lines(server).next('echo server up'), 'up');
+  const cl = lab.spawn('cl', process.execPath, ['-e', client(VIP6)]);
+  const out = lines(cl);
+  assert.equal(await out.next('connected'), 'connected');
+  cl.stdin!.write('one\n');
+  assert.equal(await out.next('echo via the peer'), 'one');
+
+  const h = new FlowHandoff({ instance: 'VI_W6', vips: [VIP6], iface: 'eth0', log: silentLogger(), netns: lab.netns('lb') });
+  assert.equal(await h.begin(linkLocal, 60_000), true);
+  await lab.exec('lb', 'ip', ['-6', 'addr', 'add', `${VIP6}/64`, 'dev', 'eth0', 'nodad']);
+  await lab.exec('cl', 'ip', ['-6', 'neigh', 'replace', VIP6, 'lladdr', LB_MAC, 'dev', 'eth0']);
+  cl.stdin!.write('two\n');
+  assert.equal(await out.next('echo through the handoff'), 'two', 'the open connection still reaches the peer');
+  await h.end();
+  assert.ok((h.lastHandedOn ?? 0) >= 1, `segments sent on: ${h.lastHandedOn}`);
+  cl.kill('SIGKILL');
+  server.kill('SIGKILL');
 });
