@@ -92,6 +92,8 @@ export class FlowHandoff implements Handoff {
   lastHandedOn: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #warnedMissing = false;
+  /** nft runs one at a time: a window ending must not delete the table a new window just put in. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(o: FlowHandoffOptions) {
     this.#o = o;
@@ -103,16 +105,20 @@ export class FlowHandoff implements Handoff {
    * Send other connections' segments to `peer` for `windowMs`. Resolves true once the rule is
    * in; false (logged) when it could not be put in, and the move goes on without it.
    */
-  async begin(peer: string, windowMs: number): Promise<boolean> {
-    if (this.#o.vips.length === 0 || peer.includes(':') !== (this.#family === 'ip6')) return false;
+  begin(peer: string, windowMs: number): Promise<boolean> {
+    if (this.#o.vips.length === 0 || peer.includes(':') !== (this.#family === 'ip6')) return Promise.resolve(false);
     this.#clearTimer();
+    return this.#serial(() => this.#begin(peer, windowMs));
+  }
+
+  async #begin(peer: string, windowMs: number): Promise<boolean> {
     const script = handoffRuleset({ table: this.table, family: this.#family, vips: this.#o.vips, peer, iface: this.#o.iface, windowMs });
     try {
       await this.#nft(['-f', '-'], script);
     } catch (err) {
       this.#warn(err, 'could not install the handoff rule; connections open on the old master will be reset when they reach this node');
       // A timed-out nft may still have committed its batch: do not leave that behind.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') await this.removeStale();
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') await this.#removeTable();
       return false;
     }
     this.#active = true;
@@ -124,8 +130,12 @@ export class FlowHandoff implements Handoff {
   }
 
   /** Remove the rule now (idempotent). */
-  async end(): Promise<void> {
+  end(): Promise<void> {
     this.#clearTimer();
+    return this.#serial(() => this.#end());
+  }
+
+  async #end(): Promise<void> {
     if (!this.#active) return;
     this.#active = false;
     // What the window did, for the operator: how many segments went to the old master.
@@ -134,11 +144,21 @@ export class FlowHandoff implements Handoff {
       () => undefined,
     );
     this.#o.log.info({ peer: this.#peer, segments: this.lastHandedOn }, 'handoff window over: segments sent on to the old master');
-    await this.removeStale();
+    await this.#removeTable();
   }
 
-  /** Delete our table whatever state it is in: after a crash, or at the end of a window. */
-  async removeStale(): Promise<void> {
+  /** Delete our table whatever state it is in (a crashed run's, at start). */
+  removeStale(): Promise<void> {
+    return this.#serial(() => this.#removeTable());
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #removeTable(): Promise<void> {
     try {
       await this.#nft(['-f', '-'], `${removeTableScript(this.table, this.#family).join('\n')}\n`);
     } catch (err) {

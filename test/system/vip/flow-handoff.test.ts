@@ -71,6 +71,14 @@ test('end() removes the rule at once; begin again replaces it; removeStale clear
   assert.deepEqual(await tables(), []);
   await h.end();
 
+  // A window ending as the next begins (master, backup, master again): the new rule stays.
+  assert.equal(await h.begin('10.78.0.12', 60_000), true);
+  const ending = h.end();
+  assert.equal(await h.begin('10.78.0.14', 60_000), true);
+  await ending;
+  assert.match((await lab.exec('lb', 'nft', ['list', 'table', 'ip', h.table])).stdout, /dup to 10\.78\.0\.14/);
+  await h.end();
+
   // A crashed run's table: the next start removes it.
   assert.equal(await h.begin('10.78.0.12', 60_000), true);
   const next = new FlowHandoff({ instance: 'VI_2', vips: ['10.78.0.100'], iface: 'eth0', log: silentLogger(), netns: lab.netns('lb') });
