@@ -194,6 +194,9 @@ export class FlowHandoff implements Handoff {
           reject(e);
         } else resolve(stdout);
       });
+      // nft may exit before reading its input (a list command never reads it; a failing one
+      // stops early): the pipe's EPIPE is not an error of ours, the exit status says the rest.
+      child.stdin!.on('error', () => undefined);
       child.stdin!.end(stdin);
     });
   }

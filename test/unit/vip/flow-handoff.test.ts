@@ -1,0 +1,40 @@
+// The handoff's nft script as text, and the process handling around nft with stand-in binaries
+// (no nft, no network): an nft that exits without reading its input must not crash halb.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FlowHandoff, handoffRuleset } from '../../../src/vip/flow-handoff.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+
+test('the ruleset: replace-or-create, timed VIP set, the rule after conntrack, TTL 2 copy to the peer', () => {
+  const text = handoffRuleset({ table: 'halb_handoff_VI_1', family: 'ip', vips: ['10.0.0.100', '10.0.0.101'], peer: '10.0.0.12', iface: 'eth0', windowMs: 799.6 });
+  assert.equal(
+    text,
+    [
+      'table ip halb_handoff_VI_1 {}',
+      'delete table ip halb_handoff_VI_1',
+      'table ip halb_handoff_VI_1 {',
+      '  set vips { type ipv4_addr; flags timeout; elements = { 10.0.0.100 timeout 800ms, 10.0.0.101 timeout 800ms }; }',
+      '  chain prerouting {',
+      '    type filter hook prerouting priority mangle; policy accept;',
+      '    ip daddr @vips ct state new,invalid tcp flags & syn == 0 counter ip ttl set 2 dup to 10.0.0.12 device "eth0" drop',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const v6 = handoffRuleset({ table: 't', family: 'ip6', vips: ['fd00::100'], peer: 'fe80::12', iface: 'eth0', windowMs: 500 });
+  assert.match(v6, /type ipv6_addr/);
+  assert.match(v6, /ip6 daddr @vips .* ip6 hoplimit set 2 dup to fe80::12 device "eth0" drop/);
+});
+
+test('an nft that exits without reading a large script: no EPIPE crash, its status decides', async () => {
+  // Over a pipe buffer of script, so the write is still going when the process is gone.
+  const vips = Array.from({ length: 6000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.1`);
+  const ok = new FlowHandoff({ instance: 'VI_1', vips, iface: 'eth0', log: silentLogger(), nftPath: '/bin/true' });
+  assert.equal(await ok.begin('10.0.0.12', 1000), true);
+  await ok.end();
+  assert.equal(ok.lastHandedOn, Number.NaN, 'no counter in /bin/true output');
+  const failing = new FlowHandoff({ instance: 'VI_1', vips, iface: 'eth0', log: silentLogger(), nftPath: '/bin/false' });
+  assert.equal(await failing.begin('10.0.0.12', 1000), false);
+});
