@@ -148,6 +148,28 @@ for i in range(n):
     s.sendto(ip + tcp, (dst, 0))
 `;
 
+/** An echo server on the peer's VIP (already added there) and one client connection to it, echo checked. */
+async function connectionToPeer(vip: string) {
+  const server = lab.spawn('peer', process.execPath, ['-e', echo(vip)]);
+  assert.equal(await lines(server).next('echo server up'), 'up');
+  const cl = lab.spawn('cl', process.execPath, ['-e', client(vip)]);
+  const out = lines(cl);
+  assert.equal(await out.next('connected'), 'connected');
+  const roundTrip = (text: string, what: string): Promise<string> => {
+    cl.stdin!.write(`${text}\n`);
+    return out.next(what);
+  };
+  assert.equal(await roundTrip('one', 'echo via the peer'), 'one');
+  return { server, cl, roundTrip };
+}
+
+/** The VIP is added here after the rule, and the client's entry for it now points at us. */
+async function vipToLb(vip: string): Promise<void> {
+  const v6 = vip.includes(':');
+  await lab.exec('lb', 'ip', [v6 ? '-6' : '-4', 'addr', 'add', `${vip}/${v6 ? 64 : 24}`, 'dev', 'eth0', ...(v6 ? ['nodad'] : [])]);
+  await lab.exec('cl', 'ip', [v6 ? '-6' : '-4', 'neigh', 'replace', vip, 'lladdr', LB_MAC, 'dev', 'eth0']);
+}
+
 async function ruleCounter(table: string): Promise<number> {
   const listed = (await lab.exec('lb', 'nft', ['list', 'table', 'ip', table])).stdout;
   return Number(/counter packets (\d+)/.exec(listed)?.[1] ?? NaN);
@@ -155,21 +177,13 @@ async function ruleCounter(table: string): Promise<number> {
 
 test('on the wire: a connection open on the peer is served through us; once the peer drops the VIP, nothing bounces between us', async () => {
   await lab.exec('peer', 'ip', ['addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
-  const server = lab.spawn('peer', process.execPath, ['-e', echo(VIP)]);
-  assert.equal(await lines(server).next('echo server up'), 'up');
-  const cl = lab.spawn('cl', process.execPath, ['-e', client(VIP)]);
-  const out = lines(cl);
-  assert.equal(await out.next('connected'), 'connected');
-  cl.stdin!.write('one\n');
-  assert.equal(await out.next('echo via the peer'), 'one');
+  const { server, cl, roundTrip } = await connectionToPeer(VIP);
 
-  // We take over: rule first, then the VIP; the client's entry for the VIP now points at us.
+  // We take over: rule first, then the VIP.
   const h = new FlowHandoff({ instance: 'VI_W', vips: [VIP], iface: 'eth0', log: silentLogger(), netns: lab.netns('lb') });
   assert.equal(await h.begin('10.78.0.12', 60_000), true);
-  await lab.exec('lb', 'ip', ['addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
-  await lab.exec('cl', 'ip', ['neigh', 'replace', VIP, 'lladdr', LB_MAC, 'dev', 'eth0']);
-  cl.stdin!.write('two\n');
-  assert.equal(await out.next('echo through the handoff'), 'two', 'the open connection still reaches the peer');
+  await vipToLb(VIP);
+  assert.equal(await roundTrip('two', 'echo through the handoff'), 'two', 'the open connection still reaches the peer');
   const handedOn = await ruleCounter(h.table);
   assert.ok(handedOn >= 1, `segments sent on to the peer: ${handedOn}`);
 
@@ -197,20 +211,12 @@ test('on the wire, IPv6: the copy goes to the peer link-local address and the op
   await lab.exec('peer', 'ip', ['-6', 'addr', 'add', `${VIP6}/64`, 'dev', 'eth0', 'nodad']);
   const links = JSON.parse((await lab.exec('peer', 'ip', ['-j', '-6', 'addr', 'show', 'dev', 'eth0'])).stdout) as { addr_info?: { local: string; scope: string }[] }[];
   const linkLocal = links.flatMap((l) => l.addr_info ?? []).find((a) => a.scope === 'link')!.local;
-  const server = lab.spawn('peer', process.execPath, ['-e', echo(VIP6)]);
-  assert.equal(await lines(server).next('echo server up'), 'up');
-  const cl = lab.spawn('cl', process.execPath, ['-e', client(VIP6)]);
-  const out = lines(cl);
-  assert.equal(await out.next('connected'), 'connected');
-  cl.stdin!.write('one\n');
-  assert.equal(await out.next('echo via the peer'), 'one');
+  const { server, cl, roundTrip } = await connectionToPeer(VIP6);
 
   const h = new FlowHandoff({ instance: 'VI_W6', vips: [VIP6], iface: 'eth0', log: silentLogger(), netns: lab.netns('lb') });
   assert.equal(await h.begin(linkLocal, 60_000), true);
-  await lab.exec('lb', 'ip', ['-6', 'addr', 'add', `${VIP6}/64`, 'dev', 'eth0', 'nodad']);
-  await lab.exec('cl', 'ip', ['-6', 'neigh', 'replace', VIP6, 'lladdr', LB_MAC, 'dev', 'eth0']);
-  cl.stdin!.write('two\n');
-  assert.equal(await out.next('echo through the handoff'), 'two', 'the open connection still reaches the peer');
+  await vipToLb(VIP6);
+  assert.equal(await roundTrip('two', 'echo through the handoff'), 'two', 'the open connection still reaches the peer');
   await h.end();
   assert.ok((h.lastHandedOn ?? 0) >= 1, `segments sent on: ${h.lastHandedOn}`);
   cl.kill('SIGKILL');
