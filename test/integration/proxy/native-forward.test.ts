@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { backendConfig, frontendConfig, startProxy, type Proxy } from './proxy-harness.ts';
+import { RawClient } from './raw-client.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -101,59 +102,10 @@ async function proxyTo(server: RawServer, forwardfor = false): Promise<Proxy> {
   return p;
 }
 
-/** One keep-alive client connection, reading replies of known length. */
-class Client {
-  private readonly s: net.Socket;
-  private data = Buffer.alloc(0);
-  closed = false;
-  private wake: (() => void) | undefined;
-
-  constructor(port: number) {
-    this.s = net.connect(port, '127.0.0.1');
-    this.s.on('data', (d) => {
-      this.data = Buffer.concat([this.data, d]);
-      this.wake?.();
-    });
-    this.s.on('error', () => {});
-    this.s.on('close', () => {
-      this.closed = true;
-      this.wake?.();
-    });
-    cleanups.push(async () => void this.s.destroy());
-  }
-
-  /** Sends a keep-alive request and returns the next `bytes` bytes (fewer if the proxy closes). */
-  async exchange(method: string, path: string, bytes: number): Promise<Buffer> {
-    this.send(`${method} ${path} HTTP/1.1\r\nHost: test\r\n\r\n`);
-    return this.read(bytes);
-  }
-
-  destroy(): void {
-    this.s.destroy();
-  }
-
-  send(bytes: string): void {
-    this.s.write(bytes, 'latin1');
-  }
-
-  async read(bytes: number, ms = 3000): Promise<Buffer> {
-    const deadline = Date.now() + ms;
-    while (this.data.length < bytes && !this.closed && Date.now() < deadline) {
-      await new Promise<void>((r) => {
-        this.wake = r;
-        setTimeout(r, 50);
-      });
-    }
-    const out = this.data.subarray(0, bytes);
-    this.data = this.data.subarray(out.length);
-    return out;
-  }
-}
-
 test('forwarded and parsed responses alike on one keep-alive connection, over one server connection', { timeout: 15_000 }, async () => {
   const server = await rawServer();
   const p = await proxyTo(server);
-  const c = new Client(p.port);
+  const c = new RawClient(cleanups, p.port);
   const str = async (method: string, path: string, expected: string): Promise<void> => {
     assert.equal((await c.exchange(method, path, expected.length)).toString('latin1'), expected, `${method} ${path}`);
   };
@@ -175,7 +127,7 @@ test('forwarded and parsed responses alike on one keep-alive connection, over on
 test('bytes beyond a response: the client gets the response, the server connection is not reused', { timeout: 15_000 }, async () => {
   const server = await rawServer();
   const p = await proxyTo(server);
-  const c = new Client(p.port);
+  const c = new RawClient(cleanups, p.port);
   const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
   // in the same read as the response (left to the JS parser)...
   assert.equal((await c.exchange('GET', '/extra', ok.length)).toString('latin1'), ok);
@@ -193,7 +145,7 @@ test('bytes beyond a response: the client gets the response, the server connecti
 test('a server closing mid-body: the client gets the bytes sent, then its connection is cut', { timeout: 15_000 }, async () => {
   const server = await rawServer();
   const p = await proxyTo(server);
-  const c = new Client(p.port);
+  const c = new RawClient(cleanups, p.port);
   const got = (await c.exchange('GET', '/cut', 1000)).toString('latin1');
   assert.equal(got, 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789');
   assert.equal(c.closed, true);
@@ -202,7 +154,7 @@ test('a server closing mid-body: the client gets the bytes sent, then its connec
 test('a graceful stop while a response is on its way: it carries Connection: close, then the connection ends', { timeout: 15_000 }, async () => {
   const server = await rawServer();
   const p = await proxyTo(server);
-  const c = new Client(p.port);
+  const c = new RawClient(cleanups, p.port);
   const reply = c.exchange('GET', '/slow', 1000);
   await new Promise((r) => setTimeout(r, 100));
   const stopped = p.frontend.close(3000);
@@ -216,7 +168,7 @@ test('a head with nothing to change reaches the server byte for byte; with X-For
   const server = await rawServer();
   const odd = 'GET /echo-head?a=1 HTTP/1.1\r\nHost:h\r\nX-Case:  AbC  \r\nAccept: */*\r\n\r\n';
   const echoed = async (p: Proxy, head: string): Promise<string> => {
-    const c = new Client(p.port);
+    const c = new RawClient(cleanups, p.port);
     c.send(head);
     const got = (await c.read(4096, 500)).toString('latin1');
     return got.slice(got.indexOf('\r\n\r\n') + 4);
@@ -230,12 +182,12 @@ test('a client leaving in the middle of a big forwarded body: the next clients a
   const server = await rawServer();
   const p = await proxyTo(server);
   for (let i = 0; i < 3; i++) {
-    const c = new Client(p.port);
+    const c = new RawClient(cleanups, p.port);
     const part = await c.exchange('GET', '/huge', 300_000);
     assert.equal(part.length, 300_000);
     c.destroy();
     await new Promise((r) => setTimeout(r, 20));
   }
-  const c = new Client(p.port);
+  const c = new RawClient(cleanups, p.port);
   assert.equal((await c.exchange('GET', '/common', COMMON_OUT.length)).toString('latin1'), COMMON_OUT);
 });
