@@ -89,8 +89,18 @@ export function connRef(h: ConnHandle, on: boolean): void;
  * once the head went out and the body is still coming, done=true when it is complete (bodyBytes:
  * the body bytes sent; keepAlive: the server allows reuse). A response of another shape arrives
  * through onRead as usual. Returns the bytes waiting to be sent to the server, -1 when closed.
+ * With `pipelineDepth`, the request is only written behind those written to the server in this
+ * turn (still unsent, fewer than pipelineDepth, their responses forwarded by the C side), whose
+ * responses come first; -2 when it cannot go there (nothing written).
  */
-export function connForward(server: ConnHandle, client: ConnHandle, headRequest: boolean, close: boolean, requestHead: string | Buffer): number;
+export function connForward(
+  server: ConnHandle,
+  client: ConnHandle,
+  headRequest: boolean,
+  close: boolean,
+  requestHead: string | Buffer,
+  pipelineDepth?: number,
+): number;
 
 /** The response being forwarded to this client connection (connForward) gets `Connection: close`
  *  added, unless its head went out already. */

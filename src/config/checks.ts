@@ -71,6 +71,10 @@ export function findProblems(input: ParsedInput): Problem[] {
     }
   }
   for (const [bname, m] of modes) {
+    const pipeline = backends[bname]?.pipeline;
+    if (m.mode === 'tcp' && pipeline !== undefined && pipeline > 1) {
+      out.push({ path: ['backends', bname, 'pipeline'], message: 'pipeline needs mode http (a tcp backend relays bytes, not requests)' });
+    }
     if (m.conflict) {
       out.push({
         path: ['backends', bname],

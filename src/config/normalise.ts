@@ -157,6 +157,7 @@ function backend(
     redispatch: be.redispatch ?? input.defaults?.redispatch ?? DEFAULTS.redispatch,
     timeouts: mergeTimeouts(timeouts, be.timeouts),
     stickSource: be.stick === 'source',
+    pipeline: be.pipeline ?? 1,
   };
   if (health) out.health = health;
   if (be.cookie !== undefined) {

@@ -294,6 +294,7 @@ const backendSchema = z.strictObject({
   timeouts: timeoutsSchema.optional(),
   cookie: cookieSchema.optional(),
   stick: z.literal('source').optional(),
+  pipeline: intIn(1, 64).optional(),
   servers: z.array(serverSchema).min(1, { error: 'a backend needs at least one server' }),
 });
 

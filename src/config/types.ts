@@ -149,6 +149,9 @@ export interface BackendConfig {
   timeouts: Timeouts;
   cookie?: CookiePersistence;
   stickSource: boolean;
+  /** Up to this many GET/HEAD requests that arrive together go to a server on one connection, in
+   *  one send (HTTP/1.1 pipelining); 1: one request per connection at a time. */
+  pipeline: number;
 }
 
 // ---- VRRP ----

@@ -103,6 +103,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   private tried: Set<ServerState> | undefined;
   private retries = 0;
   private staleRetried = false;
+  /** The request went behind another on its connection (pipelining). */
+  private pipelined = false;
   private persisted = false;
   private bodyStarted = false;
   private bodySent = false;
@@ -229,6 +231,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.serverName = s.name;
     if (this.tq < 0) this.tq = this.clock();
     const up = this.rt.upstream;
+    if (this.pool!.config.pipeline > 1 && !this.staleRetried && this.appendTo(up.pipelineTarget(s))) return;
     const idle = this.staleRetried ? undefined : up.take(s, this);
     if (idle !== undefined) {
       this.conn = idle;
@@ -237,6 +240,30 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     } else {
       this.conn = up.connect(s, this, this.pool!.config.timeouts.connect);
     }
+  }
+
+  /** Pipelining: the request behind those just written to `conn`, if both allow it. */
+  private appendTo(conn: UpstreamConnection | undefined): boolean {
+    const forwardTo = conn === undefined ? undefined : this.pipelineForwardTarget();
+    if (forwardTo === undefined) return false;
+    if (!conn!.appendRequest(this, this.head!.head, forwardTo, this.method === 'HEAD', !this.res.shouldKeepAlive, this.pool!.config.pipeline)) return false;
+    this.conn = conn;
+    this.pipelined = true;
+    if (this.tc < 0) this.tc = this.tq;
+    this.bodySent = true;
+    return true;
+  }
+
+  /** The client socket a pipelined response goes to: the response is forwarded as the server sent
+   *  it (no header rule, no cookie to add), to a client the C side serves, for a request without a
+   *  body that may be sent again (a pipelined request may have to be, when the server closes
+   *  before answering it). */
+  private pipelineForwardTarget(): NativeSocket | undefined {
+    const m = this.method;
+    if ((m !== 'GET' && m !== 'HEAD') || this.head!.framing !== 'none' || this.rt.responseOps.length > 0) return undefined;
+    if (this.pool!.config.cookie !== undefined && !this.persisted) return undefined;
+    if (this.res.writeRawHead === undefined) return undefined;
+    return this.res.forwardTarget?.();
   }
 
   onUpstreamConnect(conn: UpstreamConnection): void {
@@ -255,6 +282,9 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     // ... and when both sockets are the C layer's, without passing through JavaScript at all
     const forwardTo = raw && this.head!.framing === 'none' ? this.res.forwardTarget?.() : undefined;
     conn.writeRequestHead(this.head!.head, forwardTo, headRequest, !this.res.shouldKeepAlive);
+    if (forwardTo !== undefined && this.pool!.config.pipeline > 1 && !this.staleRetried && this.pipelineForwardTarget() !== undefined) {
+      this.rt.upstream.setPipelineTarget(conn.server, conn);
+    }
     if (this.head!.framing === 'none') {
       this.bodySent = true;
     } else if (!this.bodyStarted) {
@@ -399,10 +429,19 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       this.connectFailed(err);
       return;
     }
+    // the C side could not follow the server's answers to pipelined requests (see forward.c)
+    const unfollowed = (err as NodeJS.ErrnoException | undefined)?.syscall === 'pipeline';
+    if (unfollowed && this.rt.upstream.stopPipelining(conn.server)) {
+      this.rt.log.warn(
+        { frontend: this.rt.name, backend: this.pool!.name, server: this.serverName },
+        'server answered pipelined requests in a shape halb cannot follow: requests to it go one at a time from now on',
+      );
+    }
     if (!this.responseStarted) {
       const resendable = this.mayResend();
-      if (conn.reused && !this.staleRetried && resendable) {
-        // a pooled connection the server closed just as it was reused: same server, new socket
+      if ((conn.reused || this.pipelined || unfollowed) && !this.staleRetried && resendable) {
+        // a pooled connection the server closed just as it was reused, or one closed before it
+        // answered the requests pipelined on it: same server, new socket
         this.staleRetried = true;
         this.useServer(this.server!);
         return;
@@ -485,7 +524,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.termination = 'client-abort';
     const conn = this.conn;
     this.conn = undefined;
-    conn?.destroy();
+    // a request waiting behind others leaves them be; its response is dropped when it comes
+    if (conn !== undefined && !conn.abandon(this)) conn.destroy();
     this.releaseServer('ok');
     this.complete();
   }

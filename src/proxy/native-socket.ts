@@ -161,6 +161,18 @@ export class NativeSocket extends EventEmitter {
     return pending < this.highWater;
   }
 
+  /**
+   * Like forwardResponse, but only behind the requests written to this connection in this turn,
+   * which then go out in one send (HTTP/1.1 pipelining, see connForward's pipelineDepth). False
+   * when the request cannot go there; nothing was written then.
+   */
+  appendForward(requestHead: string | Buffer, client: NativeSocket, headRequest: boolean, close: boolean, depth: number): boolean {
+    if (this.h === undefined || this.destroyed || client.h === undefined || client.destroyed) return false;
+    if (connForward(this.h, client.h, headRequest, close, requestHead, depth) < 0) return false;
+    this.bytesWritten += requestHead.length;
+    return true;
+  }
+
   /** On a client socket: the response the C side is forwarding to it gets `Connection: close`,
    *  unless its head went out already. */
   closeAfterForwarded(): void {

@@ -4,12 +4,12 @@
 import net from 'node:net';
 import type { ServerState } from '../pool/server-state.ts';
 import { NativeSocket } from './native-socket.ts';
-import { ResponseParser } from './response-parser.ts';
+import { ResponseParser, type ResponseSink } from './response-parser.ts';
 import { setListeners, type ListenerSet } from './socket-listeners.ts';
 import { holdWrites } from './write-batch.ts';
 
 /** What a connection reports to the request using it. */
-export interface UpstreamUser {
+export interface UpstreamUser extends ResponseSink {
   onUpstreamConnect(conn: UpstreamConnection): void;
   onUpstreamDrain(conn: UpstreamConnection): void;
   /** Bytes that the parser rejected. */
@@ -19,7 +19,7 @@ export interface UpstreamUser {
   /** The C side sent a response to the client itself (see writeRequestHead): its head, with the
    *  body still coming (`done` false), or all of it. */
   onForwarded(conn: UpstreamConnection, done: boolean, status: number, bodyBytes: number, keepAlive: boolean): void;
-  /** The socket closed while this user still held it. */
+  /** The socket closed while this user still held it (or waited behind the user holding it). */
   onUpstreamClose(conn: UpstreamConnection, err: Error | undefined): void;
   /** After response bytes were handed over: true when no view of them is kept anywhere, so the
    *  memory they were read into can take the next read. */
@@ -54,6 +54,9 @@ export class UpstreamConnection {
   readonly host: string;
   readonly port: number;
   user: UpstreamUser | undefined;
+  /** Requests written after the user's on this connection (pipelining), oldest first: each
+   *  becomes the user in turn when the response before it is complete. */
+  private followers: { user: UpstreamUser; headRequest: boolean }[] | undefined;
   connected = false;
   /** Served at least one request before: a failure without response bytes may be a stale close. */
   reused = false;
@@ -111,16 +114,64 @@ export class UpstreamConnection {
     s.write(head, 'latin1');
   }
 
+  /**
+   * Pipelining: sends the request behind those written to this connection in this turn, and the
+   * response (which the C side forwards to `forwardTo`) to `user` once those before it are done.
+   * False when the request cannot go here; nothing was written then.
+   */
+  appendRequest(user: UpstreamUser, head: string | Buffer, forwardTo: NativeSocket, headRequest: boolean, close: boolean, depth: number): boolean {
+    const s = this.socket;
+    if (this.user === undefined || !(s instanceof NativeSocket) || !s.appendForward(head, forwardTo, headRequest, close, depth)) return false;
+    (this.followers ??= []).push({ user, headRequest });
+    return true;
+  }
+
+  /** A request waiting behind the user no longer wants its response (its client left): the
+   *  response is read and dropped when it comes. False when `user` is not waiting here. */
+  abandon(user: UpstreamUser): boolean {
+    const f = this.followers;
+    if (f === undefined) return false;
+    for (const x of f) {
+      if (x.user !== user) continue;
+      x.user = abandoned(this);
+      return true;
+    }
+    return false;
+  }
+
+  /** @internal the requests waiting behind the user, which the connection no longer serves */
+  takeFollowers(): UpstreamUser[] | undefined {
+    const f = this.followers;
+    if (f === undefined || f.length === 0) return undefined;
+    this.followers = undefined;
+    return f.map((x) => x.user);
+  }
+
   /** @internal the C side forwarded a response (see writeRequestHead) */
   forwarded(done: boolean, status: number, bodyBytes: number, keepAlive: boolean): void {
     this.parser.forwarded(done, keepAlive);
     this.user?.onForwarded(this, done, status, bodyBytes, keepAlive);
   }
 
-  /** Gives the connection back: pooled when the exchange left it clean, closed otherwise. */
+  /** The user's response is over: the next pipelined request's turn, or the connection goes back
+   *  to the pool when the exchange left it clean, closed otherwise. */
   done(reusable: boolean): void {
     this.user = undefined;
     const s = this.socket;
+    const f = this.followers;
+    if (f !== undefined && f.length > 0) {
+      // not reusable: the requests behind hear of the close and are sent again elsewhere
+      if (!reusable || s.destroyed) {
+        s.destroy();
+        return;
+      }
+      const next = f.shift()!;
+      this.user = next.user;
+      // the C side forwards it; the parser is ready for a response it hands over instead
+      this.parser.reset(next.user, next.headRequest, true);
+      if (s.isPaused()) s.resume();
+      return;
+    }
     if (!reusable || s.destroyed || !this.owner.park(this)) {
       s.destroy();
       return;
@@ -261,7 +312,30 @@ function onClose(this: UpstreamSocket): void {
   c.closedNow();
   const u = c.user;
   c.user = undefined;
+  const waiting = c.takeFollowers();
   u?.onUpstreamClose(c, c.error);
+  if (waiting !== undefined) for (const w of waiting) w.onUpstreamClose(c, c.error);
+}
+
+/** Stands in for a pipelined request whose client left: takes its response and moves on. */
+function abandoned(c: UpstreamConnection): UpstreamUser {
+  const destroy = (): void => c.destroy();
+  return {
+    onUpstreamConnect() {},
+    onUpstreamDrain() {},
+    onUpstreamBadResponse: destroy,
+    onUpstreamTimeout: destroy,
+    onForwarded(_conn, done, _status, _bodyBytes, keepAlive) {
+      if (done) c.done(keepAlive);
+    },
+    onUpstreamClose() {},
+    readReleased: () => true,
+    onResponseHead() {},
+    onResponseData() {},
+    onResponseEnd() {
+      c.done(c.parser.reusable);
+    },
+  };
 }
 
 function onTimeout(this: UpstreamSocket): void {
@@ -287,6 +361,10 @@ export class UpstreamConnections {
   /** Sockets open now (busy and idle), for stats and tests. */
   open = 0;
   private readonly idle = new Map<ServerState, UpstreamConnection[]>();
+  /** Per server, the connection the last pipelinable request went to (see appendRequest). */
+  private readonly pipelineTail = new WeakMap<ServerState, UpstreamConnection>();
+  /** Servers whose responses pipelining could not follow: requests to them go one by one. */
+  private readonly unpipelinable = new WeakSet<ServerState>();
   private sweeper: NodeJS.Timeout | undefined;
 
   /** An idle connection to `server`, or undefined. The caller then owns it. */
@@ -304,6 +382,24 @@ export class UpstreamConnections {
       return c;
     }
     return undefined;
+  }
+
+  /** The connection the next pipelined request to `server` may go behind, if any. */
+  pipelineTarget(server: ServerState): UpstreamConnection | undefined {
+    return this.unpipelinable.has(server) ? undefined : this.pipelineTail.get(server);
+  }
+
+  /** `c` just took a request that others may follow. */
+  setPipelineTarget(server: ServerState, c: UpstreamConnection): void {
+    if (!this.unpipelinable.has(server)) this.pipelineTail.set(server, c);
+  }
+
+  /** The server answered in a way pipelining cannot follow; true the first time. */
+  stopPipelining(server: ServerState): boolean {
+    if (this.unpipelinable.has(server)) return false;
+    this.unpipelinable.add(server);
+    this.pipelineTail.delete(server);
+    return true;
   }
 
   connect(server: ServerState, user: UpstreamUser, connectTimeout: number): UpstreamConnection {
@@ -349,6 +445,7 @@ export class UpstreamConnections {
   /** @internal */
   closed(c: UpstreamConnection): void {
     this.open--;
+    if (this.pipelineTail.get(c.server) === c) this.pipelineTail.delete(c.server);
     const list = this.idle.get(c.server);
     if (list === undefined) return;
     const i = list.indexOf(c);

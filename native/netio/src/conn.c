@@ -28,7 +28,6 @@
 #include "conn.h"
 #include "forward.h"
 
-static void conn_close(conn_t *c, int err, const char *syscall);
 static void on_poll(uv_poll_t *h, int status, int events);
 
 /* ---------- calling JS ---------- */
@@ -227,16 +226,22 @@ static void do_read(conn_t *c) {
     ssize_t n = recv(c->fd, buf, len, 0);
     if (n > 0) {
       c->last_active = uv_now(io->loop);
-      if (c->fwd_state != FWD_NONE && forward_read(c, buf, (size_t)n)) {
-        if ((size_t)n < len) return;
-        continue;
+      size_t js = (size_t)n;
+      if (c->fwd_state != FWD_NONE) {
+        size_t used = forward_read(c, buf, (size_t)n);
+        if (c->closing) return;
+        /* what follows the forwarded responses goes to JS, from the buffer's start */
+        if (used > 0 && used < js) memmove(buf, buf + used, js - used);
+        js -= used;
       }
-      napi_handle_scope scope;
-      if (napi_open_handle_scope(io->env, &scope) != napi_ok) return;
-      napi_value argv[1];
-      napi_create_int32(io->env, (int32_t)n, &argv[0]);
-      conn_call_owner(c, io->on_read, 1, argv);
-      napi_close_handle_scope(io->env, scope);
+      if (js > 0) {
+        napi_handle_scope scope;
+        if (napi_open_handle_scope(io->env, &scope) != napi_ok) return;
+        napi_value argv[1];
+        napi_create_int32(io->env, (int32_t)js, &argv[0]);
+        conn_call_owner(c, io->on_read, 1, argv);
+        napi_close_handle_scope(io->env, scope);
+      }
       if ((size_t)n < len) return; /* drained: the next epoll round says when there is more */
       continue;
     }
@@ -337,9 +342,8 @@ static void stop_handles(conn_t *c, uv_close_cb cb) {
   uv_close((uv_handle_t *)&c->timer, cb);
 }
 
-/* Closes the socket now (what is still queued is dropped) and reports 'close' to JS once libuv
- * has let go of the handles. */
-static void conn_close(conn_t *c, int err, const char *syscall) {
+/* 'close' reaches JS once libuv has let go of the handles. */
+void conn_close(conn_t *c, int err, const char *syscall) {
   if (c->closing) return;
   c->err = err;
   c->err_syscall = syscall;

@@ -16,6 +16,13 @@
 
 typedef struct conn conn_t;
 
+/* a response expected after the one being forwarded (pipelined requests, see forward.h) */
+typedef struct {
+  conn_t *client; /* NULL once that client went away: the response is read and dropped */
+  int head_request;
+  int close;
+} fwd_entry_t;
+
 typedef struct {
   napi_env env;
   uv_loop_t *loop;
@@ -70,6 +77,10 @@ struct conn {
   int fwd_blocked;      /* the client's queue is over its high-water mark: not reading */
   uint64_t fwd_remaining;
   uint64_t fwd_body_sent;
+  fwd_entry_t *fwd_q; /* responses expected after the current one, oldest first */
+  int fwd_qn, fwd_qcap;
+  char *fwd_carry; /* the start of the next pipelined head, when a read ended inside it */
+  size_t fwd_carry_len;
   /* on a client connection: the server connection forwarding into it */
   conn_t *fwd_from;
   /* lifecycle */
@@ -84,6 +95,8 @@ int conn_send(conn_t *c, const char *data, size_t len);
 /* Queues a JS string's latin1 bytes. -1 when the connection failed, -2 after throwing. */
 int conn_send_string(conn_t *c, napi_value str);
 void conn_update_poll(conn_t *c);
+/* Closes the socket now (what is still queued is dropped); 'close' reaches JS with `err`. */
+void conn_close(conn_t *c, int err, const char *syscall);
 /* Calls one of the registered JS functions with the connection's owner as `this` (inside a
  * handle scope the caller opened). */
 void conn_call_owner(conn_t *c, napi_ref fn_ref, size_t argc, napi_value *argv);

@@ -7,7 +7,10 @@
  * forwarding is off for that response. */
 #include "forward.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "response-head.h"
 
@@ -28,6 +31,42 @@ static void disarm(conn_t *server) {
   server->fwd_to = NULL;
   server->fwd_state = FWD_NONE;
   unblock(server);
+}
+
+static void arm(conn_t *s, conn_t *client, bool head_request, bool close) {
+  s->fwd_state = FWD_HEAD;
+  s->fwd_to = client;
+  if (client != NULL) client->fwd_from = s;
+  s->fwd_head_request = head_request;
+  s->fwd_close = close;
+  s->fwd_body_sent = 0;
+  s->fwd_remaining = 0;
+}
+
+/* the oldest queued response becomes the one being forwarded */
+static void arm_next(conn_t *s) {
+  fwd_entry_t e = s->fwd_q[0];
+  s->fwd_qn--;
+  memmove(s->fwd_q, s->fwd_q + 1, (size_t)s->fwd_qn * sizeof e);
+  arm(s, e.client, e.head_request, e.close);
+}
+
+static void drop_carry(conn_t *s) {
+  free(s->fwd_carry);
+  s->fwd_carry = NULL;
+  s->fwd_carry_len = 0;
+}
+
+static void drop_queue(conn_t *s) {
+  for (int i = 0; i < s->fwd_qn; i++) {
+    conn_t *client = s->fwd_q[i].client;
+    if (client != NULL && client->fwd_from == s) client->fwd_from = NULL;
+  }
+  free(s->fwd_q);
+  s->fwd_q = NULL;
+  s->fwd_qn = 0;
+  s->fwd_qcap = 0;
+  drop_carry(s);
 }
 
 static void emit_forward(conn_t *c, bool done, int status, uint64_t body, bool keep_alive) {
@@ -58,27 +97,68 @@ static void maybe_block(conn_t *server, conn_t *client) {
   conn_update_poll(server);
 }
 
+/* The response is complete: the next queued one (if the server keeps the connection) becomes
+ * current before JavaScript hears of it, so JavaScript's view and ours move together. */
 static void complete(conn_t *server) {
   int status = server->fwd_status;
   bool keep = server->fwd_keep_alive;
   uint64_t body = server->fwd_body_sent;
   disarm(server);
+  if (keep && server->fwd_qn > 0) arm_next(server);
   emit_forward(server, true, status, body, keep);
 }
 
-static int forward_head(conn_t *s, const char *buf, size_t n) {
-  conn_t *client = s->fwd_to;
-  response_head_t h;
-  if (client == NULL || !scan_response_head((const unsigned char *)buf, n, MAX_HEAD, s->fwd_head_request, &h)) {
+/* Pipelined responses that cannot be followed (a head of another shape, or past MAX_HEAD): the
+ * connection is closed, so every request still waiting on it is retried elsewhere by JavaScript,
+ * which also stops pipelining to this server (the error's syscall says "pipeline"). */
+static size_t give_up(conn_t *s, size_t n) {
+  conn_close(s, EPROTO, "pipeline");
+  return n;
+}
+
+/* The head at `buf` was not recognised. Without responses queued behind it, JavaScript's parser
+ * takes it (0). With some queued, a head cut by the end of the read is kept until the rest
+ * arrives; anything else ends the connection. */
+static size_t head_unscanned(conn_t *s, const char *buf, size_t n, bool carried) {
+  if (s->fwd_qn == 0 && !carried) {
     disarm(s);
     return 0;
   }
+  size_t limit = n < MAX_HEAD ? n : MAX_HEAD;
+  bool whole = memmem(buf, limit, "\r\n\r\n", 4) != NULL;
+  if (whole || n >= MAX_HEAD) return give_up(s, n);
+  char *keep = malloc(n);
+  if (keep == NULL) return give_up(s, n);
+  memcpy(keep, buf, n);
+  free(s->fwd_carry);
+  s->fwd_carry = keep;
+  s->fwd_carry_len = n;
+  return n;
+}
+
+/* Forwards the head at `buf` and what of the body follows it in this read; returns the bytes
+ * taken (0: all of `buf` goes to JavaScript's parser instead). `at_start`: nothing before it in
+ * this read went anywhere else. */
+static size_t forward_head(conn_t *s, const char *buf, size_t n, bool at_start, bool carried) {
+  conn_t *client = s->fwd_to;
+  response_head_t h;
+  if (!scan_response_head((const unsigned char *)buf, n, MAX_HEAD, s->fwd_head_request, &h)) return head_unscanned(s, buf, n, carried);
   uint64_t body_len = h.bodiless ? 0 : (uint64_t)h.content_length;
-  size_t body = n - h.head_end;
-  if (body > body_len) {
-    /* more than this response: the JS parser reports it */
-    disarm(s);
-    return 0;
+  size_t avail = n - h.head_end;
+  size_t body = avail;
+  size_t used = n;
+  bool queued = s->fwd_qn > 0;
+  bool stray = false;
+  if (avail > body_len) {
+    /* more than this response: the next queued one's, or bytes nobody asked for */
+    if (!queued && at_start && !carried) {
+      /* the JS parser reports it */
+      disarm(s);
+      return 0;
+    }
+    body = (size_t)body_len;
+    if (queued) used = h.head_end + body;
+    else stray = true;
   }
   size_t from = 0;
   for (int i = 0; i < h.ndrops; i++) {
@@ -91,50 +171,98 @@ static int forward_head(conn_t *s, const char *buf, size_t n) {
     to_client(client, buf + h.head_end, body);
   } else {
     /* the rest of the head, its blank line and the body are contiguous: one piece */
-    to_client(client, buf + from, n - from);
+    to_client(client, buf + from, h.head_end + body - from);
   }
   s->fwd_status = h.status;
-  s->fwd_keep_alive = !h.close;
+  /* bytes after the end of the last response expected: dropped, and the connection not reused */
+  s->fwd_keep_alive = !h.close && !stray;
   s->fwd_body_sent = body;
   s->fwd_remaining = body_len - body;
   if (s->fwd_remaining == 0) {
     complete(s);
-    return 1;
+    return used;
   }
   s->fwd_state = FWD_BODY;
   emit_forward(s, false, h.status, body, s->fwd_keep_alive);
   if (!s->closing) maybe_block(s, s->fwd_to);
-  return 1;
+  return used;
 }
 
-int forward_read(conn_t *c, const char *buf, size_t n) {
-  if (c->fwd_state == FWD_HEAD) return forward_head(c, buf, n);
-  conn_t *client = c->fwd_to;
-  size_t take = n < c->fwd_remaining ? n : (size_t)c->fwd_remaining;
-  to_client(client, buf, take);
-  c->fwd_remaining -= take;
-  c->fwd_body_sent += take;
-  /* bytes after the end of the response: dropped, and the connection is not reused */
-  if (take < n) c->fwd_keep_alive = 0;
-  if (c->fwd_remaining == 0) complete(c);
-  else maybe_block(c, client);
-  return 1;
+static size_t forward_bytes(conn_t *c, const char *buf, size_t n, bool carried) {
+  size_t off = 0;
+  while (off < n && !c->closing) {
+    if (c->fwd_state == FWD_HEAD) {
+      size_t used = forward_head(c, buf + off, n - off, off == 0, carried);
+      if (used == 0) break;
+      off += used;
+      continue;
+    }
+    if (c->fwd_state != FWD_BODY) break;
+    conn_t *client = c->fwd_to;
+    size_t rest = n - off;
+    size_t take = rest < c->fwd_remaining ? rest : (size_t)c->fwd_remaining;
+    to_client(client, buf + off, take);
+    off += take;
+    c->fwd_remaining -= take;
+    c->fwd_body_sent += take;
+    if (c->fwd_remaining > 0) {
+      maybe_block(c, client);
+      continue;
+    }
+    if (take < rest && c->fwd_qn == 0) {
+      /* bytes after the end of the last response expected: dropped, the connection not reused */
+      c->fwd_keep_alive = 0;
+      off = n;
+    }
+    complete(c);
+  }
+  return off;
 }
 
-void forward_eof(conn_t *c) { disarm(c); }
+size_t forward_read(conn_t *c, const char *buf, size_t n) {
+  if (c->fwd_carry_len == 0) return forward_bytes(c, buf, n, false);
+  /* the head begun in an earlier read, then these bytes, in one piece */
+  size_t len = c->fwd_carry_len + n;
+  char *joined = realloc(c->fwd_carry, len);
+  if (joined == NULL) return give_up(c, n);
+  memcpy(joined + c->fwd_carry_len, buf, n);
+  c->fwd_carry = NULL;
+  c->fwd_carry_len = 0;
+  forward_bytes(c, joined, len, true);
+  free(joined);
+  return n;
+}
 
-void forward_unlink(conn_t *c) {
-  if (c->fwd_to != NULL) disarm(c);
+void forward_eof(conn_t *c) {
+  drop_carry(c);
+  disarm(c);
+}
+
+/* the client `c` no longer waits for the response it was linked to */
+static void forward_unlink_client(conn_t *c) {
   conn_t *server = c->fwd_from;
-  if (server != NULL) {
-    /* the response goes on into the void (see to_client); a head not seen yet goes to JS */
-    c->fwd_from = NULL;
+  if (server == NULL) return;
+  c->fwd_from = NULL;
+  if (server->fwd_to == c) {
+    /* the response goes on into the void (see to_client) */
     server->fwd_to = NULL;
     unblock(server);
+    return;
   }
+  for (int i = 0; i < server->fwd_qn; i++)
+    if (server->fwd_q[i].client == c) server->fwd_q[i].client = NULL;
 }
 
-void forward_client_drained(conn_t *c) { unblock(c->fwd_from); }
+void forward_unlink(conn_t *c) {
+  if (c->fwd_to != NULL || c->fwd_state != FWD_NONE) disarm(c);
+  if (c->fwd_q != NULL || c->fwd_carry != NULL) drop_queue(c);
+  forward_unlink_client(c);
+}
+
+void forward_client_drained(conn_t *c) {
+  conn_t *s = c->fwd_from;
+  if (s->fwd_to == c) unblock(s);
+}
 
 napi_value forward_close_fn(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -146,16 +274,42 @@ napi_value forward_close_fn(napi_env env, napi_callback_info info) {
   conn_t *client = conn_from_handle(env, argv[0]);
   if (client == NULL) return NULL;
   conn_t *s = client->fwd_from;
-  if (s != NULL && s->fwd_state == FWD_HEAD) s->fwd_close = 1;
+  if (s == NULL) return NULL;
+  if (s->fwd_to == client) {
+    if (s->fwd_state == FWD_HEAD) s->fwd_close = 1;
+    return NULL;
+  }
+  for (int i = 0; i < s->fwd_qn; i++)
+    if (s->fwd_q[i].client == client) s->fwd_q[i].close = 1;
   return NULL;
 }
 
+/* May the request go behind those already written to `s` in this turn? They are still queued
+ * (so all go out in one send), and their responses are being forwarded by us. */
+static bool can_append(conn_t *s, uint32_t depth) {
+  return depth > 1 && s->fwd_state != FWD_NONE && s->in_dirty && s->qlen > 0 && s->fwd_carry == NULL && (uint32_t)s->fwd_qn + 1 < depth;
+}
+
+static int queue_push(conn_t *s, conn_t *client, bool head_request, bool close) {
+  if (s->fwd_qn == s->fwd_qcap) {
+    int cap = s->fwd_qcap == 0 ? 8 : s->fwd_qcap * 2;
+    fwd_entry_t *q = realloc(s->fwd_q, (size_t)cap * sizeof *q);
+    if (q == NULL) return -1;
+    s->fwd_q = q;
+    s->fwd_qcap = cap;
+  }
+  s->fwd_q[s->fwd_qn++] = (fwd_entry_t){client, head_request, close};
+  client->fwd_from = s;
+  return 0;
+}
+
 napi_value forward_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   bool head_request, close;
+  uint32_t depth = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
-    napi_throw_type_error(env, NULL, "netio.connForward(server, client, headRequest, close, requestHead)");
+    napi_throw_type_error(env, NULL, "netio.connForward(server, client, headRequest, close, requestHead, pipelineDepth?)");
     return NULL;
   }
   conn_t *s = conn_from_handle(env, argv[0]);
@@ -166,9 +320,14 @@ napi_value forward_fn(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "netio.connForward: headRequest and close are booleans");
     return NULL;
   }
+  if (argc > 5 && napi_get_value_uint32(env, argv[5], &depth) != napi_ok) {
+    napi_throw_type_error(env, NULL, "netio.connForward: pipelineDepth is a number");
+    return NULL;
+  }
   napi_value out;
-  if (s->closing || s->ending || client->closing) {
-    napi_create_int32(env, -1, &out);
+  bool append = depth > 0;
+  if (s->closing || s->ending || client->closing || (append && !can_append(s, depth))) {
+    napi_create_int32(env, append && !s->closing && !client->closing ? -2 : -1, &out);
     return out;
   }
   napi_valuetype t;
@@ -186,15 +345,17 @@ napi_value forward_fn(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (rc == 0 && !s->closing) {
-    if (s->fwd_to != NULL) disarm(s);
-    if (client->fwd_from != NULL) disarm(client->fwd_from);
-    s->fwd_state = FWD_HEAD;
-    s->fwd_to = client;
-    client->fwd_from = s;
-    s->fwd_head_request = head_request;
-    s->fwd_close = close;
-    s->fwd_body_sent = 0;
-    s->fwd_remaining = 0;
+    /* linked to another response still: that one is not this client's any more */
+    conn_t *old = client->fwd_from;
+    if (old != NULL && old->fwd_to == client) disarm(old);
+    else if (old != NULL) forward_unlink_client(client);
+    if (append) {
+      if (queue_push(s, client, head_request, close) < 0) conn_close(s, ENOMEM, "write");
+    } else {
+      if (s->fwd_to != NULL || s->fwd_state != FWD_NONE) disarm(s);
+      if (s->fwd_qn > 0 || s->fwd_carry != NULL) drop_queue(s);
+      arm(s, client, head_request, close);
+    }
   }
   napi_create_double(env, s->closing ? -1 : (double)s->qlen, &out);
   return out;

@@ -7,17 +7,19 @@
 
 #include "conn.h"
 
-/* The server connection `c` read `n` bytes at `buf`: 1 when forwarding took them, 0 when they go
- * to JavaScript as usual (forwarding is then off). */
-int forward_read(conn_t *c, const char *buf, size_t n);
+/* The server connection `c` read `n` bytes at `buf`: returns how many forwarding took (the
+ * responses it follows, pipelined ones one after the other); the rest go to JavaScript as usual. */
+size_t forward_read(conn_t *c, const char *buf, size_t n);
 /* The server sent FIN: forwarding is off (JavaScript's parser decides what that means). */
 void forward_eof(conn_t *c);
 /* `c` is closing or detaching: undo any link to or from it. */
 void forward_unlink(conn_t *c);
 /* The client connection `c` sent everything it had queued. */
 void forward_client_drained(conn_t *c);
-/* connForward(server, client, headRequest, close, requestHead): writes the request head to the
- * server and arms the forwarding of its response to the client. */
+/* connForward(server, client, headRequest, close, requestHead, pipelineDepth?): writes the request
+ * head to the server and arms the forwarding of its response to the client. With pipelineDepth,
+ * the request goes behind those written to the server in this turn (fewer than pipelineDepth,
+ * still unsent, their responses forwarded here), or nowhere: -2. */
 napi_value forward_fn(napi_env env, napi_callback_info info);
 /* connForwardClose(client): the response on its way to this client gets Connection: close, unless
  * its head went out already */

@@ -85,6 +85,7 @@ export function backendConfig(name: string, servers: { name: string; port: numbe
     redispatch: true,
     timeouts: { ...TIMEOUTS },
     stickSource: false,
+    pipeline: 1,
     ...over,
   };
 }

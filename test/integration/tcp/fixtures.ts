@@ -25,6 +25,7 @@ export function backendCfg(servers: ServerConfig[], over: Partial<BackendConfig>
     redispatch: true,
     timeouts: timeouts(),
     stickSource: false,
+    pipeline: 1,
     ...over,
   };
 }

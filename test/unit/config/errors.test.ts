@@ -189,6 +189,17 @@ test('mode mismatch and http-only features on tcp frontends', () => {
   );
 });
 
+test('pipeline: http backends only, within 1..64', () => {
+  assert.deepEqual(
+    problems('frontends:', '  t: { bind: ":5432", mode: tcp, default_backend: web }', ...BACKEND, '    pipeline: 8'),
+    ['7:15 backends.web.pipeline: pipeline needs mode http (a tcp backend relays bytes, not requests)'],
+  );
+  const ok = parseConfigText(['frontends:', '  h: { bind: ":80", default_backend: web }', ...BACKEND, '    pipeline: 8', ''].join('\n'), 'halb.yaml');
+  assert.ok(ok.ok);
+  assert.equal(ok.config.backends[0]?.pipeline, 8);
+  assert.equal(problems('frontends:', '  h: { bind: ":80", default_backend: web }', ...BACKEND, '    pipeline: 65').length, 1);
+});
+
 test('rules and header ops: shape errors', () => {
   assert.deepEqual(
     problems(
