@@ -60,7 +60,7 @@ const direct: Contestant = {
   start: async (ctx) => ({ port: ctx.backendPorts[0] as number, pid: undefined, stop: async () => {} }),
 };
 
-function halbYaml(ctx: StartContext, workers: string): string {
+function halbYaml(ctx: StartContext, workers: string, pipeline: number): string {
   const servers = ctx.backendPorts.map((p, i) => `      - { name: web${i + 1}, address: "127.0.0.1:${p}" }`).join('\n');
   return `# written by bench/run.ts
 global:
@@ -75,22 +75,26 @@ frontends:
 backends:
   web:
     balance: roundrobin
+    pipeline: ${pipeline}
     servers:
 ${servers}
 `;
 }
 
-function halb(workers: '1' | 'auto'): Contestant {
+/** halb as a user would set it up; `pipeline` > 1 (http only) is the opt-in backend setting. */
+function halb(workers: '1' | 'auto', pipeline = 1): Contestant {
+  const id = `halb-${workers}${pipeline > 1 ? '-pipeline' : ''}`;
+  const label = `halb (${workers === '1' ? '1 worker' : 'workers auto'}${pipeline > 1 ? `, pipeline ${pipeline}` : ''})`;
   return {
-    id: workers === '1' ? 'halb-1' : 'halb-auto',
-    label: workers === '1' ? 'halb (1 worker)' : 'halb (workers auto)',
+    id,
+    label,
     family: 'halb',
-    modes: ['http', 'tcp'],
+    modes: pipeline > 1 ? ['http'] : ['http', 'tcp'],
     start: async (ctx) => {
       const main = join(repoRoot, 'bin/halb.js');
       if (!existsSync(main)) throw new Unavailable(`${main} does not exist yet`);
       const cfg = join(ctx.dir, 'halb.yaml');
-      writeFileSync(cfg, halbYaml(ctx, workers));
+      writeFileSync(cfg, halbYaml(ctx, workers, pipeline));
       const log = join(ctx.dir, 'halb.log');
       // through a shell only to raise the descriptor limit; exec keeps node as the tree's root
       const p = startGroup(
@@ -218,6 +222,8 @@ export const contestants: readonly Contestant[] = [
   direct,
   halb('1'),
   halb('auto'),
+  halb('1', 16),
+  halb('auto', 16),
   haproxy(1),
   haproxy(2),
   nginxProxy,

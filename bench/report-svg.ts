@@ -7,6 +7,8 @@ const palette: Record<string, string> = {
   direct: '#9e9e9e',
   'halb-1': '#1b9e77',
   'halb-auto': '#0b6e4f',
+  'halb-1-pipeline': '#66c2a5',
+  'halb-auto-pipeline': '#2a8c6e',
   'haproxy-1': '#7570b3',
   'haproxy-2': '#4b4590',
   nginx: '#d95f02',
