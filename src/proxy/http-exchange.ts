@@ -371,6 +371,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     }
     if (!done) return;
     this.bytesOut += bodyBytes;
+    if (this.pool!.config.pipeline > 1) this.rt.upstream.answered(this.server!, bodyBytes);
     this.onResponseEnd();
   }
 

@@ -107,23 +107,38 @@ async function expectAnswers(cs: RawClient[], expected: string[]): Promise<void>
   assert.deepEqual(got, expected);
 }
 
+/** Client i sends GET /r<i>, all in one tick, and each gets its own plain answer. */
+async function getsAnswered(cs: RawClient[]): Promise<void> {
+  const gets = GETS(cs.length);
+  sendTogether(cs, gets);
+  await expectAnswers(
+    cs,
+    gets.map((r) => ok(r.path)),
+  );
+}
+
+/** `n` GETs sent together to a server that answers a batch after `answerMs`; returns `waitMs`
+ *  after sending, while the batch waits for its answers. */
+async function batchWaiting(n: number, answerMs: number, waitMs: number): Promise<{ server: PipeServer; p: Proxy; cs: RawClient[] }> {
+  const server = await pipeServer((s, rs) => {
+    setTimeout(() => answerAll(s, rs, 0), rs.length > 1 ? answerMs : 0);
+  });
+  const p = await proxyTo(server, 16);
+  const cs = await clients(p, server, n);
+  sendTogether(cs, GETS(n));
+  await new Promise((r) => setTimeout(r, waitMs));
+  return { server, p, cs };
+}
+
 test('GETs arriving together go to the server in one send on one connection; each client gets its own answer', { timeout: 15_000 }, async () => {
   const server = await pipeServer(answerAll);
   const p = await proxyTo(server, 16);
   const cs = await clients(p, server, 5);
-  sendTogether(cs, GETS(5));
-  await expectAnswers(
-    cs,
-    GETS(5).map((r) => ok(r.path)),
-  );
+  await getsAnswered(cs);
   assert.deepEqual(server.reads, [5]);
   assert.equal(server.connections, 1);
   // and again: the connection went back to the pool clean
-  sendTogether(cs, GETS(5));
-  await expectAnswers(
-    cs,
-    GETS(5).map((r) => ok(r.path)),
-  );
+  await getsAnswered(cs);
   assert.deepEqual(server.reads, [5, 5]);
   assert.equal(server.connections, 1);
 });
@@ -161,11 +176,7 @@ test('answers cut anywhere, heads included, reach the right clients; HEAD and 20
   assert.equal(server.connections, 1);
   for (const c of cs) assert.equal((await c.read(1, 50)).length, 0, 'nothing beyond each answer');
   // the connection is still in step: the next batch is answered right on it
-  sendTogether(cs, GETS(4));
-  await expectAnswers(
-    cs,
-    GETS(4).map((r) => ok(r.path)),
-  );
+  await getsAnswered(cs);
   assert.equal(server.connections, 1);
 });
 
@@ -180,11 +191,7 @@ test('a server that closes after its first answer: the requests behind it go aga
   });
   const p = await proxyTo(server, 16);
   const cs = await clients(p, server, 4);
-  sendTogether(cs, GETS(4));
-  await expectAnswers(
-    cs,
-    GETS(4).map((r) => ok(r.path)),
-  );
+  await getsAnswered(cs);
   assert.equal(server.reads[0], 4);
   // sent again one by one (a retry never pipelines), none of them failed
   assert.deepEqual(server.reads.slice(1), [1, 1, 1]);
@@ -209,30 +216,17 @@ test('an answer pipelining cannot follow: the requests behind it go again one by
 });
 
 test('a client leaving while its request waits behind another: the others are answered, the connection stays in use', { timeout: 15_000 }, async () => {
-  const server = await pipeServer((s, rs) => {
-    setTimeout(() => answerAll(s, rs, 0), rs.length > 1 ? 150 : 0);
-  });
-  const p = await proxyTo(server, 16);
-  const cs = await clients(p, server, 3);
-  sendTogether(cs, GETS(3));
-  await new Promise((r) => setTimeout(r, 30));
+  const { server, cs } = await batchWaiting(3, 150, 30);
   cs[1]!.destroy();
   const left = [cs[0]!, cs[2]!];
   await expectAnswers(left, [ok('/r0'), ok('/r2')]);
   assert.deepEqual(server.reads, [3]);
-  sendTogether(left, GETS(2));
-  await expectAnswers(left, [ok('/r0'), ok('/r1')]);
+  await getsAnswered(left);
   assert.equal(server.connections, 1);
 });
 
 test('a graceful stop while pipelined answers are on their way: each carries Connection: close', { timeout: 15_000 }, async () => {
-  const server = await pipeServer((s, rs) => {
-    setTimeout(() => answerAll(s, rs, 0), rs.length > 1 ? 200 : 0);
-  });
-  const p = await proxyTo(server, 16);
-  const cs = await clients(p, server, 3);
-  sendTogether(cs, GETS(3));
-  await new Promise((r) => setTimeout(r, 80));
+  const { server, p, cs } = await batchWaiting(3, 200, 80);
   const stopped = p.frontend.close(3000);
   const closing = (path: string): string => ok(path).replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n');
   await expectAnswers(
@@ -251,22 +245,14 @@ test('without pipeline (the default) every request has a connection to itself; a
   const server = await pipeServer(answerAll);
   const p1 = await proxyTo(server, 1);
   const cs = await clients(p1, server, 3);
-  sendTogether(cs, GETS(3));
-  await expectAnswers(
-    cs,
-    GETS(3).map((r) => ok(r.path)),
-  );
+  await getsAnswered(cs);
   assert.deepEqual(server.reads, [1, 1, 1]);
   assert.equal(server.connections, 3);
 
   const server2 = await pipeServer(answerAll);
   const p2 = await proxyTo(server2, 2);
   const cs2 = await clients(p2, server2, 4);
-  sendTogether(cs2, GETS(4));
-  await expectAnswers(
-    cs2,
-    GETS(4).map((r) => ok(r.path)),
-  );
+  await getsAnswered(cs2);
   // 2 on the open connection; the rest had to open connections (a request never waits for one
   // to connect just to go behind another)
   assert.equal(Math.max(...server2.reads), 2);
@@ -287,4 +273,19 @@ test('only GET and HEAD without a body are pipelined', { timeout: 15_000 }, asyn
   const got = await Promise.all(cs.map(async (c) => (await c.read(300, 300)).toString('latin1')));
   requests.forEach((r, i) => assert.ok(got[i]!.endsWith(`you asked for ${r.path}`), got[i]));
   assert.deepEqual([...server.reads].sort(), [1, 2]);
+});
+
+test('an answer over 16 KiB pauses pipelining to its server until a small one comes', { timeout: 15_000 }, async () => {
+  const body = 'x'.repeat(20 * 1024);
+  const big = `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  const server = await pipeServer((s, rs) => s.write(rs.map((r) => (r.path === '/big' ? big : ok(r.path))).join('')));
+  const p = await proxyTo(server, 16);
+  const cs = await clients(p, server, 3);
+  assert.equal((await cs[0]!.exchange('GET', '/big', big.length)).toString('latin1'), big);
+  server.reads.length = 0;
+  await getsAnswered(cs);
+  assert.deepEqual(server.reads, [1, 1, 1]);
+  server.reads.length = 0;
+  await getsAnswered(cs);
+  assert.deepEqual(server.reads, [3]);
 });
