@@ -2,7 +2,6 @@
 // port with SO_REUSEPORT), health checks (once per node, here), VRRP instances and the admin API.
 // This is the one place where the proxy and the failover halves meet: a backend with no usable
 // server, or a frontend that cannot listen, lowers the VRRP priority through a tracker.
-import os from 'node:os';
 import type { Config } from './config/types.ts';
 import type { Logger } from './log/logger.ts';
 import type { LoadResult } from './config/load.ts';
@@ -11,6 +10,7 @@ import { CheckerSet } from './health/checker-set.ts';
 import type { CheckStatus } from './health/scheduler.ts';
 import { ProxyRuntime, type ListenError } from './node/proxy-runtime.ts';
 import { WorkerSet } from './node/worker-set.ts';
+import { workerCount } from './node/worker-count.ts';
 import { AdminServer } from './admin/admin-server.ts';
 import { NodeMetrics } from './admin/metrics.ts';
 import type { VrrpGroup } from './node/vrrp-group.ts';
@@ -300,7 +300,3 @@ export interface NodeStatus {
   vrrp: unknown[];
 }
 
-export function workerCount(config: Config): number {
-  const w = config.global.workers;
-  return w === 'auto' ? Math.max(1, os.availableParallelism()) : Math.max(1, w);
-}
