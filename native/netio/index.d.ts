@@ -111,3 +111,10 @@ export function scanResponseHead(
   head: Buffer,
   headRequest: boolean,
 ): { status: number; headEnd: number; contentLength: number; close: boolean; drops: number[] } | undefined;
+
+/**
+ * Attaches to the SO_REUSEPORT group of the listening socket `listenFd` a program that hands its
+ * new connections to the group's first `workers` sockets in turn, instead of the kernel's hash
+ * of the addresses. Returns undefined, or why it could not (loading eBPF needs CAP_BPF or root).
+ */
+export function reuseportSpread(listenFd: number, workers: number): string | undefined;

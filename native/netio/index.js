@@ -19,3 +19,4 @@ exports.connRef = binding.connRef;
 exports.connForward = binding.connForward;
 exports.connForwardClose = binding.connForwardClose;
 exports.scanResponseHead = binding.scanResponseHead;
+exports.reuseportSpread = binding.reuseportSpread;

@@ -3,6 +3,7 @@
 // by name, frontends keep their listening sockets when their binds are unchanged, so a reload
 // closes no connection and fails no request. Removed servers drain: requests already on them
 // finish on the old pool objects, new requests only see the new pools.
+import { workerCount } from './worker-count.ts';
 import type { BackendConfig, Config, FrontendConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { BackendPool } from '../pool/backend-pool.ts';
@@ -123,12 +124,25 @@ export class ProxyRuntime {
   }
 
   private httpDeps(config: Config) {
-    return { pools: this.pools, backends: this.backends, log: this.log, accessLog: this.accessLog, maxHeaderBytes: config.global.maxHeaderBytes };
+    return {
+      pools: this.pools,
+      backends: this.backends,
+      log: this.log,
+      accessLog: this.accessLog,
+      maxHeaderBytes: config.global.maxHeaderBytes,
+      workers: workerCount(config),
+    };
   }
 
   private build(cfg: FrontendConfig, config: Config): Frontend {
     if (cfg.mode === 'http') return new HttpFrontend(cfg, this.httpDeps(config));
-    return new TcpFrontend(cfg, { pools: this.pools, backends: this.backends, log: this.log, accessLog: config.global.log.access ? this.log.child({ type: 'access' }) : undefined });
+    return new TcpFrontend(cfg, {
+      pools: this.pools,
+      backends: this.backends,
+      log: this.log,
+      accessLog: config.global.log.access ? this.log.child({ type: 'access' }) : undefined,
+      workers: workerCount(config),
+    });
   }
 
   private retire(pools: BackendPool[]): void {

@@ -17,6 +17,7 @@ import { rawError } from './error-responses.ts';
 import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from './accept-proxy.ts';
 import { setClientAddress, clientIp, moveClientAddress } from './client-address.ts';
 import { NativeSocket } from './native-socket.ts';
+import { spreadConnections } from './reuseport-spread.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
@@ -27,6 +28,8 @@ export interface HttpFrontendDeps {
   accessLog?: AccessLog;
   /** global.maxHeaderBytes; default 16 KiB. Larger request heads get 431. */
   maxHeaderBytes?: number;
+  /** Processes listening on the same ports (global.workers); default 1. */
+  workers?: number;
 }
 
 /** How often node checks header timeouts (it checks on an interval, not per connection). */
@@ -172,6 +175,7 @@ export class HttpFrontend {
         srv.once('error', onError);
         srv.listen({ host: b.host, port: b.port, reusePort: true, backlog: 4096 }, () => {
           srv.off('error', onError);
+          spreadConnections(srv, this.deps.workers ?? 1, this.log);
           // Accept errors once listening (EMFILE under load) are logged, never fatal.
           srv.on('error', (err) => this.log.error({ bind: `${b.host}:${b.port}`, err: err.message }, 'listener error'));
           resolve();

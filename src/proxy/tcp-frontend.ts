@@ -16,6 +16,7 @@ import { ACCEPT_PROXY_TIMEOUT_MS, readProxyHeader, type ClientAddress, type Prox
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
 import { TcpRelay, type RelayOptions, type RelayResult } from './tcp-relay.ts';
 import { NativeTcpRelay, type Relay } from './native-tcp-relay.ts';
+import { spreadConnections } from './reuseport-spread.ts';
 
 export interface TcpFrontendDeps {
   pools: Map<string, BackendPool>;
@@ -23,6 +24,8 @@ export interface TcpFrontendDeps {
   log: Logger;
   /** Access log (one line per connection); defaults to `log`. */
   accessLog?: Logger;
+  /** Processes listening on the same ports (global.workers); default 1. */
+  workers?: number;
   /** Random source for the balancing policy (tests pass a seeded one). */
   random?: () => number;
   /** How long an accept_proxy bind waits for the PROXY header. */
@@ -97,6 +100,7 @@ export class TcpFrontend {
           server.once('error', reject);
           server.listen({ host: bind.host, port: bind.port, reusePort: true }, () => {
             server.off('error', reject);
+            spreadConnections(server, this.deps.workers ?? 1, this.log);
             resolve();
           });
         });

@@ -27,6 +27,7 @@
 
 #include "conn.h"
 #include "forward.h"
+#include "reuseport.h"
 
 static void on_poll(uv_poll_t *h, int status, int events);
 
@@ -677,6 +678,7 @@ napi_value netio_conn_init(napi_env env, napi_value exports) {
       {"connForward", NULL, forward_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connForwardClose", NULL, forward_close_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scanResponseHead", NULL, scan_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reuseportSpread", NULL, reuseport_spread_fn, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

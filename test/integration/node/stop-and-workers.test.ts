@@ -43,6 +43,20 @@ function get(port: number, agent: http.Agent | false = false): Promise<{ status:
   });
 }
 
+/** A node with 2 workers, once both listen. */
+async function startTwoWorkers(file: string): Promise<HalbProcess> {
+  const halb = startHalb(['run', '-c', file]);
+  started.push(halb);
+  await halb.waitFor((l) => l.msg === 'halb node started');
+  // each worker logs through its own pipe: its 'listening' line may come after the master's
+  const workerPids = new Set<unknown>();
+  await halb.waitFor((l) => {
+    if (l.msg === 'listening') workerPids.add(l.pid);
+    return workerPids.size === 2;
+  }, 5000);
+  return halb;
+}
+
 function config(listen: number, ports: number[], workers: number, extra = ''): string {
   return `global:
   workers: ${workers}
@@ -90,15 +104,7 @@ test('2 workers share health: a dead server is avoided by every worker within on
   const listen = await freePort();
   const file = join(dir, 'workers-health.yaml');
   writeFileSync(file, config(listen, [live, doomedPort], 2, '    health: { tcp: true, interval: 500ms, rise: 2, fall: 2 }\n'));
-  const halb = startHalb(['run', '-c', file]);
-  started.push(halb);
-  await halb.waitFor((l) => l.msg === 'halb node started');
-  // each worker logs through its own pipe: its 'listening' line may come after the master's
-  const workerPids = new Set<unknown>();
-  await halb.waitFor((l) => {
-    if (l.msg === 'listening') workerPids.add(l.pid);
-    return workerPids.size === 2;
-  }, 5000);
+  const halb = await startTwoWorkers(file);
 
   doomed.closeAllConnections();
   await new Promise<void>((r) => doomed.close(() => r()));
@@ -113,6 +119,27 @@ test('2 workers share health: a dead server is avoided by every worker within on
   assert.equal(pidsServing.size, 2, 'both workers served requests');
   const tried = access.filter((l) => l.server === 's2' || (l.retries as number) > 0);
   assert.deepEqual(tried, [], 'no worker tried the dead server after the check interval');
+  halb.kill('SIGTERM');
+  await halb.exited;
+});
+
+test('2 workers take new connections in turn, not by a hash of the addresses', { timeout: 30_000, skip: process.getuid?.() !== 0 && 'loading eBPF needs root' }, async () => {
+  const port = await slowBackend('only', 0);
+  const listen = await freePort();
+  const file = join(dir, 'workers-spread.yaml');
+  writeFileSync(file, config(listen, [port], 2));
+  const halb = await startTwoWorkers(file);
+  const mark = halb.lines.length;
+  // a new connection per request (no agent): the kernel's hash would split 40 unevenly most times
+  for (let i = 0; i < 40; i++) assert.equal((await get(listen)).body, 'only');
+  await new Promise((r) => setTimeout(r, 300));
+  const perWorker = new Map<unknown, number>();
+  for (const l of halb.lines.slice(mark)) if (l.type === 'access') perWorker.set(l.pid, (perWorker.get(l.pid) ?? 0) + 1);
+  assert.deepEqual([...perWorker.values()], [20, 20]);
+  assert.equal(
+    halb.lines.find((l) => typeof l.msg === 'string' && l.msg.includes("kernel's hash")),
+    undefined,
+  );
   halb.kill('SIGTERM');
   await halb.exited;
 });
