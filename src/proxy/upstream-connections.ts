@@ -431,6 +431,8 @@ export class UpstreamConnections {
       this.idle.set(c.server, list);
     }
     if (list.length >= MAX_IDLE_PER_SERVER) return false;
+    // whatever takes it next from the pool (a POST, say) must not be followed by pipelined GETs
+    if (this.pipelineTail.get(c.server) === c) this.pipelineTail.delete(c.server);
     // no timer and no clock read per park: a sweep counts time and closes what stayed idle too
     // long (the socket keeps its server timeout, which also closes it if the sweep is late).
     // Parked sockets stay referenced: shutdown closes them (closeIdle), and so does the sweep.

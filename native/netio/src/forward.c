@@ -345,7 +345,9 @@ napi_value forward_fn(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (rc == 0 && !s->closing) {
-    /* linked to another response still: that one is not this client's any more */
+    /* linked to another response still: that one is not this client's any more. (A client has
+     * one request in flight at a time, simple-client.ts serving the next only once the last is
+     * answered, so `old` is never `s` with this client queued behind its current response.) */
     conn_t *old = client->fwd_from;
     if (old != NULL && old->fwd_to == client) disarm(old);
     else if (old != NULL) forward_unlink_client(client);

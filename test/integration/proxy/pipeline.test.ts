@@ -289,3 +289,25 @@ test('an answer over 16 KiB pauses pipelining to its server until a small one co
   await getsAnswered(cs);
   assert.deepEqual(server.reads, [3]);
 });
+
+test('a GET never goes behind a request that may not be sent twice', { timeout: 15_000 }, async () => {
+  const server = await pipeServer(answerAll);
+  const p = await proxyTo(server, 16);
+  // a: its requests go through node's server (DELETE), b: through the fast path; one server
+  // connection, which b's GET leaves as the one the next GETs may follow
+  const a = new RawClient(cleanups, p.port);
+  a.send('DELETE /warm HTTP/1.1\r\nHost: test\r\n\r\n');
+  assert.ok((await a.read(300, 300)).toString('latin1').endsWith('you asked for /warm'));
+  const [b] = await clients(p, server, 1);
+  assert.equal(server.connections, 1);
+  // the DELETE takes that connection from the pool; the GET must not join it (RFC 9112 9.3.2:
+  // nothing is pipelined behind a non-idempotent request)
+  sendTogether([a, b!], [
+    { method: 'DELETE', path: '/d' },
+    { method: 'GET', path: '/g' },
+  ]);
+  const got = await Promise.all([a, b!].map(async (c) => (await c.read(300, 300)).toString('latin1')));
+  assert.ok(got[0]!.endsWith('you asked for /d'), got[0]);
+  assert.equal(got[1], ok('/g'));
+  assert.deepEqual(server.reads, [1, 1]);
+});
