@@ -231,7 +231,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.serverName = s.name;
     if (this.tq < 0) this.tq = this.clock();
     const up = this.rt.upstream;
-    if (this.pool!.config.pipeline > 1 && !this.staleRetried && this.appendTo(up.pipelineTarget(s))) return;
+    if (this.pipelinable && this.appendTo(up.pipelineTarget(s))) return;
     const idle = this.staleRetried ? undefined : up.take(s, this);
     if (idle !== undefined) {
       this.conn = idle;
@@ -244,9 +244,10 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
 
   /** Pipelining: the request behind those just written to `conn`, if both allow it. */
   private appendTo(conn: UpstreamConnection | undefined): boolean {
-    const forwardTo = conn === undefined ? undefined : this.pipelineForwardTarget();
+    if (conn === undefined) return false;
+    const forwardTo = this.forwardTarget(this.rawResponse());
     if (forwardTo === undefined) return false;
-    if (!conn!.appendRequest(this, this.head!.head, forwardTo, this.method === 'HEAD', !this.res.shouldKeepAlive, this.pool!.config.pipeline)) return false;
+    if (!conn.appendRequest(this, this.head!.head, forwardTo, this.method === 'HEAD', !this.res.shouldKeepAlive, this.pool!.config.pipeline)) return false;
     this.conn = conn;
     this.pipelined = true;
     if (this.tc < 0) this.tc = this.tq;
@@ -254,16 +255,23 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     return true;
   }
 
-  /** The client socket a pipelined response goes to: the response is forwarded as the server sent
-   *  it (no header rule, no cookie to add), to a client the C side serves, for a request without a
-   *  body that may be sent again (a pipelined request may have to be, when the server closes
-   *  before answering it). */
-  private pipelineForwardTarget(): NativeSocket | undefined {
-    const m = this.method;
-    if ((m !== 'GET' && m !== 'HEAD') || this.head!.framing !== 'none' || this.rt.responseOps.length > 0) return undefined;
-    if (this.pool!.config.cookie !== undefined && !this.persisted) return undefined;
-    if (this.res.writeRawHead === undefined) return undefined;
-    return this.res.forwardTarget?.();
+  /** May go behind another request on a connection, or have others go behind it: the backend
+   *  pipelines, and the request may be sent again (a pipelined request may have to be, when the
+   *  server closes before answering it) and is not a retry. With a forward target, it also has no
+   *  body. */
+  private get pipelinable(): boolean {
+    return this.pool!.config.pipeline > 1 && !this.staleRetried && (this.method === 'GET' || this.method === 'HEAD');
+  }
+
+  /** Heads no rule rewrites and no cookie is added to are forwarded as the server sent them. */
+  private rawResponse(): boolean {
+    const cookie = this.pool!.config.cookie;
+    return this.res.writeRawHead !== undefined && this.rt.responseOps.length === 0 && (cookie === undefined || this.persisted);
+  }
+
+  /** ... and when both sockets are the C layer's, without passing through JavaScript at all. */
+  private forwardTarget(raw: boolean): NativeSocket | undefined {
+    return raw && this.head!.framing === 'none' ? this.res.forwardTarget?.() : undefined;
   }
 
   onUpstreamConnect(conn: UpstreamConnection): void {
@@ -272,19 +280,14 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   }
 
   private sendHead(conn: UpstreamConnection): void {
-    // heads no rule rewrites and no cookie is added to are forwarded as the server sent them
-    const cookie = this.pool!.config.cookie;
-    const raw = this.res.writeRawHead !== undefined && this.rt.responseOps.length === 0 && (cookie === undefined || this.persisted);
+    const raw = this.rawResponse();
     const headRequest = this.method === 'HEAD';
     conn.parser.reset(this, headRequest, raw);
     conn.shareReads(this.res.copiesWrites === true);
     conn.setTimeout(this.pool!.config.timeouts.server);
-    // ... and when both sockets are the C layer's, without passing through JavaScript at all
-    const forwardTo = raw && this.head!.framing === 'none' ? this.res.forwardTarget?.() : undefined;
+    const forwardTo = this.forwardTarget(raw);
     conn.writeRequestHead(this.head!.head, forwardTo, headRequest, !this.res.shouldKeepAlive);
-    if (forwardTo !== undefined && this.pool!.config.pipeline > 1 && !this.staleRetried && this.pipelineForwardTarget() !== undefined) {
-      this.rt.upstream.setPipelineTarget(conn.server, conn);
-    }
+    if (forwardTo !== undefined && this.pipelinable) this.rt.upstream.setPipelineTarget(conn.server, conn);
     if (this.head!.framing === 'none') {
       this.bodySent = true;
     } else if (!this.bodyStarted) {

@@ -43,7 +43,7 @@ const READ_BUF = 64 * 1024;
 const READ_MIN = 16 * 1024;
 
 /** Answers bigger than this pause pipelining to their server (see UpstreamConnections.answered). */
-export const PIPELINE_MAX_BODY = 16 * 1024;
+const PIPELINE_MAX_BODY = 16 * 1024;
 
 const kConn = Symbol('halb.upstream');
 /** node's socket while connecting (and if the C layer cannot take it over), then a NativeSocket. */
