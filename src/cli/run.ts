@@ -7,6 +7,8 @@ import { formatConfigError } from '../config/errors.ts';
 import { demoConfig, DEMO_SERVER_PORTS, DEMO_LISTEN_PORT } from '../config/demo.ts';
 import { createLogger } from '../log/logger.ts';
 import { HalbNode } from '../node.ts';
+import { checkCapabilities, logCapabilityWarnings } from '../node/capability-check.ts';
+import { workerCount } from '../node/worker-count.ts';
 import { startDemoServers, type DemoServers } from './demo-servers.ts';
 
 export interface RunOptions {
@@ -32,6 +34,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const config = first.config;
   const log = createLogger({ level: config.global.log.level, format: opts.logFormat ?? config.global.log.format });
   for (const w of first.warnings) log.warn(formatConfigError(w));
+  // An unprivileged node (systemd unit, setpriv) that lacks a capability its config needs is
+  // refused here, before anything is bound or announced.
+  const caps = checkCapabilities(config, workerCount(config));
+  if (caps.errors.length > 0) {
+    for (const e of caps.errors) process.stderr.write(`halb run: ${e}\n`);
+    process.stderr.write('halb run: grant these capabilities (systemd AmbientCapabilities=, see packaging/halb.service) or run as root; nothing was started\n');
+    return 1;
+  }
+  logCapabilityWarnings(caps.warnings, log);
 
   let demo: DemoServers | undefined;
   if (opts.demo) {

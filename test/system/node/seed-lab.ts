@@ -244,8 +244,8 @@ export class SeedLab {
   }
 
   /** `halb run` on lb1/lb2; resolves when the node logged that it started. */
-  async startLb(host: string, o: LbOptions): Promise<VrrpNode> {
-    const node = await VrrpNode.start(this.lab, host, lbYaml(host, o), { mode: 'halb', timeoutMs: 15_000 });
+  async startLb(host: string, o: LbOptions, prefix?: string[]): Promise<VrrpNode> {
+    const node = await VrrpNode.start(this.lab, host, lbYaml(host, o), { mode: 'halb', timeoutMs: 15_000, ...(prefix ? { prefix } : {}) });
     this.nodes.add(node);
     void node.exited.then(() => this.nodes.delete(node));
     return node;

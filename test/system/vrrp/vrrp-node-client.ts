@@ -4,7 +4,7 @@
 // (proxy + health + VRRP + admin API), whose JSON log lines are translated to the same events
 // and whose status comes from the admin API inside the node's namespace.
 
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,8 @@ export interface StartOptions {
   /** Admin API as seen inside the node's namespace (halb mode). Default http://127.0.0.1:9100. */
   admin?: string;
   timeoutMs?: number;
+  /** A command the node runs under, e.g. setpriv dropping to an unprivileged user (halb mode). */
+  prefix?: string[];
 }
 
 // halb's log messages that tests follow (router.ts "VRRP a -> b", node.ts "halb node started").
@@ -75,9 +77,12 @@ export class VrrpNode {
     this.#dir = mkdtempSync(join(tmpdir(), `halb-vrrp-${host}-`));
     const file = join(this.#dir, 'halb.yaml');
     writeFileSync(file, yaml);
+    // A node run as another user (prefix) must be able to read its config.
+    if (opts.prefix) chmodSync(this.#dir, 0o755);
     const env = { ...process.env, HALB_LOG_LEVEL: process.env.HALB_LOG_LEVEL ?? 'info' };
     if (this.mode === 'halb') {
-      this.child = lab.spawn(host, process.execPath, [HALB_MAIN, 'run', '-c', file, '--log-format', 'json'], { env });
+      const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath];
+      this.child = lab.spawn(host, cmd!, [...pre, HALB_MAIN, 'run', '-c', file, '--log-format', 'json'], { env });
       // Logs are the event stream: both pipes, JSON lines.
       for (const input of [this.child.stdout!, this.child.stderr!]) {
         createInterface({ input }).on('line', (line) => {
