@@ -94,4 +94,42 @@ program
     process.exitCode = await serverCommand(backend, server, opts, opts.admin);
   });
 
+const lab = program
+  .command('lab')
+  .description('(root) the two-node failover lab on this machine: halb lb1/lb2 sharing a VIP, three web servers and a client, in network namespaces it creates and removes');
+lab
+  .command('start', { isDefault: true })
+  .description('build the lab and run it in the foreground; Ctrl-C removes it and prints the timeline')
+  .option('--name <name>', 'prefix of the lab\'s namespaces (a crashed lab of this name is cleaned up first)', 'halblab')
+  .option('--control <path>', 'control socket for the other lab commands', '/run/halb-lab.sock')
+  .option('--ports <a,b>', 'loopback ports for the admin API and dashboard of lb1 and lb2', '9201,9202')
+  .option('--max-seconds <n>', 'the lab ends by itself after this long', '3600')
+  .action(async (opts: { name: string; control: string; ports: string; maxSeconds: string }) => {
+    const { labStartCommand } = await import('./lab.ts');
+    process.exitCode = await labStartCommand(opts);
+  });
+const labControl = (cmd: Command): Command => cmd.option('--control <path>', 'control socket of the running lab', '/run/halb-lab.sock');
+labControl(lab.command('fail').description('break the current master: kill -9 its halb (master), cut its web servers (proxy), or take its link down (link)').argument('<what>', 'master | proxy | link'))
+  .action(async (what: string, opts: { control: string }) => {
+    const { labCommand, failPath } = await import('./lab.ts');
+    const path = failPath(what);
+    if (!path) {
+      process.stderr.write(`halb lab fail: "${what}" is not one of master, proxy, link\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.exitCode = await labCommand(opts.control, 'POST', path);
+  });
+for (const [name, method, path, description] of [
+  ['handover', 'POST', '/handover', 'planned move: the master hands the VIP to the other node'],
+  ['heal', 'POST', '/heal', 'restart killed nodes, give back web servers and links'],
+  ['timeline', 'GET', '/timeline', 'print the timeline so far'],
+  ['stop', 'POST', '/stop', 'end the lab (as Ctrl-C does): timeline, then every namespace removed'],
+] as const) {
+  labControl(lab.command(name).description(description)).action(async (opts: { control: string }) => {
+    const { labCommand } = await import('./lab.ts');
+    process.exitCode = await labCommand(opts.control, method, path);
+  });
+}
+
 await program.parseAsync(process.argv);
