@@ -21,6 +21,8 @@ export interface StartOptions {
   /** Admin API as seen inside the node's namespace (halb mode). Default http://127.0.0.1:9100. */
   admin?: string;
   timeoutMs?: number;
+  /** Extra `halb run` arguments (halb mode), e.g. ['--node', 'lb1']. */
+  args?: string[];
 }
 
 // halb's log messages that tests follow (router.ts "VRRP a -> b", node.ts "halb node started").
@@ -77,7 +79,7 @@ export class VrrpNode {
     writeFileSync(file, yaml);
     const env = { ...process.env, HALB_LOG_LEVEL: process.env.HALB_LOG_LEVEL ?? 'info' };
     if (this.mode === 'halb') {
-      this.child = lab.spawn(host, process.execPath, [HALB_MAIN, 'run', '-c', file, '--log-format', 'json'], { env });
+      this.child = lab.spawn(host, process.execPath, [HALB_MAIN, 'run', '-c', file, '--log-format', 'json', ...(opts.args ?? [])], { env });
       // Logs are the event stream: both pipes, JSON lines.
       for (const input of [this.child.stdout!, this.child.stderr!]) {
         createInterface({ input }).on('line', (line) => {
