@@ -5,10 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseConfigText, parsePairText } from '../../../src/config/load.ts';
+import { importConfigs } from '../../../src/config/import.ts';
 import { formatConfigError, type ConfigError } from '../../../src/config/errors.ts';
 
 const EXAMPLES = new URL('../../../examples/', import.meta.url);
 const CASES = 3000;
+const IMPORT_CASES = 1000;
+const FIXTURES = new URL('../../fixtures/seed-haproxy-keepalived/', import.meta.url);
 
 function rng(seed: number): () => number {
   // mulberry32: small, fast, and the same sequence on every machine.
@@ -107,4 +110,33 @@ test('mutated example configs: no exception, every error located inside the file
     }
   }
   console.log(`config fuzz: ${CASES} mutations x 3 loads over ${files.length} files: ${refused} refused (all located), ${accepted} accepted`);
+});
+
+test('mutated haproxy.cfg/keepalived.conf through import + load: no exception, located problems', () => {
+  const seed = Number(process.env['HALB_FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 32));
+  console.log(`import fuzz seed ${seed} (replay: HALB_FUZZ_SEED=${seed})`);
+  const r = rng(seed);
+  const names = readdirSync(FIXTURES).filter((f) => /\.(cfg|conf)$/.test(f)).sort();
+  assert.deepEqual(names, ['haproxy.cfg', 'keepalived-backup.conf', 'keepalived-master.conf']);
+  const originals = names.map((name) => ({ name, text: readFileSync(new URL(name, FIXTURES), 'utf8') }));
+  let located = 0;
+  for (let n = 0; n < IMPORT_CASES; n++) {
+    const k = n % originals.length;
+    const { text, how } = mutate((originals[k] as { text: string }).text, r);
+    const files = originals.map((f, i) => (i === k ? { name: f.name, text } : f));
+    const ctx = `seed ${seed} case ${n} (${names[k]}, ${how})`;
+    const result = importConfigs(files);
+    for (const w of result.warnings) {
+      const lines = files.find((f) => f.name === w.file)?.text.split('\n').length;
+      assert.ok(lines !== undefined, `${ctx}: warning names no input file: ${JSON.stringify(w)}`);
+      assert.ok(w.line >= 0 && w.line <= lines, `${ctx}: warning outside the file: ${JSON.stringify(w)}`);
+    }
+    for (const node of result.nodes) {
+      for (const e of node.errors) {
+        assert.match(e, new RegExp(`^${node.node}\\.yaml:\\d+:\\d+ `), `${ctx}: unlocated: ${e}`);
+        located++;
+      }
+    }
+  }
+  console.log(`import fuzz: ${IMPORT_CASES} mutations: ${located} problems in the imported halb.yaml, all located`);
 });
