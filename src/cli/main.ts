@@ -28,9 +28,10 @@ program
   .description('run a node: proxy frontends, health checks, VRRP instances, admin API')
   .option('-c, --config <file>', 'halb.yaml to run')
   .option('--demo', 'run the built-in demo: three web servers on loopback, halb on 127.0.0.1:8080')
+  .option('--node <name>', 'which entry of the config\'s nodes: map this is (default: the one named like this host)')
   .option('--pid-file <file>', 'write the process id here (for `halb reload`)')
   .addOption(new Option('--log-format <format>', 'log format').choices(['auto', 'json', 'pretty']))
-  .action(async (opts: { config?: string; demo?: boolean; pidFile?: string; logFormat?: 'auto' | 'json' | 'pretty' }) => {
+  .action(async (opts: { config?: string; demo?: boolean; node?: string; pidFile?: string; logFormat?: 'auto' | 'json' | 'pretty' }) => {
     const { runCommand } = await import('./run.ts');
     process.exitCode = await runCommand(opts);
   });
@@ -40,9 +41,10 @@ program
   .description('check a config file; list every error with file, line, column and key')
   .requiredOption('-c, --config <file>', 'halb.yaml to check')
   .option('--explain', 'print each frontend\'s routing rules in evaluation order')
-  .action(async (opts: { config: string; explain?: boolean }) => {
+  .option('--node <name>', 'check only this entry of nodes: (default: every node, and the pair as a whole)')
+  .action(async (opts: { config: string; explain?: boolean; node?: string }) => {
     const { validateCommand } = await import('./validate.ts');
-    process.exitCode = await validateCommand(opts.config, { explain: opts.explain === true });
+    process.exitCode = await validateCommand(opts.config, { explain: opts.explain === true, ...(opts.node !== undefined ? { node: opts.node } : {}) });
   });
 
 program

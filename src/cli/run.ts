@@ -14,6 +14,8 @@ import { startDemoServers, type DemoServers } from './demo-servers.ts';
 export interface RunOptions {
   config?: string;
   demo?: boolean;
+  /** The nodes: entry to run; default: the one this host's name picks. */
+  node?: string;
   pidFile?: string;
   logFormat?: 'auto' | 'json' | 'pretty';
 }
@@ -24,7 +26,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     return 2;
   }
   const path = opts.config ? resolve(opts.config) : undefined;
-  const load = async (): Promise<LoadResult> => (path ? loadConfigFile(path) : { ok: true, config: demoConfig(), warnings: [] });
+  const load = async (): Promise<LoadResult> => (path ? loadConfigFile(path, opts.node !== undefined ? { node: opts.node } : {}) : { ok: true, config: demoConfig(), warnings: [] });
   const first = await load();
   if (!first.ok) {
     for (const e of first.errors) process.stderr.write(formatConfigError(e) + '\n');

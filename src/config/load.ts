@@ -2,11 +2,14 @@
 // Nothing is applied unless the whole file is valid.
 
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair } from 'yaml';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, inputSchema } from './schema.ts';
-import { pathText } from './checks.ts';
+import { pathText, type PathItem } from './checks.ts';
+import { nodeNames, nodeView, selectNode, sourcePath, type NodeSelect, type NodeView } from './node-views.ts';
+import { pairProblems } from './pair-checks.ts';
 import { nearest } from './suggest.ts';
 import { keysAt } from './zod-keys.ts';
 import type { ConfigError } from './errors.ts';
@@ -16,21 +19,112 @@ export type LoadResult =
   | { ok: true; config: Config; warnings: ConfigError[] }
   | { ok: false; errors: ConfigError[] };
 
-export async function loadConfigFile(path: string): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return { ok: false, errors: [{ file: path, line: 0, column: 0, path: '', message: `cannot read: ${e.code ?? e.message}` }] };
-  }
-  const r = parseConfigText(text, path);
+/** Without select.node, a file with nodes: is run as the entry this host's name picks. */
+export async function loadConfigFile(path: string, select: NodeSelect = {}): Promise<LoadResult> {
+  const text = await readConfigText(path);
+  if (typeof text !== 'string') return text;
+  const r = parseConfigText(text, path, { hostname: hostname(), ...select });
   if (r.ok) r.config.source = path;
   return r;
 }
 
-/** sourceName is used in messages and as Config.source. */
-export function parseConfigText(text: string, sourceName: string): LoadResult {
+/** Every node's view, for `halb validate` without --node. */
+export async function loadPairFile(path: string): Promise<PairLoadResult> {
+  const text = await readConfigText(path);
+  if (typeof text !== 'string') return text;
+  return parsePairText(text, path);
+}
+
+async function readConfigText(path: string): Promise<string | { ok: false; errors: ConfigError[] }> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { ok: false, errors: [{ file: path, line: 0, column: 0, path: '', message: `cannot read: ${e.code ?? e.message}` }] };
+  }
+}
+
+/** sourceName is used in messages and as Config.source. select picks the `nodes:` entry, if any. */
+export function parseConfigText(text: string, sourceName: string, select: NodeSelect = {}): LoadResult {
+  const parsed = parseYaml(text, sourceName);
+  if (!parsed.ok) return parsed;
+  const names = nodeNames(parsed.data);
+  if (names === undefined) {
+    if (select.node !== undefined) {
+      return { ok: false, errors: [{ file: sourceName, line: 1, column: 1, path: '', message: `--node ${select.node}: the file has no nodes: section` }] };
+    }
+    return validateView(parsed, undefined);
+  }
+  const chosen = selectNode(parsed.data, select);
+  if (!chosen.ok) {
+    return { ok: false, errors: [{ file: sourceName, ...parsed.place(locate(parsed.doc, ['nodes'], true)), path: 'nodes', message: chosen.message }] };
+  }
+  return validateView(parsed, nodeView(parsed.data as Record<string, unknown>, chosen.node));
+}
+
+export type PairLoadResult =
+  | { ok: true; configs: Config[]; warnings: ConfigError[] }
+  | { ok: false; errors: ConfigError[] };
+
+/**
+ * Every node's view of the file, each validated, then the pair checked as a whole (same VRID and
+ * VIPs, peers that match, the intended master elected). A file without nodes: is one view.
+ */
+export function parsePairText(text: string, sourceName: string): PairLoadResult {
+  const parsed = parseYaml(text, sourceName);
+  if (!parsed.ok) return parsed;
+  const names = nodeNames(parsed.data);
+  if (names === undefined) {
+    const r = validateView(parsed, undefined);
+    return r.ok ? { ok: true, configs: [r.config], warnings: r.warnings } : r;
+  }
+  if (names.length === 0) {
+    return { ok: false, errors: [{ file: sourceName, ...parsed.place(locate(parsed.doc, ['nodes'], true)), path: 'nodes', message: 'nodes: is empty; list each node of the pair, or drop it' }] };
+  }
+  const views = names.map((n) => nodeView(parsed.data as Record<string, unknown>, n));
+  const results = views.map((v) => validateView(parsed, v));
+  const errorsOf = results.map((r) => (r.ok ? [] : r.errors));
+  if (errorsOf.some((e) => e.length > 0)) {
+    // A problem every view has is the file's; one only some views have is named with its nodes.
+    const key = (e: ConfigError) => `${e.line}:${e.column}:${e.path}:${e.message}`;
+    const byKey = new Map<string, { e: ConfigError; nodes: string[] }>();
+    errorsOf.forEach((errs, i) => {
+      for (const e of errs) {
+        const k = key(e);
+        const entry = byKey.get(k) ?? { e, nodes: [] };
+        if (!entry.nodes.includes(names[i] as string)) entry.nodes.push(names[i] as string);
+        byKey.set(k, entry);
+      }
+    });
+    const errors = [...byKey.values()].map(({ e, nodes }) =>
+      nodes.length === names.length ? e : { ...e, message: `(node ${nodes.join(', ')}) ${e.message}` },
+    );
+    return { ok: false, errors: sortErrors(errors) };
+  }
+  const configs = results.map((r) => (r as { ok: true; config: Config }).config);
+  const warnings = dedupe(results.flatMap((r) => (r.ok ? r.warnings : [])));
+  const pair = pairProblems(views.map((v, i) => ({ node: v.node, config: configs[i] as Config, origins: v.origins })));
+  const located = (p: { path: PathItem[]; message: string }): ConfigError => ({
+    file: sourceName,
+    ...parsed.place(locate(parsed.doc, p.path, false)),
+    path: pathText(p.path),
+    message: p.message,
+  });
+  warnings.push(...pair.warnings.map(located));
+  if (pair.errors.length > 0) return { ok: false, errors: sortErrors(dedupe(pair.errors.map(located))) };
+  return { ok: true, configs, warnings: sortErrors(warnings) };
+}
+
+interface ParsedYaml {
+  ok: true;
+  doc: Document;
+  data: unknown;
+  source: string;
+  place: (offset: number) => { line: number; column: number };
+  warnings: ConfigError[];
+}
+
+function parseYaml(text: string, sourceName: string): ParsedYaml | { ok: false; errors: ConfigError[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
   const place = (offset: number) => {
@@ -68,20 +162,49 @@ export function parseConfigText(text: string, sourceName: string): LoadResult {
       errors: [{ file: sourceName, line: 1, column: 1, path: '', message: 'config is empty: expected frontends, backends and/or vrrp' }],
     };
   }
+  return { ok: true, doc, data, source: sourceName, place, warnings };
+}
 
-  const result = configSchema.safeParse(data, { reportInput: true, error: messageFor });
-  if (result.success) {
+/** Schema, checks and normalise on one view; errors located at the place each value came from. */
+function validateView(parsed: ParsedYaml, view: NodeView | undefined): LoadResult {
+  const { doc, source: sourceName, place, warnings } = parsed;
+  const result = configSchema.safeParse(view ? view.data : parsed.data, { reportInput: true, error: messageFor });
+  const extra = view ? overrideProblems(parsed.data, view.node) : [];
+  const at = (path: readonly PropertyKey[], atKey: boolean, message: string): ConfigError => {
+    const src = sourcePath(view?.origins, path);
+    return { file: sourceName, ...place(locate(doc, src, atKey)), path: pathText(src), message };
+  };
+  if (result.success && extra.length === 0) {
     result.data.source = sourceName;
+    if (view) result.data.node = view.node;
     return { ok: true, config: result.data, warnings };
   }
-  const errors: ConfigError[] = [];
-  for (const issue of result.error.issues) {
-    for (const f of flatten(issue, [])) {
-      const loc = locate(doc, f.path, f.atKey);
-      errors.push({ file: sourceName, ...place(loc), path: pathText(f.path), message: f.message });
-    }
+  const errors: ConfigError[] = extra.map((p) => at(p.path, true, p.message));
+  for (const issue of result.success ? [] : result.error.issues) {
+    for (const f of flatten(issue, [])) errors.push(at(f.path, f.atKey, f.message));
   }
   return { ok: false, errors: sortErrors(dedupe(errors)) };
+}
+
+/** Overrides of instances the file does not define would otherwise be dropped without a word. */
+function overrideProblems(data: unknown, node: string): { path: PathItem[]; message: string }[] {
+  const d = data as { vrrp?: { instances?: unknown }; nodes?: Record<string, unknown> };
+  const entry = d.nodes?.[node] as { vrrp?: unknown } | undefined;
+  const over = entry?.vrrp;
+  if (typeof over !== 'object' || over === null || Array.isArray(over)) return [];
+  const inst = d.vrrp?.instances;
+  const known = typeof inst === 'object' && inst !== null && !Array.isArray(inst) ? Object.keys(inst) : [];
+  return Object.keys(over)
+    .filter((k) => !known.includes(k))
+    .map((k) => {
+      const guess = nearest(k, known);
+      return {
+        path: ['nodes', node, 'vrrp', k],
+        message: guess
+          ? `unknown vrrp instance "${k}", did you mean "${guess}"?`
+          : `unknown vrrp instance "${k}" (vrrp.instances defines: ${known.join(', ') || 'none'})`,
+      };
+    });
 }
 
 // ---- issues -> flat, located messages ----

@@ -409,6 +409,17 @@ const vrrpSchema = z.strictObject({
   instances: z.record(nameSchema, instanceSchema),
 });
 
+// ---- nodes: one file for the pair ----
+
+// Per-node overrides of the shared settings (node-views.ts merges them in). Shapes only: each value
+// is checked again, with every other rule, in the node's merged view.
+const nodeSchema = z.strictObject({
+  address: ipSchema.describe('this node\'s address: its unicast source, and a peer of the other nodes').optional(),
+  hostname: z.union([z.string().min(1), z.array(z.string().min(1))]).describe('host names that pick this entry (besides the entry name)').optional(),
+  global: globalSchema.partial().optional(),
+  vrrp: z.record(nameSchema, instanceSchema.partial()).describe('per-instance overrides: priority, state, interface, unicast ...').optional(),
+});
+
 // ---- whole file ----
 
 /** The user's YAML, shape-checked with leaf values converted; no cross-field rules, no defaults. */
@@ -418,6 +429,7 @@ export const inputSchema = z.strictObject({
   frontends: z.record(nameSchema, frontendSchema).optional(),
   backends: z.record(nameSchema, backendSchema).optional(),
   vrrp: vrrpSchema.optional(),
+  nodes: z.record(nameSchema, nodeSchema).optional(),
 });
 
 /** What the YAML may contain (editors, JSON Schema). */

@@ -262,6 +262,8 @@ export interface VrrpConfig {
 export interface Config {
   /** File the config came from, for messages; "<demo>" for the embedded default. */
   source: string;
+  /** The `nodes:` entry this config is the view of, when the file has one. */
+  node?: string;
   global: GlobalConfig;
   frontends: FrontendConfig[];
   backends: BackendConfig[];

@@ -251,6 +251,14 @@ export class SeedLab {
     return node;
   }
 
+  /** `halb run -c FILE ARGS...` on lb1/lb2 with a config the test wrote (e.g. one pair file and --node). */
+  async startLbFile(host: string, yaml: string, args: string[]): Promise<VrrpNode> {
+    const node = await VrrpNode.start(this.lab, host, yaml, { mode: 'halb', timeoutMs: 15_000, args });
+    this.nodes.add(node);
+    void node.exited.then(() => this.nodes.delete(node));
+    return node;
+  }
+
   /** Start the continuous client: 50 req/s, fresh connection each, 500 ms timeout. */
   startClient(o: { intervalMs?: number; timeoutMs?: number; durationMs?: number } = {}): ClientRun {
     const args = { url: `http://${VIP}/`, intervalMs: o.intervalMs ?? 20, timeoutMs: o.timeoutMs ?? 500, durationMs: o.durationMs ?? 30_000 };

@@ -23,6 +23,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** A command the node runs under, e.g. setpriv dropping to an unprivileged user (halb mode). */
   prefix?: string[];
+  /** Extra `halb run` arguments (halb mode), e.g. ['--node', 'lb1']. */
+  args?: string[];
 }
 
 // halb's log messages that tests follow (router.ts "VRRP a -> b", node.ts "halb node started").
@@ -82,7 +84,7 @@ export class VrrpNode {
     const env = { ...process.env, HALB_LOG_LEVEL: process.env.HALB_LOG_LEVEL ?? 'info' };
     if (this.mode === 'halb') {
       const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath];
-      this.child = lab.spawn(host, cmd!, [...pre, HALB_MAIN, 'run', '-c', file, '--log-format', 'json'], { env });
+      this.child = lab.spawn(host, cmd!, [...pre, HALB_MAIN, 'run', '-c', file, '--log-format', 'json', ...(opts.args ?? [])], { env });
       // Logs are the event stream: both pipes, JSON lines.
       for (const input of [this.child.stdout!, this.child.stderr!]) {
         createInterface({ input }).on('line', (line) => {
