@@ -99,7 +99,7 @@ test(`chaos: ${EVENTS} seeded faults on three nodes, each healed: one VIP holder
       try {
         await eventually(async () => (await chaos.vipHolders()).join() === 'lb1', BOUND_MS + 5000, `after ${what}: VIP on lb1 only`);
       } catch (err) {
-        throw new Error(`event ${i} (${what}), seed ${SEED}: ${(err as Error).message}; holders ${(await chaos.vipHolders()).join()}`);
+        throw new Error(`event ${i} (${what}), seed ${SEED}: ${(err as Error).message}; holders ${(await chaos.vipHolders()).join()}`, { cause: err });
       }
       const convergeMs = Date.now() - healed;
       maxConvergeMs = Math.max(maxConvergeMs, convergeMs);
