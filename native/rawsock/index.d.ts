@@ -68,3 +68,8 @@ export interface InterfaceInfo {
 }
 /** Looks the interface up in the calling thread's network namespace. Throws ENODEV if absent. */
 export function interfaceInfo(ifname: string): InterfaceInfo;
+/**
+ * RTM_NEWADDR on `ifname` in the calling thread's network namespace (what `ip addr add` does,
+ * without a process). Returns true if added, false if the address was already there (EEXIST).
+ */
+export function addAddress(ifname: string, family: 4 | 6, address: string, prefix: number, nodad: boolean): boolean;

@@ -21,3 +21,4 @@ exports.setRef = binding.setRef;
 exports.send = binding.send;
 exports.sendFrame = binding.sendFrame;
 exports.interfaceInfo = binding.interfaceInfo;
+exports.addAddress = binding.addAddress;

@@ -6,6 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import { isIPv6 } from 'node:net';
+import { addAddress as netlinkAddAddress } from '@halb/rawsock';
 import type { VirtualAddress, VirtualRoute } from '../config/types.ts';
 
 export interface LinuxAddressOptions {
@@ -15,6 +16,12 @@ export interface LinuxAddressOptions {
   ipPath?: string;
   /** Per-command timeout, default 5 s. */
   timeoutMs?: number;
+  /**
+   * Add addresses with one netlink request instead of `ip addr add` (default: when neither
+   * netns nor ipPath is given). A new master waits on this before its VIP takes clients: the
+   * process costs 10-15 ms on a busy machine, a fifth of a takeover at 20 ms adverts.
+   */
+  netlink?: boolean;
 }
 
 export interface InterfaceAddress {
@@ -115,6 +122,13 @@ export class LinuxAddresses {
     const device = vip.device ?? defaultDevice;
     const args = ['addr', 'add', `${vip.address}/${vip.prefix}`, 'dev', device];
     if (vip.family === 6) args.push('nodad');
+    if (this.#opts.netlink ?? (this.#opts.netns === undefined && this.#opts.ipPath === undefined)) {
+      try {
+        return netlinkAddAddress(device, vip.family, vip.address, vip.prefix, vip.family === 6) ? 'added' : 'present';
+      } catch (err) {
+        throw new IpCommandError(args, `netlink: ${(err as Error).message}`, err);
+      }
+    }
     try {
       await this.#ip(args);
       return 'added';

@@ -46,9 +46,10 @@ export async function killTrials(seed: SeedLab, advertInt: string, advertMs: num
 
 /**
  * One test file's whole suite: its own seed lab, 3 kill trials at `advertInt`, the median time
- * until lb2 serves within `boundMs` and every trial within twice that, and the results table.
+ * until lb2 serves within `boundMs` and every trial within twice that, the median count of failed
+ * requests within `maxFailed` when given, and the results table.
  */
-export function killFailoverSuite(advertInt: string, advertMs: number, boundMs: number, boundText: string): void {
+export function killFailoverSuite(advertInt: string, advertMs: number, boundMs: number, boundText: string, maxFailed?: number): void {
   let seed: SeedLab;
   const table = new ResultsTable();
   before(async () => {
@@ -73,6 +74,10 @@ export function killFailoverSuite(advertInt: string, advertMs: number, boundMs: 
       const served = median(trials.map((t) => t.servedMs));
       assert.ok(served <= boundMs, `median kill -> lb2 serves ${served} ms <= ${boundMs.toFixed(0)} ms`);
       for (const t of trials) assert.ok(t.servedMs <= 2 * boundMs, `kill -> lb2 serves ${t.servedMs} ms <= 2 x ${boundMs.toFixed(0)} ms`);
+      if (maxFailed !== undefined) {
+        const failed = median(trials.map((t) => t.failed));
+        assert.ok(failed <= maxFailed, `median failed requests ${failed} <= ${maxFailed}`);
+      }
     } finally {
       await seed.reset();
     }
