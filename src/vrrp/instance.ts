@@ -174,6 +174,9 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       });
       if (removed.length > 0) this.#log.warn({ removed: removed.map((v) => v.address) }, 'removed stale virtual addresses left by a previous run');
       await this.#handoff?.removeStale();
+      await this.#vips.refuseForeign().catch((err: unknown) => {
+        throw new Error(`vrrp instance ${c.name}: ${err instanceof Error ? err.message : String(err)}`);
+      });
     }
     await this.#startTrackers();
     const open = this.#opts.openTransport ?? ((o: VrrpTransportOptions) => this.#openReal(o));
