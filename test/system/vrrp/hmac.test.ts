@@ -53,7 +53,7 @@ test('hmac-sha256: injected replayed/forged/unsigned adverts are dropped and cou
   assert.equal(s2.counters.drops['auth-replayed'], COUNT);
   assert.equal(s2.counters.drops['auth-forged'], COUNT);
   assert.equal(s2.counters.drops['auth-unsigned'], COUNT);
-  assert.equal(s1.counters.drops['auth-forged'] ?? 0, 0, 'packets spoofing lb1'\''s own address never reach lb1 (the kernel drops a local source)');
+  assert.equal(s1.counters.drops['auth-forged'] ?? 0, 0, 'packets spoofing the address of lb1 never reach it (the kernel drops a local source)');
   assert.equal(s1.counters.drops['auth-unsigned'], COUNT);
   assert.ok(await hasAddress(lab, 'lb1', VIP));
 
