@@ -4,6 +4,7 @@ import { loadConfigFile } from '../config/load.ts';
 import { formatConfigError } from '../config/errors.ts';
 import { explain, summary } from '../config/explain.ts';
 import { DEMO_SOURCE, demoConfig } from '../config/demo.ts';
+import { hostProblems } from './host-checks.ts';
 
 export interface ValidateOptions {
   explain?: boolean;
@@ -20,6 +21,12 @@ export async function validateCommand(file: string, opts: ValidateOptions = {}):
   if (!r.ok) {
     for (const e of r.errors) err(formatConfigError(e));
     err(`${r.errors.length} error${r.errors.length === 1 ? '' : 's'} in ${file}`);
+    return 1;
+  }
+  const host = file === DEMO_SOURCE ? [] : await hostProblems(r.config, file);
+  if (host.length > 0) {
+    for (const e of host) err(formatConfigError(e));
+    err(`${host.length} error${host.length === 1 ? '' : 's'} in ${file} (checked against this host)`);
     return 1;
   }
   for (const w of r.warnings) err(`warning: ${formatConfigError(w)}`);
