@@ -72,4 +72,4 @@ export function interfaceInfo(ifname: string): InterfaceInfo;
  * RTM_NEWADDR on `ifname` in the calling thread's network namespace (what `ip addr add` does,
  * without a process). Returns true if added, false if the address was already there (EEXIST).
  */
-export function addAddress(ifname: string, family: 4 | 6, address: string, prefix: number, nodad: boolean): boolean;
+export function addAddress(ifname: string, family: 4 | 6, address: string, prefix: number, nodad: boolean, label?: string): boolean;

@@ -4,6 +4,7 @@ import { loadConfigFile, loadPairFile, type PairLoadResult } from '../config/loa
 import { formatConfigError } from '../config/errors.ts';
 import { explain, summary } from '../config/explain.ts';
 import { DEMO_SOURCE, demoConfig } from '../config/demo.ts';
+import { hostProblems } from './host-checks.ts';
 
 export interface ValidateOptions {
   explain?: boolean;
@@ -27,6 +28,25 @@ export async function validateCommand(file: string, opts: ValidateOptions = {}):
   if (!r.ok) {
     for (const e of r.errors) err(formatConfigError(e));
     err(`${r.errors.length} error${r.errors.length === 1 ? '' : 's'} in ${file}`);
+    return 1;
+  }
+  // Every node's view names the same VIPs and key files: report each host problem once.
+  const seen = new Set<string>();
+  const host = [];
+  if (file !== DEMO_SOURCE) {
+    for (const config of r.configs) {
+      for (const e of await hostProblems(config, file)) {
+        const text = formatConfigError(e);
+        if (!seen.has(text)) {
+          seen.add(text);
+          host.push(e);
+        }
+      }
+    }
+  }
+  if (host.length > 0) {
+    for (const e of host) err(formatConfigError(e));
+    err(`${host.length} error${host.length === 1 ? '' : 's'} in ${file} (checked against this host)`);
     return 1;
   }
   for (const w of r.warnings) err(`warning: ${formatConfigError(w)}`);

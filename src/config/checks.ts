@@ -216,11 +216,28 @@ function vrrpProblems(input: ParsedInput, frontendNames: string[], backendNames:
     if (inst.preempt_delay !== undefined && inst.preempt_delay > 1_000_000) {
       out.push({ path: [...base, 'preempt_delay'], message: `preempt_delay must be at most 1000s, got ${formatDuration(inst.preempt_delay)}` });
     }
-    if (inst.authentication && version === 3) {
+    const auth = inst.authentication;
+    const hmac = auth?.type !== undefined || auth?.key_file !== undefined || auth?.key_id !== undefined;
+    const pass = auth?.auth_type !== undefined || auth?.auth_pass !== undefined;
+    if (auth && hmac && pass) {
       out.push({
         path: [...base, 'authentication'],
-        message: 'authentication exists only in VRRPv2 (RFC 5798 removed it); set version: 2 or drop it',
+        message: 'choose one: auth_type/auth_pass (keepalived PASS) or type: hmac-sha256 with key_file, not both',
       });
+    } else if (auth && hmac) {
+      if (auth.type === undefined) out.push({ path: [...base, 'authentication'], message: 'missing required key "type" (hmac-sha256)' });
+      if (auth.key_file === undefined) {
+        out.push({ path: [...base, 'authentication'], message: 'type hmac-sha256 needs key_file (a file with the shared secret, e.g. openssl rand -hex 32)' });
+      }
+    } else if (auth) {
+      if (auth.auth_type === undefined) out.push({ path: [...base, 'authentication'], message: 'missing required key "auth_type" (PASS), or use type: hmac-sha256' });
+      if (auth.auth_pass === undefined) out.push({ path: [...base, 'authentication'], message: 'auth_type PASS needs auth_pass' });
+      if (version === 3) {
+        out.push({
+          path: [...base, 'authentication'],
+          message: 'auth_type PASS exists only in VRRPv2 (RFC 5798 removed it); set version: 2, or use type: hmac-sha256 (v2 and v3)',
+        });
+      }
     }
 
     const vridKey = `${inst.interface}/${family || 4}/${inst.virtual_router_id}`;

@@ -317,6 +317,14 @@ function messageFor(iss: z.core.$ZodRawIssue): string | undefined {
 
 // ---- finding places in the YAML document ----
 
+/** A ConfigError at `path` of a file that already parsed (checks made after loading, e.g. against the host). */
+export function errorAt(text: string, sourceName: string, path: readonly PropertyKey[], message: string): ConfigError {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true });
+  const p = lc.linePos(locate(doc, path, false));
+  return { file: sourceName, line: p.line, column: p.col, path: pathText(path), message };
+}
+
 /** Offset of the node at path; at a missing key, the mapping that lacks it. */
 function locate(doc: Document, path: readonly PropertyKey[], atKey: boolean): number {
   let node: unknown = doc.contents;

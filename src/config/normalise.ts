@@ -248,7 +248,11 @@ function instance(name: string, i: ParsedInstance): VrrpInstanceConfig {
     out.unicast = { peers: i.unicast.peers ?? [] };
     if (i.unicast.source !== undefined) out.unicast.source = i.unicast.source;
   }
-  if (i.authentication) out.authentication = { type: 'PASS', password: i.authentication.auth_pass };
+  if (i.authentication?.type === 'hmac-sha256' && i.authentication.key_file !== undefined) {
+    out.authentication = { type: 'hmac-sha256', keyFile: i.authentication.key_file, keyId: i.authentication.key_id ?? 1 };
+  } else if (i.authentication?.auth_pass !== undefined) {
+    out.authentication = { type: 'PASS', password: i.authentication.auth_pass };
+  }
   if (i.notify_master !== undefined) out.notify.master = i.notify_master;
   if (i.notify_backup !== undefined) out.notify.backup = i.notify_backup;
   if (i.notify_fault !== undefined) out.notify.fault = i.notify_fault;

@@ -378,13 +378,19 @@ const instanceSchema = z.strictObject({
   unicast: z.strictObject({ source: ipSchema.optional(), peers: z.array(ipSchema).optional() }).optional(),
   authentication: z
     .strictObject({
-      auth_type: z.enum(['PASS'], {
-        error: (iss) =>
-          iss.input === 'AH'
-            ? 'auth_type AH is obsolete and unsupported (RFC 3768 dropped it); use PASS or omit authentication'
-            : `auth_type must be PASS, got ${JSON.stringify(iss.input)}`,
-      }),
-      auth_pass: z.string().min(1).max(8, { error: 'auth_pass is at most 8 characters (VRRPv2 limit)' }),
+      auth_type: z
+        .enum(['PASS'], {
+          error: (iss) =>
+            iss.input === 'AH'
+              ? 'auth_type AH is obsolete and unsupported (RFC 3768 dropped it); use PASS or omit authentication'
+              : `auth_type must be PASS, got ${JSON.stringify(iss.input)}`,
+        })
+        .optional(),
+      auth_pass: z.string().min(1).max(8, { error: 'auth_pass is at most 8 characters (VRRPv2 limit)' }).optional(),
+      // halb-to-halb HMAC-SHA256 (docs/vrrp-hmac.md): v2 and v3, unicast and multicast.
+      type: z.enum(['hmac-sha256'], { error: (iss) => `type must be hmac-sha256, got ${JSON.stringify(iss.input)}` }).optional(),
+      key_file: z.string().min(1).optional(),
+      key_id: intIn(0, 255).optional(),
     })
     .optional(),
   virtual_ipaddress: z.array(virtualAddressSchema).min(1, { error: 'virtual_ipaddress needs at least one address' }).optional(),

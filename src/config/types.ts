@@ -243,7 +243,8 @@ export interface VrrpInstanceConfig {
   preempt: boolean;
   preemptDelay: Millis;
   unicast?: { source?: string; peers: string[] };
-  authentication?: { type: 'PASS'; password: string };
+  /** PASS: keepalived's plaintext password (v2). hmac-sha256: halb's signed adverts (docs/vrrp-hmac.md). */
+  authentication?: { type: 'PASS'; password: string } | { type: 'hmac-sha256'; keyFile: string; keyId: number };
   virtualIpAddresses: VirtualAddress[];
   virtualRoutes: VirtualRoute[];
   track: TrackConfig;

@@ -121,10 +121,13 @@ export class LinuxAddresses {
   async add(vip: VirtualAddress, defaultDevice: string): Promise<AddResult> {
     const device = vip.device ?? defaultDevice;
     const args = ['addr', 'add', `${vip.address}/${vip.prefix}`, 'dev', device];
+    // The marker that lets a later start tell our copies from the host's own addresses.
+    const label = halbLabel(device);
+    if (vip.family === 4 && label !== undefined) args.push('label', label);
     if (vip.family === 6) args.push('nodad');
     if (this.#opts.netlink ?? (this.#opts.netns === undefined && this.#opts.ipPath === undefined)) {
       try {
-        return netlinkAddAddress(device, vip.family, vip.address, vip.prefix, vip.family === 6) ? 'added' : 'present';
+        return netlinkAddAddress(device, vip.family, vip.address, vip.prefix, vip.family === 6, vip.family === 4 ? label : undefined) ? 'added' : 'present';
       } catch (err) {
         throw new IpCommandError(args, `netlink: ${(err as Error).message}`, err);
       }
@@ -151,8 +154,11 @@ export class LinuxAddresses {
   }
 
   /**
-   * At startup nobody is MASTER yet: remove every VIP left behind by a previous run (a
-   * crash, kill -9), with whatever prefix it carries. Returns the ones that were removed.
+   * At startup nobody is MASTER yet: remove every VIP left behind by a previous run (a crash,
+   * kill -9). Only exact copies of what add() makes: same address and prefix, and our marker
+   * (IPv4: the label "<dev>:halb"; IPv6: nodad, which iproute2 6.1 here leaves as the only mark:
+   * address `proto` needs iproute2/kernel 6.3). An address the host has (127.0.0.1/8 on lo) is
+   * never removed; foreignCopies() reports it. Returns the ones that were removed.
    */
   async removeStale(vips: readonly VirtualAddress[], defaultDevice: string): Promise<VirtualAddress[]> {
     const removed: VirtualAddress[] = [];
@@ -165,11 +171,23 @@ export class LinuxAddresses {
         byDevice.set(device, current);
       }
       const want = canonical(vip.address);
-      for (const a of current.filter((c) => c.address === want)) {
+      for (const a of current.filter((c) => c.address === want && isOurCopy(c, vip, device))) {
         if ((await this.remove({ ...vip, prefix: a.prefix, device }, device)) === 'removed') removed.push(vip);
       }
     }
     return removed;
+  }
+
+  /** Addresses equal to a VIP that halb did not add (another prefix, no marker): the host's own. */
+  async foreignCopies(vips: readonly VirtualAddress[], defaultDevice: string): Promise<{ vip: VirtualAddress; held: InterfaceAddress }[]> {
+    const all = await this.list();
+    const out: { vip: VirtualAddress; held: InterfaceAddress }[] = [];
+    for (const vip of vips) {
+      const device = vip.device ?? defaultDevice;
+      const want = canonical(vip.address);
+      for (const a of all) if (a.address === want && !(a.device === device && isOurCopy(a, vip, device))) out.push({ vip, held: a });
+    }
+    return out;
   }
 
   /** `ip route add TO [via VIA] [dev DEV]`; 'present' when it already was. */
@@ -209,4 +227,19 @@ export class LinuxAddresses {
       });
     });
   }
+}
+
+/** IPv4 address label halb sets: must start with the device name, at most 15 characters. */
+export function halbLabel(device: string): string | undefined {
+  const label = `${device}:halb`;
+  return label.length <= 15 ? label : undefined;
+}
+
+function isOurCopy(a: InterfaceAddress, vip: VirtualAddress, device: string): boolean {
+  if (a.prefix !== vip.prefix) return false;
+  if (vip.family === 4) {
+    const label = halbLabel(device);
+    return label !== undefined && a.label === label;
+  }
+  return a.flags.includes('nodad');
 }

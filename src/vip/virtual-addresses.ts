@@ -12,7 +12,8 @@ import { LinuxAddresses } from './linux-address.ts';
 import type { AcquireResult, AddressProvider, VerifyResult } from './provider.ts';
 
 /** The part of LinuxAddresses used here (a test double implements just this). */
-export type AddressTable = Pick<LinuxAddresses, 'add' | 'remove' | 'has' | 'removeStale' | 'addRoute' | 'removeRoute'>;
+export type AddressTable = Pick<LinuxAddresses, 'add' | 'remove' | 'has' | 'removeStale' | 'addRoute' | 'removeRoute'> &
+  Partial<Pick<LinuxAddresses, 'foreignCopies'>>;
 export type AnnounceFn = (vip: VirtualAddress, iface: string, opts: AnnounceOptions) => Promise<number>;
 
 export interface VirtualAddressesOptions {
@@ -77,6 +78,17 @@ export class VirtualAddresses implements AddressProvider {
   async verify(): Promise<VerifyResult> {
     for (const vip of this.#vips) if (!(await this.#table.has(vip, this.#iface))) return { ours: false, holder: 'not configured here' };
     return { ours: true, holder: 'this node' };
+  }
+
+  /**
+   * An address equal to a VIP that halb did not add (127.0.0.1/32 with 127.0.0.1/8 on lo): taking
+   * it over and later releasing it would remove the host's own address. Throws naming both.
+   */
+  async refuseForeign(): Promise<void> {
+    const foreign = (await this.#table.foreignCopies?.(this.#vips, this.#iface)) ?? [];
+    if (foreign.length === 0) return;
+    const list = foreign.map((f) => `${f.vip.address} is already on ${f.held.device} as ${f.held.address}/${f.held.prefix}${f.held.label ? ` (label ${f.held.label})` : ''}`);
+    throw new Error(`virtual_ipaddress: ${list.join('; ')}; halb did not add it and will not take it over or remove it: use an address the host does not have`);
   }
 
   /** Startup: nobody is master yet, so copies left by a crashed run must go (with any prefix). */

@@ -3,6 +3,8 @@
 // password, a peer on another version): a drop is never silent, it shows up here and in a log.
 
 import type { DecodeReason } from './decode-errors.ts';
+// auth-unsigned, auth-malformed, auth-unknown-key, auth-forged, auth-replayed (hmac-trailer.ts).
+import type { HmacFailureReason } from './hmac-trailer.ts';
 
 /** Reasons the router itself adds to the codec's (packet.ts / decode-errors.ts). */
 export type RouterDropReason =
@@ -22,7 +24,7 @@ export type RouterDropReason =
 /** Drops the transport made before the router saw the packet (transport.ts DropReason, renamed). */
 export type TransportDropReason = 'wire-ttl' | 'wrong-interface' | 'wire-not-a-peer' | 'malformed-ip';
 
-export type DropReason = DecodeReason | RouterDropReason | TransportDropReason;
+export type DropReason = DecodeReason | RouterDropReason | TransportDropReason | HmacFailureReason;
 
 export interface RouterCountersSnapshot {
   advertsSent: number;

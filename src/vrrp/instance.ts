@@ -4,6 +4,7 @@
 // World-changing work (add/remove VIPs, hooks) runs one step at a time in a queue, so a fast
 // MASTER -> BACKUP -> MASTER flap is applied in order and never interleaved.
 
+import { readHmacKeyFile } from './hmac-key-file.ts';
 import { EventEmitter } from 'node:events';
 import type { ScriptTrackerConfig, VrrpInstanceConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
@@ -164,6 +165,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     if (this.#started) throw new Error(`vrrp instance ${this.config.name}: already started`);
     this.#started = true;
     const c = this.config;
+    // Before anything is touched: a missing or unsafe key file stops the start, not the election.
+    const hmacKey = c.authentication?.type === 'hmac-sha256' ? readHmacKeyFile(c.authentication.keyFile, c.authentication.keyId) : undefined;
     if (this.#vips) {
       const removed = await this.#vips.removeStale().catch((err: unknown) => {
         this.#log.warn({ err: String(err) }, 'could not check for stale virtual addresses');
@@ -171,6 +174,9 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       });
       if (removed.length > 0) this.#log.warn({ removed: removed.map((v) => v.address) }, 'removed stale virtual addresses left by a previous run');
       await this.#handoff?.removeStale();
+      await this.#vips.refuseForeign().catch((err: unknown) => {
+        throw new Error(`vrrp instance ${c.name}: ${err instanceof Error ? err.message : String(err)}`);
+      });
     }
     await this.#startTrackers();
     const open = this.#opts.openTransport ?? ((o: VrrpTransportOptions) => this.#openReal(o));
@@ -186,6 +192,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       transport,
       log: this.#log,
       ...(this.#opts.timers ? { timers: this.#opts.timers } : {}),
+      ...(hmacKey ? { hmacKey } : {}),
     });
     this.#router = router;
     router.on('state', (change) => this.#onState(change));

@@ -12,6 +12,8 @@ import type { DropReason, RouterCountersSnapshot, TransportDropReason } from './
 import { compareIp, normaliseIp } from './ip-address.ts';
 import { checkAuth, decodeAdvert, encodeAdvert, passwordAuthData, AUTH_NONE, AUTH_PASS } from './packet.ts';
 import type { AdvertFields, ChecksumForm, VrrpAdvert } from './packet.ts';
+import { nextSequence, signAdvert, verifyTrailer, vrrpMessageLength } from './hmac-trailer.ts';
+import type { AdvertSequence, HmacKey } from './hmac-trailer.ts';
 import { createMachine, machineConfig, step } from './state-machine.ts';
 import type { MachineAction, MachineEvent, MachineState, MachineStateName, TimerName } from './state-machine.ts';
 
@@ -100,6 +102,13 @@ export interface VrrpRouterOptions {
   timers?: RouterTimers;
   /** A drop reason is logged at warn at most this often (then debug). Default 60 s. */
   dropLogInterval?: number;
+  /** The secret of `authentication: { type: hmac-sha256 }` (hmac-key-file.ts reads it); required then. */
+  hmacKey?: HmacKey;
+  /**
+   * First epoch of our HMAC sequence: unix seconds at start, so a restarted sender's adverts sort
+   * after everything it sent before (docs/vrrp-hmac.md). Tests inject it.
+   */
+  hmacEpoch?: number;
 }
 
 const STATE_ACTIONS: ReadonlySet<MachineAction['type']> = new Set(['become-master', 'become-backup', 'enter-fault', 'stop', 'keep-serving']);
@@ -125,6 +134,11 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
   readonly #addressSet: ReadonlySet<string>;
   readonly #peers: ReadonlySet<string> | undefined;
   readonly #authData: Buffer | undefined;
+  readonly #pass: { type: 'PASS'; password: string } | undefined;
+  readonly #hmacKey: HmacKey | undefined;
+  #hmacNext: AdvertSequence;
+  /** Newest HMAC sequence accepted per sender address (only authentic senders get an entry). */
+  readonly #hmacLast = new Map<string, AdvertSequence>();
   #machine: MachineState;
   #busy = false;
   #closed = false;
@@ -145,7 +159,14 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
       .map((v) => normaliseIp(v.address) ?? v.address);
     this.#addressSet = new Set(this.#addresses);
     this.#peers = config.unicast ? new Set(config.unicast.peers.map((p) => normaliseIp(p) ?? p)) : undefined;
-    this.#authData = config.version === 2 && config.authentication ? passwordAuthData(config.authentication.password) : undefined;
+    const auth = config.authentication;
+    this.#pass = auth?.type === 'PASS' ? auth : undefined;
+    this.#authData = config.version === 2 && this.#pass ? passwordAuthData(this.#pass.password) : undefined;
+    if (auth?.type === 'hmac-sha256') {
+      if (!opts.hmacKey) throw new Error(`vrrp instance ${config.name}: authentication hmac-sha256 needs its key (hmacKey)`);
+      this.#hmacKey = opts.hmacKey;
+    }
+    this.#hmacNext = { epoch: opts.hmacEpoch ?? Math.floor(Date.now() / 1000), counter: 0 };
     this.#checksumForm = config.version === 2 ? 'message-only' : 'pseudo-header';
     this.#machine = createMachine(machineConfig(config, this.#transport.localAddress));
     this.#transport.on('packet', this.#onPacket);
@@ -248,7 +269,13 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
   #receive(pkt: RouterPacket): void {
     if (this.#closed) return;
     const family = this.config.family;
-    const res = decodeAdvert(pkt.payload, { src: pkt.src, dst: pkt.dst, family, ttl: pkt.ttl });
+    // Signed adverts carry a trailer after the VRRP message; the codec judges the message alone.
+    let message = pkt.payload;
+    if (this.#hmacKey) {
+      const len = vrrpMessageLength(pkt.payload, family);
+      if (len !== undefined && len <= pkt.payload.length) message = pkt.payload.subarray(0, len);
+    }
+    const res = decodeAdvert(message, { src: pkt.src, dst: pkt.dst, family, ttl: pkt.ttl });
     if (!res.ok) {
       this.#drop(res.reason, pkt.src, `${res.field}: ${res.detail}`);
       return;
@@ -258,6 +285,15 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     if (reason) {
       this.#drop(reason[0], pkt.src, reason[1]);
       return;
+    }
+    if (this.#hmacKey) {
+      const src = normaliseIp(pkt.src) ?? pkt.src;
+      const v = verifyTrailer(pkt.payload, message.length, src, family, this.#hmacKey, this.#hmacLast.get(src));
+      if (!v.ok) {
+        this.#drop(v.reason, pkt.src, v.detail);
+        return;
+      }
+      this.#hmacLast.set(src, v.sequence);
     }
     this.counters.advertsReceived++;
     if (adv.priority === 0) this.counters.priorityZeroReceived++;
@@ -272,7 +308,7 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     // link (any version) reads as "not ours" rather than as a version problem of ours.
     if (adv.vrid !== c.virtualRouterId) return ['unknown-vrid', `VRID ${adv.vrid}, ours is ${c.virtualRouterId}`];
     if (adv.version !== c.version) return ['version-mismatch', `VRRPv${adv.version} advert, instance runs v${c.version}`];
-    const auth = checkAuth(adv, c.authentication);
+    const auth = checkAuth(adv, this.#pass);
     if (auth) return [auth.reason, auth.detail];
     if (adv.version === 2 && adv.advertIntMs !== c.advertInt) {
       // RFC 3768 §7.1 MUST; keepalived drops too ("advertisement interval mismatch").
@@ -391,11 +427,17 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
       if (this.#authData) fields.authData = this.#authData;
     }
     const src = this.#transport.localAddress;
-    let payload: Buffer | undefined;
+    let message: Buffer | undefined;
     for (const dst of this.#transport.destinations) {
       // The pseudo-header covers the destination: one encoding per unicast peer.
-      if (payload === undefined || this.#checksumForm === 'pseudo-header') {
-        payload = encodeAdvert(fields, { src, dst, family: c.family });
+      if (message === undefined || this.#checksumForm === 'pseudo-header') {
+        message = encodeAdvert(fields, { src, dst, family: c.family });
+      }
+      let payload = message;
+      if (this.#hmacKey) {
+        // Each copy its own sequence number: every receiver sees a strictly increasing series.
+        payload = signAdvert(message, this.#hmacKey, this.#hmacNext, src, c.family);
+        this.#hmacNext = nextSequence(this.#hmacNext);
       }
       if (this.#transport.sendTo(payload, dst)) {
         this.counters.advertsSent++;

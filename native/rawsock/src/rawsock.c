@@ -850,15 +850,22 @@ static napi_value interface_info(napi_env env, napi_callback_info info) {
 
 /* ---------- addresses ---------- */
 
-/* addAddress(ifname, family, address, prefix, nodad) -> true if added, false if it was there.
+/* addAddress(ifname, family, address, prefix, nodad[, label]) -> true if added, false if it was there.
+ * label (IPv4 only, IFA_LABEL) is the marker halb's stale-VIP cleanup looks for.
  * One RTM_NEWADDR over NETLINK_ROUTE, answered by the kernel's ack: what `ip addr add` does,
  * without the fork and exec (10-15 ms on a busy 2-core machine), which a takeover at 20 ms
  * adverts waits on before the VIP accepts the clients its gratuitous ARP turns around. */
 static napi_value add_address(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) THROW_TYPE("rawsock: addAddress(ifname, family, address, prefix, nodad)");
+  if (argc < 5) THROW_TYPE("rawsock: addAddress(ifname, family, address, prefix, nodad[, label])");
+  char label[IFNAMSIZ + 1] = "";
+  if (argc >= 6) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, argv[5], &t));
+    if (t == napi_string && get_str(env, argv[5], label, sizeof label, "label") < 0) return NULL;
+  }
   char name[IFNAMSIZ + 1];
   if (get_str(env, argv[0], name, sizeof name, "interface name") < 0) return NULL;
   int32_t fam, prefix;
@@ -879,7 +886,7 @@ static napi_value add_address(napi_env env, napi_callback_info info) {
   struct {
     struct nlmsghdr nh;
     struct ifaddrmsg ifa;
-    char attrs[64];
+    char attrs[128];
   } req;
   memset(&req, 0, sizeof req);
   req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifa);
@@ -898,6 +905,14 @@ static napi_value add_address(napi_env env, napi_callback_info info) {
     rta->rta_type = (unsigned short)types[i];
     rta->rta_len = (unsigned short)RTA_LENGTH(alen);
     memcpy(RTA_DATA(rta), addr, (size_t)alen);
+    req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+  }
+  if (family == AF_INET && label[0] != '\0') {
+    struct rtattr *rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+    size_t len = strlen(label) + 1;
+    rta->rta_type = IFA_LABEL;
+    rta->rta_len = (unsigned short)RTA_LENGTH(len);
+    memcpy(RTA_DATA(rta), label, len);
     req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
   }
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);

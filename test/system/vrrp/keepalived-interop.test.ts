@@ -149,3 +149,28 @@ for (const v of VARIANTS) {
     }
   });
 }
+
+test('v3: a keepalived with auth off and a halb signing with hmac-sha256 do not form one router: keepalived drops the signed adverts, halb drops the unsigned ones', { skip: !existsSync(KEEPALIVED) }, async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'halb-hmac-ka-'));
+  writeFileSync(join(dir, 'vrrp.key'), 'f1d2d2f924e986ac86fdf7b36c94bcdf32beec15\n', { mode: 0o600 });
+  try {
+    const auth = `      authentication: { type: hmac-sha256, key_file: ${join(dir, 'vrrp.key')} }`;
+    const halb = await VrrpNode.start(lab, HALB, vrrpYaml({ priority: 101, advertInt: '100ms', version: 3, extra: auth }));
+    halbs.add(halb);
+    const ka = startKa({ version: 3, advertMs: 100 }, 100);
+    await halb.waitState('master', 3000, 0);
+    await eventually(() => /Entering MASTER STATE/.test(ka.log), 5000, 'keepalived, not accepting the signed adverts, becomes master too');
+    await new Promise((r) => setTimeout(r, 500));
+    const s = await halb.status();
+    console.log('halb drops', JSON.stringify(s.counters.drops), 'keepalived log tail:', ka.log.split('\n').filter((l) => /VI_1|packet|length|checksum/i.test(l)).slice(-5).join(' | '));
+    assert.ok((s.counters.drops['auth-unsigned'] ?? 0) > 0, 'halb counts keepalived adverts as unsigned');
+    assert.equal(s.state, 'master');
+    assert.match(ka.log, /vrrp packet too long, length 60 and expect 32/, 'keepalived 2.2.7 refuses the 28 trailer bytes (IP 20 + VRRP 12 + 28)');
+  } finally {
+    await cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -267,8 +267,26 @@ test('VRRP: VRID range, priority range and owner, v2 sub-second advert, auth', (
       '      virtual_ipaddress: [10.0.0.100]',
       '      authentication: { auth_type: PASS, auth_pass: secret }',
     ),
-    ['7:7 vrrp.instances.VI.authentication: authentication exists only in VRRPv2 (RFC 5798 removed it); set version: 2 or drop it'],
+    ['7:7 vrrp.instances.VI.authentication: auth_type PASS exists only in VRRPv2 (RFC 5798 removed it); set version: 2, or use type: hmac-sha256 (v2 and v3)'],
   );
+  assert.deepEqual(
+    problems(
+      ...INSTANCE,
+      '      virtual_router_id: 5',
+      '      virtual_ipaddress: [10.0.0.100]',
+      '      authentication: { type: hmac-sha256, key_file: /etc/halb/vrrp.key, auth_pass: secret }',
+    ),
+    ['7:7 vrrp.instances.VI.authentication: choose one: auth_type/auth_pass (keepalived PASS) or type: hmac-sha256 with key_file, not both'],
+  );
+  assert.deepEqual(
+    problems(...INSTANCE, '      virtual_router_id: 5', '      virtual_ipaddress: [10.0.0.100]', '      authentication: { type: hmac-sha256 }'),
+    ['7:7 vrrp.instances.VI.authentication: type hmac-sha256 needs key_file (a file with the shared secret, e.g. openssl rand -hex 32)'],
+  );
+  assert.deepEqual(
+    problems(...INSTANCE, '      virtual_router_id: 5', '      virtual_ipaddress: [10.0.0.100]', '      authentication: { type: hmac-md5, key_file: k }'),
+    ['7:31 vrrp.instances.VI.authentication.type: type must be hmac-sha256, got "hmac-md5"'],
+  );
+
   assert.deepEqual(
     problems(...INSTANCE, '      virtual_router_id: 5', '      virtual_ipaddress: [10.0.0.100]', '    VJ:', '      interface: eth0', '      virtual_router_id: 5', '      virtual_ipaddress: [10.0.0.101]'),
     ['9:26 vrrp.instances.VJ.virtual_router_id: virtual_router_id 5 on eth0 is already used by instance "VI"'],

@@ -433,3 +433,12 @@ test('the config shown in DESIGN.md parses', () => {
   if (!r.ok) assert.fail(r.errors.map(formatConfigError).join('\n'));
   assert.deepEqual(r.config.vrrp?.instances[0]?.track.backends, { webservers: { weight: -50 } });
 });
+
+test('VRRP authentication hmac-sha256: key file and key id (default 1), on v3 too', () => {
+  const base = ['vrrp:', '  instances:', '    VI:', '      interface: eth0', '      virtual_router_id: 7', '      virtual_ipaddress: [10.0.0.100]'];
+  const a = parse(...base, '      authentication: { type: hmac-sha256, key_file: /etc/halb/vrrp.key }').vrrp!.instances[0]!;
+  assert.equal(a.version, 3);
+  assert.deepEqual(a.authentication, { type: 'hmac-sha256', keyFile: '/etc/halb/vrrp.key', keyId: 1 });
+  const b = parse(...base, '      version: 2', '      authentication: { type: hmac-sha256, key_file: k, key_id: 9 }').vrrp!.instances[0]!;
+  assert.deepEqual(b.authentication, { type: 'hmac-sha256', keyFile: 'k', keyId: 9 });
+});

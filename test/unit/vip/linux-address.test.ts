@@ -74,8 +74,8 @@ test('add is idempotent and adds IPv6 without DAD', async () => {
   assert.equal(await a.add({ address: '10.77.0.100', family: 4, prefix: 24, device: 'eth1' }, 'eth0'), 'present');
   assert.equal(await a.add({ address: 'fd77::200', family: 6, prefix: 64 }, 'eth0'), 'added');
   assert.deepEqual(calls(), [
-    '-n nsx addr add 10.77.0.200/24 dev eth0',
-    '-n nsx addr add 10.77.0.100/24 dev eth1',
+    '-n nsx addr add 10.77.0.200/24 dev eth0 label eth0:halb',
+    '-n nsx addr add 10.77.0.100/24 dev eth1 label eth1:halb',
     '-n nsx addr add fd77::200/64 dev eth0 nodad',
   ]);
 });
@@ -89,19 +89,20 @@ test('remove is idempotent; other failures throw IpCommandError', async () => {
   await assert.rejects(a.add({ address: '10.77.0.1', family: 4, prefix: 24 }, 'broken'), (err: unknown) => err instanceof IpCommandError && /something else/.test(err.message));
 });
 
-test('removeStale removes leftovers whatever their prefix', async () => {
+test('removeStale leaves what halb did not add: another prefix, no halb label, no nodad', async () => {
   writeFileSync(log, '');
   const a = new LinuxAddresses({ ipPath: fakeIp });
   const removed = await a.removeStale(
     [
       { address: '10.77.0.100', family: 4, prefix: 32 },
+      { address: '10.77.0.100', family: 4, prefix: 24 },
       { address: 'fd77::100', family: 6, prefix: 128 },
       { address: '10.77.0.250', family: 4, prefix: 32 },
     ],
     'eth0',
   );
-  assert.deepEqual(removed.map((v) => v.address), ['10.77.0.100', 'fd77::100']);
-  assert.deepEqual(calls(), ['-j addr show dev eth0', 'addr del 10.77.0.100/24 dev eth0', 'addr del fd77::100/64 dev eth0']);
+  assert.deepEqual(removed, []);
+  assert.deepEqual(calls(), ['-j addr show dev eth0']);
 });
 
 test('routes: add/del idempotent, family from the addresses', async () => {

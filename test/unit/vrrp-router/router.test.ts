@@ -308,3 +308,62 @@ test('a master yielding to a better master advertises once more, so the winner r
   transport.advert('10.0.0.2', { priority: 150 });
   assert.equal(transport.sent.length, n + 1, 'and nothing more as Backup');
 });
+
+test('hmac-sha256: signed adverts are accepted; unsigned, forged, replayed and other-key ones are dropped by reason', () => {
+  const key = { id: 1, secret: Buffer.from('0123456789abcdef0123456789abcdef') };
+  const auth = { type: 'hmac-sha256' as const, keyFile: '/unused', keyId: 1 };
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock, '10.0.0.1');
+  const router = new VrrpRouter({ config: instanceConfig({ authentication: auth }), transport, log: silentLogger(), timers: clock, hmacKey: key, hmacEpoch: 500 });
+  router.start();
+  // The master, another halb with the key: its adverts are what the attacker replays.
+  const peerClock = new FakeClock();
+  const peerTransport = new FakeTransport(peerClock, '10.0.0.2');
+  const peer = new VrrpRouter({ config: instanceConfig({ authentication: auth, priority: 200, state: 'MASTER' }), transport: peerTransport, log: silentLogger(), timers: peerClock, hmacKey: key, hmacEpoch: 700 });
+  peer.start();
+  peerClock.advance(10_000);
+  assert.equal(peer.state, 'master');
+  assert.ok(peerTransport.sent.length >= 5);
+  const signed = peerTransport.sent.map((s) => s.payload);
+  for (const p of signed.slice(0, 3)) transport.deliver({ payload: p, src: '10.0.0.2' });
+  assert.equal(router.status().counters.advertsReceived, 3);
+  assert.equal(router.status().masterAddress, '10.0.0.2');
+  // Replays: an old advert, the newest again.
+  transport.deliver({ payload: signed[0]!, src: '10.0.0.2' });
+  transport.deliver({ payload: signed[2]!, src: '10.0.0.2' });
+  // Unsigned (a keepalived or a halb without the key), at a higher priority.
+  transport.advert('10.0.0.3', { priority: 250 });
+  // Forged: the priority raised and the checksum fixed, the MAC left as it was.
+  const forged = Buffer.from(signed[3]!);
+  forged[2] = 254;
+  const plain = encodeAdvert({ version: 3, vrid: 51, priority: 254, advertIntMs: 1000, addresses: ['10.0.0.100'] }, { src: '10.0.0.2', dst: '224.0.0.18', family: 4 });
+  plain.copy(forged, 0);
+  transport.deliver({ payload: forged, src: '10.0.0.2' });
+  // Another key id; a trailer cut short.
+  const otherKey = Buffer.from(signed[3]!);
+  otherKey[otherKey.length - 25] = 2;
+  transport.deliver({ payload: otherKey, src: '10.0.0.2' });
+  transport.deliver({ payload: signed[3]!.subarray(0, signed[3]!.length - 1), src: '10.0.0.2' });
+  const c = router.status().counters;
+  assert.deepEqual(c.drops, { 'auth-replayed': 2, 'auth-unsigned': 1, 'auth-forged': 1, 'auth-unknown-key': 1, 'auth-malformed': 1 });
+  assert.equal(c.advertsReceived, 3, 'none of them reached the election');
+  assert.equal(router.status().masterPriority, 200);
+  // The next genuine advert is still accepted, and our own adverts are signed.
+  transport.deliver({ payload: signed[3]!, src: '10.0.0.2' });
+  assert.equal(router.status().counters.advertsReceived, 4);
+  clock.advance(20_000);
+  assert.equal(router.state, 'master');
+  const ours = transport.sent[0]!.payload;
+  assert.equal(ours.length, 12 + 28);
+  assert.equal(ours.readUInt32BE(12 + 4), 500, 'our epoch');
+  assert.equal(ours.readUInt32BE(12 + 8), 0, 'first counter');
+  assert.equal(transport.sent[1]!.payload.readUInt32BE(12 + 8), 1);
+});
+
+test('hmac-sha256 without a key is a programming error, not a silent unsigned router', () => {
+  const clock = new FakeClock();
+  assert.throws(
+    () => new VrrpRouter({ config: instanceConfig({ authentication: { type: 'hmac-sha256', keyFile: 'k', keyId: 1 } }), transport: new FakeTransport(clock), log: silentLogger(), timers: clock }),
+    /needs its key/,
+  );
+});

@@ -8,8 +8,11 @@ import { decodeIpv4Advert } from '../../../src/vrrp/ipv4-header.ts';
 import { internetChecksum, pseudoHeaderSum } from '../../../src/vrrp/checksum.ts';
 import { parseIp } from '../../../src/vrrp/ip-address.ts';
 import { randomInt, seededRandom } from './seeded-random.ts';
+import { signAdvert, verifyTrailer, vrrpMessageLength } from '../../../src/vrrp/hmac-trailer.ts';
 
-const ITERATIONS = 100_000;
+// The suite runs 100k seeded cases; `npm run fuzz:vrrp` runs 1M (HALB_FUZZ_CASES) with other seeds.
+const ITERATIONS = Number(process.env.HALB_FUZZ_CASES ?? 100_000);
+const SEED = Number(process.env.HALB_FUZZ_SEED ?? 0xc0ffee);
 const contexts: DecodeContext[] = [
   { src: '10.77.0.11', dst: '224.0.0.18', family: 4 },
   { src: '192.168.10.101', dst: '192.168.10.102', family: 4 },
@@ -47,7 +50,7 @@ function fixChecksum(b: Buffer, ctx: DecodeContext): void {
 }
 
 it(`${ITERATIONS} random/truncated/mutated buffers never throw; accepted ones round-trip`, () => {
-  const random = seededRandom(0xc0ffee);
+  const random = seededRandom(SEED);
   const counts = { accepted: 0, rejected: 0 };
   const reasons = new Map<string, number>();
   for (let i = 0; i < ITERATIONS; i++) {
@@ -104,4 +107,47 @@ it('random and mutated IPv4 packets never throw', () => {
     if (res.ok) ok++;
   }
   assert.ok(ok > 0);
+});
+
+it(`${ITERATIONS} mutated HMAC-signed adverts never throw; only the untouched ones verify`, () => {
+  const random = seededRandom(SEED ^ 0x5a5a);
+  const key = { id: 3, secret: Buffer.from('fuzzing key, long enough for hmac') };
+  const counts = { authentic: 0, refused: 0, decodedButRefused: 0 };
+  const reasons = new Map<string, number>();
+  for (let i = 0; i < ITERATIONS; i++) {
+    const ctx = contexts[i % contexts.length]!;
+    const signed = signAdvert(validSeed(random, ctx), key, { epoch: randomInt(random, 0, 0xffff), counter: randomInt(random, 0, 0xffff) }, ctx.src, ctx.family);
+    const buf = Buffer.from(signed);
+    const mode = i % 4;
+    let cut = buf;
+    if (mode === 1) cut = buf.subarray(0, randomInt(random, 0, buf.length));
+    else if (mode === 2) cut = Buffer.concat([buf, Buffer.from(Array.from({ length: randomInt(random, 1, 8) }, () => randomInt(random, 0, 255)))]);
+    for (let f = randomInt(random, mode === 3 ? 0 : 1, 3); f > 0 && cut.length > 0; f--) cut[randomInt(random, 0, cut.length - 1)] = randomInt(random, 0, 255);
+    const changed = !cut.equals(signed);
+    let verdict;
+    try {
+      const len = vrrpMessageLength(cut, ctx.family);
+      if (len === undefined || len > cut.length) {
+        counts.refused++;
+        continue;
+      }
+      verdict = verifyTrailer(cut, len, ctx.src, ctx.family, key, undefined);
+      if (!verdict.ok && decodeAdvert(cut.subarray(0, len), ctx).ok) counts.decodedButRefused++;
+    } catch (e) {
+      assert.fail(`threw on ${cut.toString('hex')} (${ctx.family}): ${String(e)}`);
+    }
+    if (verdict.ok) {
+      counts.authentic++;
+      assert.ok(!changed, `a changed packet verified: ${cut.toString('hex')}`);
+    } else {
+      counts.refused++;
+      reasons.set(verdict.reason, (reasons.get(verdict.reason) ?? 0) + 1);
+      assert.ok(changed, `an untouched packet was refused (${verdict.reason}): ${cut.toString('hex')}`);
+    }
+  }
+  assert.ok(counts.authentic > ITERATIONS / 20, JSON.stringify(counts));
+  assert.ok(counts.decodedButRefused > 0, 'mutants that pass the VRRP checks must be caught by the MAC');
+  for (const r of ['auth-unsigned', 'auth-malformed', 'auth-unknown-key', 'auth-forged']) {
+    assert.ok((reasons.get(r) ?? 0) > 0, `never produced ${r}: ${JSON.stringify([...reasons])}`);
+  }
 });

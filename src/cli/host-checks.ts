@@ -1,0 +1,42 @@
+// `halb validate` checks that need the host, not just the file: a VIP the host already holds
+// (halb would take it over and, on release, remove the host's own address) and an HMAC key file
+// that cannot be read. Run on the node the config is for.
+
+import { readFile } from 'node:fs/promises';
+import { errorAt } from '../config/load.ts';
+import type { ConfigError } from '../config/errors.ts';
+import type { Config } from '../config/types.ts';
+import { LinuxAddresses } from '../vip/linux-address.ts';
+import { readHmacKeyFile } from '../vrrp/hmac-key-file.ts';
+
+export async function hostProblems(config: Config, file: string, table = new LinuxAddresses()): Promise<ConfigError[]> {
+  const instances = config.vrrp?.instances ?? [];
+  if (instances.length === 0) return [];
+  const text = await readFile(file, 'utf8');
+  const out: ConfigError[] = [];
+  for (const inst of instances) {
+    const base = ['vrrp', 'instances', inst.name];
+    if (inst.authentication?.type === 'hmac-sha256') {
+      try {
+        readHmacKeyFile(inst.authentication.keyFile, inst.authentication.keyId);
+      } catch (err) {
+        out.push(errorAt(text, file, [...base, 'authentication', 'key_file'], (err as Error).message));
+      }
+    }
+    if (inst.floatingIp) continue;
+    // No `ip` here (validating elsewhere): nothing to compare with.
+    const foreign = await table.foreignCopies(inst.virtualIpAddresses, inst.interface).catch(() => []);
+    for (const f of foreign) {
+      const index = inst.virtualIpAddresses.indexOf(f.vip);
+      out.push(
+        errorAt(
+          text,
+          file,
+          [...base, 'virtual_ipaddress', index],
+          `${f.vip.address} is already an address of this host: ${f.held.address}/${f.held.prefix} on ${f.held.device}${f.held.label ? ` (label ${f.held.label})` : ''}; halb would take it over and remove it on release: use an address the host does not have`,
+        ),
+      );
+    }
+  }
+  return out;
+}
