@@ -146,6 +146,12 @@ function wantsHtml(req: http.IncomingMessage): boolean {
 }
 
 function foreignOrigin(req: http.IncomingMessage): string | undefined {
+  // Fetch metadata: browsers send it on every request, so a cross-site form or fetch is refused
+  // even where Origin is stripped (some redirects) or spoofed to match by a DNS-rebinding host name.
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return `${String(site)} request refused (Sec-Fetch-Site): use the dashboard served by this admin API, or a tool that sends no Origin`;
+  }
   const origin = req.headers.origin;
   if (origin === undefined) return undefined;
   let host: string;

@@ -93,6 +93,14 @@ export function findProblems(input: ParsedInput): Problem[] {
     });
   }
   if (input.global?.admin) binds.push({ hp: input.global.admin.listen, path: ['global', 'admin', 'listen'] });
+  // The admin API has no authentication yet: anyone who reaches it can drain servers, reload and
+  // hand the VIP over, so it may only listen where other hosts cannot reach it.
+  if (input.global?.admin && !isLoopbackHost(input.global.admin.listen.host)) {
+    out.push({
+      path: ['global', 'admin', 'listen'],
+      message: `admin listener ${fmt(input.global.admin.listen)} is reachable from other hosts and the admin API has no authentication (anyone could drain servers, reload, force a handover); listen on 127.0.0.1 or [::1]`,
+    });
+  }
   for (let i = 0; i < binds.length; i++) {
     for (let j = 0; j < i; j++) {
       const a = binds[j] as (typeof binds)[number];
@@ -312,4 +320,10 @@ export function pathText(path: readonly PropertyKey[]): string {
     }
   }
   return s;
+}
+
+/** 127.0.0.0/8, ::1, localhost: addresses only this host can connect to. */
+function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }

@@ -297,6 +297,9 @@ test('bad input: clear errors, nothing changed', async () => {
     ['/servers/pool/%E0%A4%A', '{"admin":"maint"}', {}, 400, /bad percent-encoding/],
     ['/servers/pool/a', '{"admin":"maint"}', { origin: 'http://evil.example' }, 403, /cross-origin request from http:\/\/evil\.example refused/],
     ['/reload', '', { origin: 'null' }, 403, /origin "null" is not a URL/],
+    // A cross-site page whose Origin was stripped still carries fetch metadata.
+    ['/servers/pool/a', '{"admin":"maint"}', { 'sec-fetch-site': 'cross-site' }, 403, /cross-site request refused \(Sec-Fetch-Site\)/],
+    ['/handover', '', { 'sec-fetch-site': 'same-site' }, 403, /same-site request refused/],
   ];
   for (const [path, body, headers, code, message] of cases) {
     const r = await post(path, body, headers);
@@ -308,7 +311,7 @@ test('bad input: clear errors, nothing changed', async () => {
   assert.equal(a.admin, 'ready');
   assert.equal(a.weight, 1);
   // The dashboard's own origin is allowed.
-  const same = await post('/servers/pool/a', '{"weight":1}', { origin: adminUrl });
+  const same = await post('/servers/pool/a', '{"weight":1}', { origin: adminUrl, 'sec-fetch-site': 'same-origin' });
   assert.equal(same.status, 200);
 });
 

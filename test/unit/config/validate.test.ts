@@ -75,3 +75,23 @@ test('JSON Schema: committed halb.schema.json is up to date and strict', () => {
   assert.ok(text.includes('"virtual_router_id":{"type":"integer","minimum":1,"maximum":255}'));
   assert.ok(text.includes('"advert_int":{"description":"Duration'));
 });
+
+test('validate: refuses an admin listener other hosts can reach (no auth yet), with file:line:column', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halb-validate-'));
+  try {
+    const body = ['frontends:', '  web: { bind: "127.0.0.1:80", default_backend: app }', 'backends:', '  app: { servers: [ { name: a, address: "10.0.0.1:80" } ] }'];
+    for (const [listen, ok] of [['0.0.0.0:9100', false], ['192.168.1.5:9100', false], ['"[::]:9100"', false], ['127.0.0.1:9100', true], ['"[::1]:9100"', true]] as const) {
+      const file = join(dir, 'halb.yaml');
+      writeFileSync(file, ['global:', `  admin: { listen: ${listen} }`, ...body].join('\n'));
+      const r = await run(file);
+      if (ok) {
+        assert.equal(r.code, 0, `${listen}: ${r.err.join('\n')}`);
+        continue;
+      }
+      assert.notEqual(r.code, 0, listen);
+      assert.match(r.err.join('\n'), /halb\.yaml:2:\d+ global\.admin\.listen: admin listener .* is reachable from other hosts and the admin API has no authentication/, listen);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
