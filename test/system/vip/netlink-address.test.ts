@@ -53,5 +53,5 @@ test('netlink add: IPv4 and IPv6 (nodad) land as iproute2 would add them; repeat
 
 test('netlink add on a device that does not exist fails with the command and the errno', async () => {
   const [r] = await addInA([{ address: '10.77.0.100', family: 4, prefix: 24 }], 'nosuch0');
-  assert.match(r!, /^error: ip addr add 10\.77\.0\.100\/24 dev nosuch0: netlink: .*(ENODEV|No such device)/);
+  assert.match(r!, /^error: ip addr add 10\.77\.0\.100\/24 dev nosuch0 label nosuch0:halb: netlink: .*(ENODEV|No such device)/);
 });
