@@ -166,11 +166,16 @@ test('VIPs and routes in a namespace: idempotent add/remove, list, stale cleanup
   assert.equal(await addrs.remove(v4, 'eth0'), 'absent');
   assert.equal(await addrs.has(v4, 'eth0'), false);
 
-  // A leftover from a crashed run, with another prefix than configured: removed at startup.
-  await lab.exec('a', 'ip', ['addr', 'add', '10.77.0.151/24', 'dev', 'eth0']);
+  // A leftover from a crashed run (the copy halb makes: same prefix, halb's label) is removed at
+  // startup; the same address with another prefix and no label is the host's own and stays.
+  await lab.exec('a', 'ip', ['addr', 'add', '10.77.0.151/32', 'dev', 'eth0', 'label', 'eth0:halb']);
+  await lab.exec('a', 'ip', ['addr', 'add', '10.77.0.152/24', 'dev', 'eth0']);
   const removed = await addrs.removeStale([{ address: '10.77.0.151', family: 4, prefix: 32 }, v6, { address: '10.77.0.152', family: 4, prefix: 32 }], 'eth0');
   assert.deepEqual(removed.map((r) => r.address), ['10.77.0.151', 'fd77::150']);
-  assert.equal((await addrs.list('eth0')).some((x) => x.address === '10.77.0.151' || x.address === 'fd77::150'), false);
+  const left = await addrs.list('eth0');
+  assert.equal(left.some((x) => x.address === '10.77.0.151' || x.address === 'fd77::150'), false);
+  assert.ok(left.some((x) => x.address === '10.77.0.152' && x.prefix === 24), 'a host address equal to a VIP survives');
+  await lab.exec('a', 'ip', ['addr', 'del', '10.77.0.152/24', 'dev', 'eth0']);
 
   const route = { to: '10.77.9.0/24', via: '10.77.0.12' };
   assert.equal(await addrs.addRoute(route), 'added');
