@@ -7,23 +7,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseConfigText, parsePairText } from '../../../src/config/load.ts';
 import { importConfigs } from '../../../src/config/import.ts';
 import { formatConfigError, type ConfigError } from '../../../src/config/errors.ts';
+import { seededRandom as rng } from '../vrrp/seeded-random.ts';
 
 const EXAMPLES = new URL('../../../examples/', import.meta.url);
 const CASES = 3000;
 const IMPORT_CASES = 1000;
 const FIXTURES = new URL('../../fixtures/seed-haproxy-keepalived/', import.meta.url);
-
-function rng(seed: number): () => number {
-  // mulberry32: small, fast, and the same sequence on every machine.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SCALARS = ['-1', '0', '256', '99999999999999999999', '1.5', 'true', 'null', '~', '""', '"x"', '[]', '{}', '[1, 2]', '{ a: 1 }',
   '1.2.3.4.5', '300.1.1.1:80', '[::1', '*:70000', '5xs', '-2s', 'MASTER', 'BACKUP', '&a', '*a', '!!binary x', '"\\u0000"', '<<: *x', '|', '>'];
