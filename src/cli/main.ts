@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
+import { helpAfter } from './help-text.ts';
 
 // A no-op when bin/halb.js already did it; when this file is run directly, later imports still
 // skip type stripping. Everything below is imported lazily, after this.
@@ -132,6 +133,12 @@ for (const [name, method, path, description] of [
     const { labCommand } = await import('./lab.ts');
     process.exitCode = await labCommand(opts.control, method, path);
   });
+}
+
+// Examples, signals and exit codes after each command's own option list.
+for (const cmd of [program, ...program.commands]) {
+  const text = helpAfter[cmd === program ? '' : cmd.name()];
+  if (text !== undefined) cmd.addHelpText('after', text);
 }
 
 await program.parseAsync(process.argv);

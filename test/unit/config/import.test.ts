@@ -11,7 +11,7 @@ import { parseConfigText } from '../../../src/config/load.ts';
 import { importCommand } from '../../../src/cli/import.ts';
 import { formatConfigError } from '../../../src/config/errors.ts';
 
-const FIXTURES = new URL('../../../../shared/fixtures/seed-haproxy-keepalived/', import.meta.url);
+const FIXTURES = new URL('../../fixtures/seed-haproxy-keepalived/', import.meta.url);
 const fixture = (name: string) => ({ name, text: readFileSync(new URL(name, FIXTURES), 'utf8') });
 
 test('seed fixtures: one halb.yaml per keepalived node, loadable, AH dropped with a warning', () => {

@@ -425,11 +425,11 @@ test('YAML anchors and merge keys work', () => {
   assert.equal(c.backends[1]!.retries, 1);
 });
 
-test('the config shown in DESIGN.md parses', () => {
-  const design = readFileSync(new URL('../../../../shared/DESIGN.md', import.meta.url), 'utf8');
+test('the config shown in docs/ARCHITECTURE.md parses', () => {
+  const design = readFileSync(new URL('../../../docs/ARCHITECTURE.md', import.meta.url), 'utf8');
   const yaml = /```yaml\n([\s\S]*?)```/.exec(design)?.[1];
-  assert.ok(yaml, 'DESIGN.md has a yaml block');
-  const r = parseConfigText(yaml, 'DESIGN.md');
+  assert.ok(yaml, 'ARCHITECTURE.md has a yaml block');
+  const r = parseConfigText(yaml, 'docs/ARCHITECTURE.md');
   if (!r.ok) assert.fail(r.errors.map(formatConfigError).join('\n'));
   assert.deepEqual(r.config.vrrp?.instances[0]?.track.backends, { webservers: { weight: -50 } });
 });

@@ -31,7 +31,7 @@ interface Vector {
 }
 
 const all = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/keepalived/vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../vectors/keepalived/vectors.json', import.meta.url), 'utf8'),
 ) as Record<string, Vector>;
 const vectors = Object.entries(all).filter(([, v]) => v.vrrp_hex !== undefined);
 
