@@ -3,9 +3,13 @@
 // compiler that, once loaded, keeps ~17 MiB of RSS for the life of the process. Turning the
 // compile cache on before the first .ts file is loaded means that from the second start on no
 // file, not even the CLI's own, is stripped again, so that compiler never loads.
+// A checkout runs src/ as is; the npm package has no src/, only dist/ (compiled by `prepack`),
+// because Node does not strip types under node_modules.
 // The shebang's V8 flags are src/node/v8-flags.ts's (why there).
+import { existsSync } from 'node:fs';
 import module from 'node:module';
 import process from 'node:process';
+import { URL } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
@@ -13,4 +17,5 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(1);
 }
 module.enableCompileCache?.();
-await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+await import(existsSync(source) ? source.href : new URL('../dist/cli/main.js', import.meta.url).href);

@@ -38,3 +38,10 @@ fi
 if [ ! -d "$halb_root/node_modules" ] || [ "$halb_root/package-lock.json" -nt "$halb_root/node_modules/.package-lock.json" ]; then
   (cd "$halb_root" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed" >&2; return 1; }
 fi
+# Our two C addons (node-gyp, against Node 24's headers), when not yet built from their sources.
+halb_gyp_log=$(mktemp)
+if ! (cd "$halb_root" && node scripts/build-native.ts --if-stale >"$halb_gyp_log" 2>&1); then
+  cat "$halb_gyp_log" >&2; rm -f "$halb_gyp_log"
+  echo "building the C addons failed (node scripts/build-native.ts)" >&2; return 1
+fi
+rm -f "$halb_gyp_log"

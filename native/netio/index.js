@@ -1,7 +1,8 @@
 'use strict';
-// Thin loader: the C side does the work. Named exports are spelled out so Node's CJS
-// lexer exposes them to ESM importers.
-const binding = require('./build/Release/netio.node');
+// Thin loader: the C side does the work. node-gyp-build loads build/Release (a checkout, built
+// by the root package's prepare script) or else the prebuild for this platform (the npm
+// package). Named exports are spelled out so Node's CJS lexer exposes them to ESM importers.
+const binding = require('node-gyp-build')(__dirname);
 
 exports.relayStart = binding.relayStart;
 exports.relayAbort = binding.relayAbort;

@@ -12,9 +12,10 @@ import type { ChildProcess } from 'node:child_process';
 import { LabNetwork } from './namespaces.ts';
 import { LAB_CLIENT, LAB_LBS, LAB_VIP, LAB_WEBS, labNodeYaml, type LabLb } from './topology.ts';
 import { buildTimeline, formatTimeline, type ClientRecord, type LabEvent } from './timeline.ts';
+import { siblingModule } from '../node/sibling-module.ts';
 
 const HALB_MAIN = new URL('../../bin/halb.js', import.meta.url).pathname;
-const script = (name: string): string => new URL(`./${name}`, import.meta.url).pathname;
+const script = (name: string): string => siblingModule(import.meta.url, name);
 const LBS = Object.keys(LAB_LBS) as LabLb[];
 
 export type FailKind = 'master' | 'proxy' | 'link';
@@ -80,13 +81,13 @@ export class HalbLab {
     for (const lb of LBS) await this.net.addHost(lb, `${LAB_LBS[lb].address}/24`, LAB_LBS[lb].mac);
     for (const [web, addr] of Object.entries(LAB_WEBS)) await this.net.addHost(web, `${addr}/24`);
     await this.net.addHost('client', `${LAB_CLIENT}/24`);
-    await Promise.all(Object.entries(LAB_WEBS).map(([web, addr]) => waitLine(this.net.spawn(web, process.execPath, [script('web-server.ts'), web, addr]), web, 10_000)));
+    await Promise.all(Object.entries(LAB_WEBS).map(([web, addr]) => waitLine(this.net.spawn(web, process.execPath, [script('web-server'), web, addr]), web, 10_000)));
     for (const lb of LBS) writeFileSync(join(this.#dir, `${lb}.yaml`), labNodeYaml(lb));
     for (const [i, lb] of LBS.entries()) {
       this.#startNode(lb);
       await this.#bridgeAdmin(lb, this.#o.ports[i]!);
     }
-    const client = this.net.spawn('client', process.execPath, [script('stream-client.ts'), `http://${LAB_VIP}/`, String(this.#o.maxSeconds)]);
+    const client = this.net.spawn('client', process.execPath, [script('stream-client'), `http://${LAB_VIP}/`, String(this.#o.maxSeconds)]);
     this.#client = client;
     createInterface({ input: client.stdout! }).on('line', (line) => {
       try {
@@ -122,7 +123,7 @@ export class HalbLab {
   /** 127.0.0.1:port (root namespace) -> unix socket -> forwarder in the node's namespace -> its admin API. */
   async #bridgeAdmin(lb: LabLb, port: number): Promise<void> {
     const sock = join(this.#dir, `${lb}-admin.sock`);
-    await waitLine(this.net.spawn(lb, process.execPath, [script('ns-forwarder.ts'), sock, '127.0.0.1', '9100']), `${lb} admin forwarder`, 10_000);
+    await waitLine(this.net.spawn(lb, process.execPath, [script('ns-forwarder'), sock, '127.0.0.1', '9100']), `${lb} admin forwarder`, 10_000);
     const server = net.createServer((c) => {
       const u = net.connect(sock);
       c.pipe(u).pipe(c);

@@ -5,13 +5,13 @@
 // current config and the current server states.
 import { fork, type ChildProcess } from 'node:child_process';
 import module from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PoolSnapshot } from '../pool/state-transfer.ts';
 import type { ListenError } from './proxy-runtime.ts';
 import type { FromWorker, ServerCounters, ToWorker } from './worker-messages.ts';
 import { withHalbV8Flags } from './v8-flags.ts';
+import { siblingModule } from './sibling-module.ts';
 
 const STATS_POLL_MS = 1000;
 const APPLY_TIMEOUT_MS = 30_000;
@@ -24,7 +24,7 @@ export interface WorkerSetHooks {
   onPassiveDown(backend: string, server: string, reason: string): void;
 }
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
+const WORKER_ENTRY = siblingModule(import.meta.url, 'worker-main');
 
 export class WorkerSet {
   private readonly count: number;

@@ -27,7 +27,7 @@ import {
   connSetTimeout,
   connWrite,
   type ConnHandle,
-} from '@halb/netio';
+} from '#netio';
 
 const SHARED_READ_BYTES = 64 * 1024;
 const DEFAULT_HIGH_WATER = 64 * 1024;

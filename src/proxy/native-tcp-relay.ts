@@ -5,7 +5,7 @@
 // bytes still queued in a JS write buffer, already closed).
 
 import type { Socket } from 'node:net';
-import { relayAbort as nativeAbort, relayStart as nativeStart, type RelayHandle } from '@halb/netio';
+import { relayAbort as nativeAbort, relayStart as nativeStart, type RelayHandle } from '#netio';
 import { TcpRelay, type RelayOptions, type RelayResult, type RelayTermination } from './tcp-relay.ts';
 
 /** Index order of the C side's termination codes. */

@@ -1,7 +1,7 @@
 // Worker processes sharing a port take its new connections in turn rather than by the kernel's
 // hash of the addresses (see native/netio/src/reuseport.h for why).
 import type net from 'node:net';
-import { reuseportSpread } from '@halb/netio';
+import { reuseportSpread } from '#netio';
 import type { Logger } from '../log/logger.ts';
 
 let toldWhyNot = false;

@@ -4,8 +4,8 @@
 // Ethernet broadcast. Sent over AF_PACKET because the kernel never emits ARP on demand.
 
 import { isIPv4 } from 'node:net';
-import { openPacket, sendFrame, close } from '@halb/rawsock';
-import type { RawHandle } from '@halb/rawsock';
+import { openPacket, sendFrame, close } from '#rawsock';
+import type { RawHandle } from '#rawsock';
 import { macBytes } from './interface-info.ts';
 
 const ETH_P_ARP = 0x0806;

@@ -2,7 +2,7 @@
 // its MAC (for GARP/NA) and its addresses (the VRRP source address). Read through the kernel
 // of the current network namespace, so it is right inside `ip netns exec` too.
 
-import { interfaceInfo as nativeInterfaceInfo } from '@halb/rawsock';
+import { interfaceInfo as nativeInterfaceInfo } from '#rawsock';
 
 export interface InterfaceInfo {
   name: string;

@@ -6,7 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import { isIPv6 } from 'node:net';
-import { addAddress as netlinkAddAddress } from '@halb/rawsock';
+import { addAddress as netlinkAddAddress } from '#rawsock';
 import type { VirtualAddress, VirtualRoute } from '../config/types.ts';
 
 export interface LinuxAddressOptions {

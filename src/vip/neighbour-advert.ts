@@ -7,8 +7,8 @@
 
 import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { openInet, setHopLimit, setMulticastInterface, setMulticastLoop, setIcmp6Filter, send, close } from '@halb/rawsock';
-import type { RawHandle } from '@halb/rawsock';
+import { openInet, setHopLimit, setMulticastInterface, setMulticastLoop, setIcmp6Filter, send, close } from '#rawsock';
+import type { RawHandle } from '#rawsock';
 import { macBytes } from './interface-info.ts';
 
 export const ALL_NODES = 'ff02::1';

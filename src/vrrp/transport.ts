@@ -24,8 +24,8 @@ import {
   send,
   close,
   setRef,
-} from '@halb/rawsock';
-import type { RawHandle } from '@halb/rawsock';
+} from '#rawsock';
+import type { RawHandle } from '#rawsock';
 import { interfaceInfo, defaultSourceAddress } from '../vip/interface-info.ts';
 
 export const VRRP_PROTOCOL = 112;

@@ -3,7 +3,7 @@
 // on stdout. Sockets must be opened in the namespace, so this process lives there.
 
 import { createInterface } from 'node:readline';
-import { openInet, setHopLimit, setMulticastInterface, setMulticastLoop, send, close } from '@halb/rawsock';
+import { openInet, setHopLimit, setMulticastInterface, setMulticastLoop, send, close } from '#rawsock';
 import { VrrpTransport } from '../../../src/vrrp/transport.ts';
 import type { VrrpTransportOptions } from '../../../src/vrrp/transport.ts';
 import { announce } from '../../../src/vip/announce.ts';

@@ -4,7 +4,7 @@
 // them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scanResponseHead } from '@halb/netio';
+import { scanResponseHead } from '#netio';
 import { ResponseParser, type ResponseSink } from '../../../src/proxy/response-parser.ts';
 
 interface Verdict {
