@@ -78,7 +78,7 @@ export class HalbNode {
     this.checkers = new CheckerSet(this.runtime.pools.values(), { log: this.log });
     this.checkers.start();
     if (config.global.admin) {
-      this.admin = new AdminServer(config.global.admin.listen, this.adminHandlers(), this.log.child({ component: 'admin' }));
+      this.admin = new AdminServer(config.global.admin, this.adminHandlers(), this.log.child({ component: 'admin' }));
       await this.admin.listen();
     }
     // Frontend trackers must see failed binds from their very first reading.
@@ -104,6 +104,10 @@ export class HalbNode {
 
   adminAddress(): { host: string; port: number } | undefined {
     return this.admin?.address();
+  }
+
+  adminSocket(): string | undefined {
+    return this.admin?.socketPath();
   }
 
   /** Health transitions decided here reach every worker, and VRRP backend trackers see usability. */
@@ -170,7 +174,7 @@ export class HalbNode {
   private unreloadable(next: Config): string | undefined {
     if (workerCount(next) !== workerCount(this.config)) return 'global.workers: changing the number of workers needs a restart';
     const a = JSON.stringify(this.config.global.admin ?? null);
-    if (a !== JSON.stringify(next.global.admin ?? null)) return 'global.admin: moving the admin listener needs a restart';
+    if (a !== JSON.stringify(next.global.admin ?? null)) return 'global.admin: changing the admin socket or listener needs a restart';
     if (JSON.stringify(this.config.vrrp ?? null) !== JSON.stringify(next.vrrp ?? null)) return 'vrrp: changing VRRP instances needs a restart (run `halb handover` first)';
     return undefined;
   }

@@ -24,7 +24,7 @@ function nodeYaml(host: NodeName): string {
   return [
     'global:',
     '  workers: 1',
-    '  admin: { listen: "127.0.0.1:9100" }',
+    '  admin: { listen: "127.0.0.1:9100", read_only_open: true, token_env: HALB_TEST_ADMIN_TOKEN }',
     '  log: { level: info, access: false }',
     '  grace: 2s',
     'frontends:',

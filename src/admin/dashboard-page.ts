@@ -2,7 +2,9 @@
 // and draws frontends, backends with their servers, and VRRP instances, HAProxy-stats style,
 // with drain/ready/maint buttons and a weight box calling POST ./servers/<backend>/<server>.
 // Every text from the node (names come from config, reasons from the network) goes in through
-// textContent / createTextNode, never innerHTML, so nothing in it is markup.
+// textContent / createTextNode, never innerHTML, so nothing in it is markup. Each POST carries
+// this process's CSRF token (written into the script, so another site's page cannot read it)
+// and, when the operator typed one, the TCP listener's bearer token.
 import { createHash } from 'node:crypto';
 
 const STYLE = `
@@ -14,6 +16,7 @@ header h1 { font-size: 16px; margin: 0; letter-spacing: .5px; }
 header .meta { opacity: .85; }
 #conn { margin-left: auto; font-weight: 600; }
 #conn.bad { color: #ffb4a8; }
+#token { font: inherit; font-size: 12px; padding: 1px 4px; width: 15em; }
 main { padding: 10px 14px; }
 h2 { font-size: 14px; margin: 14px 0 6px; }
 table { border-collapse: collapse; width: 100%; background: #fff; margin-bottom: 10px; }
@@ -48,6 +51,18 @@ tr.backup td.name { background: var(--backup); }
 const SCRIPT = `
 'use strict';
 const $ = (id) => document.getElementById(id);
+const tokenBox = $('token');
+// The bearer token, only where the TCP listener wants one; kept for this tab only.
+const store = typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
+if (tokenBox && store) {
+  tokenBox.value = store.getItem('halb-admin-token') || '';
+  tokenBox.addEventListener('input', () => store.setItem('halb-admin-token', tokenBox.value));
+}
+function auth(headers) {
+  const t = tokenBox ? tokenBox.value.trim() : '';
+  if (t) headers.authorization = 'Bearer ' + t;
+  return headers;
+}
 const weightEdits = new Map();
 let busy = false;
 
@@ -183,7 +198,7 @@ async function poll() {
   if (busy) return;
   busy = true;
   try {
-    const r = await fetch('status', { cache: 'no-store', headers: { accept: 'application/json' } });
+    const r = await fetch('status', { cache: 'no-store', headers: auth({ accept: 'application/json' }) });
     if (!r.ok) throw new Error('HTTP ' + r.status);
     render(await r.json());
     $('conn').textContent = 'updated ' + new Date().toLocaleTimeString();
@@ -201,7 +216,7 @@ async function change(backendName, serverName, body) {
   const what = backendName + '/' + serverName + ': ' + JSON.stringify(body);
   try {
     const r = await fetch('servers/' + encodeURIComponent(backendName) + '/' + encodeURIComponent(serverName), {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST', headers: auth({ 'content-type': 'application/json', 'x-halb-csrf': CSRF }), body: JSON.stringify(body),
     });
     const reply = await r.json().catch(() => ({}));
     flash.className = r.ok ? 'ok' : 'err';
@@ -217,7 +232,7 @@ poll();
 setInterval(poll, 1000);
 `;
 
-export const DASHBOARD_HTML = `<!doctype html>
+const html = (script: string): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -227,7 +242,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>halb</h1><span class="meta" id="source">loading…</span><span id="conn">connecting…</span></header>
+<header><h1>halb</h1><span class="meta" id="source">loading…</span><span id="conn">connecting…</span><input id="token" type="password" autocomplete="off" placeholder="admin token (TCP listener)" aria-label="admin bearer token"></header>
 <main>
 <div id="flash" role="status"></div>
 <h2>Frontends</h2>
@@ -237,21 +252,32 @@ export const DASHBOARD_HTML = `<!doctype html>
 <h2>VRRP</h2>
 <div id="vrrp"></div>
 </main>
-<script>${SCRIPT}</script>
+<script>${script}</script>
 </body>
 </html>
 `;
 
 const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
+export interface DashboardPage {
+  html: string;
+  headers: Record<string, string>;
+}
+
+/** The page of one process: its CSRF token is part of the script, so the script's hash is too. */
+export function dashboardPage(csrf: string): DashboardPage {
+  const script = `const CSRF = ${JSON.stringify(csrf)};\n${SCRIPT}`;
+  return { html: html(script), headers: headers(script) };
+}
+
 /**
  * Only this page's own inline style and script run, it talks only to its own origin, and no
  * other site can frame it (the buttons change live traffic).
  */
-export const DASHBOARD_HEADERS: Record<string, string> = {
+const headers = (script: string): Record<string, string> => ({
   'content-security-policy': [
     "default-src 'none'",
-    `script-src ${hash(SCRIPT)}`,
+    `script-src ${hash(script)}`,
     `style-src ${hash(STYLE)}`,
     "connect-src 'self'",
     "img-src 'self' data:",
@@ -261,4 +287,4 @@ export const DASHBOARD_HEADERS: Record<string, string> = {
   ].join('; '),
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
-};
+});

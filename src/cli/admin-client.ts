@@ -1,4 +1,9 @@
-// `halb reload | handover | status | server`: talk to a running node's admin API.
+// `halb reload | handover | status | server`: talk to a running node's admin API, through its
+// unix socket by default (file permissions decide who may), or a TCP listener with --admin URL
+// (and --token-file, or --cert-file/--key-file for mTLS).
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
 import { formatStatus } from '../admin/status-table.ts';
 import { MAX_WEIGHT, type ServerChange } from '../admin/server-change.ts';
 
@@ -13,28 +18,110 @@ export interface AdminClientOptions {
   json?: boolean;
 }
 
+/** Where the running node's admin API is: its unix socket (the default) or a TCP URL. */
+export interface AdminTarget {
+  socket?: string;
+  url?: string;
+  /** Bearer token for the TCP listener (read from --token-file, never printed). */
+  token?: string;
+  /** https: the CA that signed the admin listener's certificate, and our client certificate (mTLS). */
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+export interface TargetFlags {
+  socket?: string;
+  admin?: string;
+  tokenFile?: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** The socket halb talks to when neither --admin nor --socket is given. */
+export const DEFAULT_ADMIN_SOCKET = '/run/halb/admin.sock';
+
+/** --admin URL wins over the socket; the files are read here, so a missing one is named. */
+export function targetFromFlags(f: TargetFlags, env: NodeJS.ProcessEnv = process.env): AdminTarget | string {
+  const read = (flag: string, path: string): Buffer | string => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      return `${flag} ${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+    }
+  };
+  if (f.admin === undefined) {
+    for (const [flag, v] of [['--token-file', f.tokenFile], ['--ca-file', f.caFile], ['--cert-file', f.certFile], ['--key-file', f.keyFile]] as const) {
+      if (v !== undefined) return `${flag} is for a TCP admin listener: give --admin URL too (the unix socket needs no credentials)`;
+    }
+    return { socket: f.socket ?? env.HALB_ADMIN_SOCKET ?? DEFAULT_ADMIN_SOCKET };
+  }
+  const t: AdminTarget = { url: f.admin };
+  if (f.tokenFile !== undefined) {
+    const b = read('--token-file', f.tokenFile);
+    if (typeof b === 'string') return b;
+    t.token = b.toString('utf8').trim();
+  }
+  for (const [flag, key, path] of [['--ca-file', 'ca', f.caFile], ['--cert-file', 'cert', f.certFile], ['--key-file', 'key', f.keyFile]] as const) {
+    if (path === undefined) continue;
+    const b = read(flag, path);
+    if (typeof b === 'string') return b;
+    t[key] = b;
+  }
+  return t;
+}
+
+const describe = (t: AdminTarget): string => (t.url !== undefined ? t.url : `unix socket ${t.socket ?? DEFAULT_ADMIN_SOCKET}`);
+
 type Call = { ok: boolean; text: string } | { error: string };
 
-async function call(adminUrl: string, method: string, path: string, body?: unknown): Promise<Call> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, adminUrl), {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+function call(target: AdminTarget, method: string, path: string, body?: unknown): Promise<Call> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
+  if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
+  let req: http.ClientRequest;
+  return new Promise((resolve) => {
+    const done = (res: http.IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        resolve({ ok: status >= 200 && status < 300, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', (err) => resolve({ error: `cannot reach the admin API at ${describe(target)}: ${err.message}` }));
+    };
+    try {
+      if (target.url !== undefined) {
+        const url = new URL(path, target.url);
+        const opts: https.RequestOptions = { method, headers, timeout: 30_000 };
+        if (url.protocol === 'https:') {
+          if (target.ca) opts.ca = target.ca;
+          if (target.cert) opts.cert = target.cert;
+          if (target.key) opts.key = target.key;
+          req = https.request(url, opts, done);
+        } else req = http.request(url, opts, done);
+      } else {
+        req = http.request({ socketPath: target.socket ?? DEFAULT_ADMIN_SOCKET, path, method, headers: { ...headers, host: 'halb' }, timeout: 30_000 }, done);
+      }
+    } catch (err) {
+      resolve({ error: `cannot reach the admin API at ${describe(target)}: ${(err as Error).message}` });
+      return;
+    }
+    req.on('timeout', () => req.destroy(new Error('no answer in 30 s')));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const hint = err.code === 'EACCES' ? ' (the socket\'s mode and group decide who may connect: run as its owner or a member of its group)' : err.code === 'ENOENT' ? ' (is halb running with admin.socket there? --socket PATH or --admin URL)' : '';
+      resolve({ error: `cannot reach the admin API at ${describe(target)}: ${err.message}${hint}` });
     });
-  } catch (err) {
-    return { error: `cannot reach the admin API at ${adminUrl}: ${(err as Error).message}` };
-  }
-  return { ok: res.ok, text: await res.text() };
+    req.end(payload);
+  });
 }
 
 const line = (t: string): string => (t.endsWith('\n') ? t : t + '\n');
 
-export async function adminClientCommand(command: keyof typeof routes, adminUrl: string, opts: AdminClientOptions = {}): Promise<number> {
+export async function adminClientCommand(command: keyof typeof routes, target: AdminTarget, opts: AdminClientOptions = {}): Promise<number> {
   const route = routes[command];
-  const r = await call(adminUrl, route.method, route.path);
+  const r = await call(target, route.method, route.path);
   if ('error' in r) {
     process.stderr.write(`halb ${command}: ${r.error}\n`);
     return 2;
@@ -44,7 +131,7 @@ export async function adminClientCommand(command: keyof typeof routes, adminUrl:
     try {
       status = JSON.parse(r.text);
     } catch {
-      process.stderr.write(`halb status: the admin API at ${adminUrl} did not answer JSON:\n${line(r.text)}`);
+      process.stderr.write(`halb status: the admin API at ${describe(target)} did not answer JSON:\n${line(r.text)}`);
       return 1;
     }
     process.stdout.write(formatStatus(status, Date.now()));
@@ -76,13 +163,13 @@ export function serverChangeFromFlags(opts: ServerCommandOptions): ServerChange 
   return change;
 }
 
-export async function serverCommand(backend: string, server: string, opts: ServerCommandOptions, adminUrl: string): Promise<number> {
+export async function serverCommand(backend: string, server: string, opts: ServerCommandOptions, target: AdminTarget): Promise<number> {
   const change = serverChangeFromFlags(opts);
   if (typeof change === 'string') {
     process.stderr.write(`halb server: ${change}\n`);
     return 2;
   }
-  const r = await call(adminUrl, 'POST', `/servers/${encodeURIComponent(backend)}/${encodeURIComponent(server)}`, change);
+  const r = await call(target, 'POST', `/servers/${encodeURIComponent(backend)}/${encodeURIComponent(server)}`, change);
   if ('error' in r) {
     process.stderr.write(`halb server: ${r.error}\n`);
     return 2;

@@ -5,7 +5,10 @@
 const docs = 'Docs: README.md, docs/ARCHITECTURE.md, examples/ (in the halb repository).';
 
 const adminExit = [
-  'Exit status: 0 done, 1 the node answered with an error, 2 the node could not be reached.',
+  'Talks to the node\'s admin unix socket (admin.socket; who may is decided by its file mode and',
+  'group), or with --admin URL to a TCP listener (--token-file for its bearer token).',
+  'Exit status: 0 done, 1 the node answered with an error (401/403: not allowed), 2 the node could',
+  'not be reached.',
 ].join('\n');
 
 export const helpAfter: Readonly<Record<string, string>> = {
@@ -68,7 +71,7 @@ export const helpAfter: Readonly<Record<string, string>> = {
     'is master again.',
     adminExit,
   ].join('\n'),
-  status: ['', adminExit, '', 'Examples:', '  halb status', '  halb status --json | jq .vrrp'].join('\n'),
+  status: ['', adminExit, '', 'Examples:', '  halb status', '  halb status --json | jq .vrrp', '  halb status --admin https://lb1:9100 --token-file /etc/halb/admin.token --ca-file /etc/halb/ca.pem'].join('\n'),
   server: [
     '',
     adminExit,

@@ -1,6 +1,6 @@
 // `halb validate` checks that need the host, not just the file: a VIP the host already holds
-// (halb would take it over and, on release, remove the host's own address) and an HMAC key file
-// that cannot be read. Run on the node the config is for.
+// (halb would take it over and, on release, remove the host's own address), an HMAC key file or
+// admin token file that cannot be read (or that other users can). Run on the node the config is for.
 
 import { readFile } from 'node:fs/promises';
 import { errorAt } from '../config/load.ts';
@@ -8,12 +8,32 @@ import type { ConfigError } from '../config/errors.ts';
 import type { Config } from '../config/types.ts';
 import { LinuxAddresses } from '../vip/linux-address.ts';
 import { readHmacKeyFile } from '../vrrp/hmac-key-file.ts';
+import { readAdminToken } from '../admin/admin-token.ts';
 
 export async function hostProblems(config: Config, file: string, table = new LinuxAddresses()): Promise<ConfigError[]> {
   const instances = config.vrrp?.instances ?? [];
-  if (instances.length === 0) return [];
+  const admin = config.global.admin;
+  if (instances.length === 0 && !admin?.token && !admin?.tls) return [];
   const text = await readFile(file, 'utf8');
   const out: ConfigError[] = [];
+  if (admin?.token) {
+    // token_env is checked too: validate runs where the node runs, usually with its environment.
+    try {
+      readAdminToken(admin.token);
+    } catch (err) {
+      out.push(errorAt(text, file, ['global', 'admin', 'file' in admin.token ? 'token_file' : 'token_env'], (err as Error).message));
+    }
+  }
+  if (admin?.tls) {
+    for (const [key, path] of [['cert_file', admin.tls.certFile], ['key_file', admin.tls.keyFile], ['ca_file', admin.tls.caFile]] as const) {
+      if (path === undefined) continue;
+      try {
+        await readFile(path);
+      } catch (err) {
+        out.push(errorAt(text, file, ['global', 'admin', 'tls', key], `${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`));
+      }
+    }
+  }
   for (const inst of instances) {
     const base = ['vrrp', 'instances', inst.name];
     if (inst.authentication?.type === 'hmac-sha256') {

@@ -17,6 +17,36 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+interface TargetFlags {
+  socket?: string;
+  admin?: string;
+  tokenFile?: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** The running node's admin API: its unix socket unless --admin names a TCP listener. */
+function adminTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('-s, --socket <path>', 'admin unix socket of the running halb (default: $HALB_ADMIN_SOCKET or /run/halb/admin.sock)')
+    .option('-a, --admin <url>', 'talk to a TCP admin listener instead, e.g. http://127.0.0.1:9100 or https://lb1:9100')
+    .option('--token-file <file>', 'with --admin: file holding the bearer token')
+    .option('--ca-file <file>', 'with an https --admin: CA of the listener\'s certificate')
+    .option('--cert-file <file>', 'with an https --admin: client certificate (mTLS)')
+    .option('--key-file <file>', 'with an https --admin: key of the client certificate');
+}
+
+async function resolveTarget(who: string, flags: TargetFlags) {
+  const { targetFromFlags } = await import('./admin-client.ts');
+  const t = targetFromFlags(flags);
+  if (typeof t === 'string') {
+    process.stderr.write(`${who}: ${t}\n`);
+    return undefined;
+  }
+  return t;
+}
+
 const program = new Command();
 program
   .name('halb')
@@ -71,31 +101,30 @@ for (const [name, description] of [
   ['handover', 'hand the VIPs of this master to a backup without failing requests, then stay backup'],
   ['status', 'print the running node\'s frontends, backends, servers and VRRP instances'],
 ] as const) {
-  const cmd = program
-    .command(name)
-    .description(description)
-    .option('-a, --admin <url>', 'admin API of the running halb', 'http://127.0.0.1:9100');
+  const cmd = adminTargetOptions(program.command(name).description(description));
   if (name === 'status') cmd.option('--json', 'print the raw status JSON instead of tables');
-  cmd.action(async (opts: { admin: string; json?: boolean }) => {
+  cmd.action(async (opts: TargetFlags & { json?: boolean }) => {
     const { adminClientCommand } = await import('./admin-client.ts');
-    process.exitCode = await adminClientCommand(name, opts.admin, { json: opts.json === true });
+    const target = await resolveTarget(`halb ${name}`, opts);
+    process.exitCode = target === undefined ? 2 : await adminClientCommand(name, target, { json: opts.json === true });
   });
 }
 
-program
-  .command('server')
-  .description('change a server of the running halb: drain, ready, maint and/or weight (kept across reloads that leave that setting alone, not across restarts)')
-  .argument('<backend>', 'backend name')
-  .argument('<server>', 'server name')
-  .option('--drain', 'no new traffic (except persistence); requests in flight finish')
-  .option('--ready', 'take traffic again')
-  .option('--maint', 'maintenance: out of service')
-  .option('--weight <n>', 'set the weight, 0-256 (0 takes no new traffic)')
-  .option('-a, --admin <url>', 'admin API of the running halb', 'http://127.0.0.1:9100')
-  .action(async (backend: string, server: string, opts: { admin: string; drain?: boolean; ready?: boolean; maint?: boolean; weight?: string }) => {
-    const { serverCommand } = await import('./admin-client.ts');
-    process.exitCode = await serverCommand(backend, server, opts, opts.admin);
-  });
+adminTargetOptions(
+  program
+    .command('server')
+    .description('change a server of the running halb: drain, ready, maint and/or weight (kept across reloads that leave that setting alone, not across restarts)')
+    .argument('<backend>', 'backend name')
+    .argument('<server>', 'server name')
+    .option('--drain', 'no new traffic (except persistence); requests in flight finish')
+    .option('--ready', 'take traffic again')
+    .option('--maint', 'maintenance: out of service')
+    .option('--weight <n>', 'set the weight, 0-256 (0 takes no new traffic)'),
+).action(async (backend: string, server: string, opts: TargetFlags & { drain?: boolean; ready?: boolean; maint?: boolean; weight?: string }) => {
+  const { serverCommand } = await import('./admin-client.ts');
+  const target = await resolveTarget('halb server', opts);
+  process.exitCode = target === undefined ? 2 : await serverCommand(backend, server, opts, target);
+});
 
 const lab = program
   .command('lab')

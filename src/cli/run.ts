@@ -4,7 +4,7 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfigFile, type LoadResult } from '../config/load.ts';
 import { formatConfigError } from '../config/errors.ts';
-import { demoConfig, DEMO_SERVER_PORTS, DEMO_LISTEN_PORT } from '../config/demo.ts';
+import { demoConfig, DEMO_SERVER_PORTS, DEMO_LISTEN_PORT, DEMO_ADMIN_SOCKET } from '../config/demo.ts';
 import { createLogger } from '../log/logger.ts';
 import { HalbNode } from '../node.ts';
 import { checkCapabilities, logCapabilityWarnings } from '../node/capability-check.ts';
@@ -61,7 +61,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     log.flush?.();
     return 1;
   }
-  if (opts.demo) log.info(`demo ready: curl http://127.0.0.1:${DEMO_LISTEN_PORT}/  (stop with Ctrl-C)`);
+  if (opts.demo) log.info(`demo ready: curl http://127.0.0.1:${DEMO_LISTEN_PORT}/ ; halb status --socket ${DEMO_ADMIN_SOCKET}  (stop with Ctrl-C)`);
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
 
   return new Promise<number>((done) => {

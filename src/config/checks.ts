@@ -92,15 +92,9 @@ export function findProblems(input: ParsedInput): Problem[] {
       binds.push({ hp, path: Array.isArray(fe.bind) ? ['frontends', fname, 'bind', i] : ['frontends', fname, 'bind'] });
     });
   }
-  if (input.global?.admin) binds.push({ hp: input.global.admin.listen, path: ['global', 'admin', 'listen'] });
-  // The admin API has no authentication yet: anyone who reaches it can drain servers, reload and
-  // hand the VIP over, so it may only listen where other hosts cannot reach it.
-  if (input.global?.admin && !isLoopbackHost(input.global.admin.listen.host)) {
-    out.push({
-      path: ['global', 'admin', 'listen'],
-      message: `admin listener ${fmt(input.global.admin.listen)} is reachable from other hosts and the admin API has no authentication (anyone could drain servers, reload, force a handover); listen on 127.0.0.1 or [::1]`,
-    });
-  }
+  const admin = input.global?.admin;
+  if (admin?.listen) binds.push({ hp: admin.listen, path: ['global', 'admin', 'listen'] });
+  if (admin) out.push(...adminProblems(admin));
   for (let i = 0; i < binds.length; i++) {
     for (let j = 0; j < i; j++) {
       const a = binds[j] as (typeof binds)[number];
@@ -320,6 +314,54 @@ export function pathText(path: readonly PropertyKey[]): string {
     }
   }
   return s;
+}
+
+type AdminInput = NonNullable<NonNullable<ParsedInput['global']>['admin']>;
+
+/**
+ * The admin API can drain servers, reload and hand the VIP over. The unix socket is guarded by
+ * its file permissions; a TCP listener must say who may use it (token or client certificate), and
+ * one other hosts can reach must have one of them even for read-only views.
+ */
+function adminProblems(a: AdminInput): Problem[] {
+  const out: Problem[] = [];
+  const at = (key: string): PathItem[] => ['global', 'admin', key];
+  if (a.socket === undefined && a.listen === undefined) {
+    out.push({ path: ['global', 'admin'], message: 'admin needs socket (e.g. /run/halb/admin.sock, the local channel `halb status` uses) and/or listen (TCP, with token_file, token_env or tls.ca_file)' });
+  }
+  if (a.socket !== undefined && !a.socket.startsWith('/')) {
+    out.push({ path: at('socket'), message: `socket must be an absolute path, got ${JSON.stringify(a.socket)}` });
+  }
+  if (a.socket === undefined) {
+    for (const key of ['mode', 'user', 'group'] as const) {
+      if (a[key] !== undefined) out.push({ path: at(key), message: `${key} is a property of the unix socket: set socket too` });
+    }
+  }
+  if (a.token_file !== undefined && a.token_env !== undefined) {
+    out.push({ path: at('token_env'), message: 'give token_file or token_env, not both' });
+  }
+  if (a.tls?.verify !== undefined && a.tls.ca_file === undefined) {
+    out.push({ path: ['global', 'admin', 'tls', 'verify'], message: 'verify checks client certificates against tls.ca_file: set ca_file' });
+  }
+  if (a.listen === undefined) {
+    for (const key of ['token_file', 'token_env', 'tls', 'read_only_open'] as const) {
+      if (a[key] !== undefined) out.push({ path: at(key), message: `${key} is a property of the TCP listener: set listen too (the unix socket is guarded by its file mode)` });
+    }
+    return out;
+  }
+  const auth = a.token_file !== undefined || a.token_env !== undefined || a.tls?.ca_file !== undefined;
+  if (!auth && !isLoopbackHost(a.listen.host)) {
+    out.push({
+      path: at('listen'),
+      message: `admin listener ${fmt(a.listen)} is reachable from other hosts without authentication (anyone could read the status, drain servers, reload, force a handover): add token_file, token_env or tls.ca_file (mTLS), or listen on 127.0.0.1 or [::1]`,
+    });
+  } else if (!auth && a.read_only_open !== true) {
+    out.push({
+      path: at('listen'),
+      message: `admin listener ${fmt(a.listen)} has no token_file, token_env or tls.ca_file, so it would answer nothing: add one, or read_only_open: true for status, metrics and the dashboard only (state changes then go through socket)`,
+    });
+  }
+  return out;
 }
 
 /** 127.0.0.0/8, ::1, localhost: addresses only this host can connect to. */

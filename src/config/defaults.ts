@@ -20,6 +20,8 @@ export const DEFAULTS = {
   logFormat: 'auto',
   accessLog: true,
   grace: 10_000,
+  /** The admin socket: owner and group read/write (HAProxy's stats socket is usually `mode 660`). */
+  adminSocketMode: 0o660,
   /** Node's own default header limit (16 KiB), and HAProxy's tune.bufsize. */
   maxHeaderBytes: 16_384,
   retries: 3,

@@ -4,15 +4,23 @@
 import { parseConfigText } from './load.ts';
 import { formatConfigError } from './errors.ts';
 import type { Config } from './types.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const DEMO_SOURCE = '<demo>';
 export const DEMO_LISTEN_PORT = 8080;
 export const DEMO_SERVER_PORTS: readonly number[] = [8081, 8082, 8083];
 export const DEMO_ADMIN_PORT = 9100;
+/**
+ * The demo's admin socket (state changes: `halb server ... --socket` this path); its TCP
+ * listener serves status, metrics and the dashboard read-only. Per user, in the temp directory,
+ * since /run/halb needs root.
+ */
+export const DEMO_ADMIN_SOCKET = join(tmpdir(), `halb-demo-${process.getuid?.() ?? 0}.sock`);
 
 export const DEMO_YAML = `# halb demo: one frontend, three web servers on this machine.
 global:
-  admin: { listen: 127.0.0.1:${DEMO_ADMIN_PORT} }
+  admin: { socket: ${JSON.stringify(DEMO_ADMIN_SOCKET)}, mode: 600, listen: 127.0.0.1:${DEMO_ADMIN_PORT}, read_only_open: true }
   log: { level: info, format: auto }
 
 frontends:

@@ -5,6 +5,7 @@ import { DEFAULTS, DEFAULT_TIMEOUTS } from './defaults.ts';
 import { resolveBackendModes } from './modes.ts';
 import type { ParsedBackend, ParsedFrontend, ParsedInput, ParsedInstance } from './schema.ts';
 import type {
+  AdminConfig,
   BackendConfig,
   BindConfig,
   Config,
@@ -58,9 +59,26 @@ export function normalise(input: ParsedInput, source: string): Config {
       backend(name, be, input, timeouts, modes.get(name)?.mode ?? d.mode ?? 'http'),
     ),
   };
-  if (g.admin) config.global.admin = { listen: g.admin.listen };
+  if (g.admin) config.global.admin = admin(g.admin);
   if (input.vrrp) config.vrrp = vrrp(input.vrrp);
   return config;
+}
+
+function admin(a: NonNullable<NonNullable<ParsedInput['global']>['admin']>): AdminConfig {
+  const out: AdminConfig = { readOnlyOpen: a.read_only_open ?? false };
+  if (a.socket !== undefined) {
+    out.socket = { path: a.socket, mode: a.mode ?? DEFAULTS.adminSocketMode };
+    if (a.user !== undefined) out.socket.user = a.user;
+    if (a.group !== undefined) out.socket.group = a.group;
+  }
+  if (a.listen !== undefined) out.listen = a.listen;
+  if (a.token_file !== undefined) out.token = { file: a.token_file };
+  else if (a.token_env !== undefined) out.token = { env: a.token_env };
+  if (a.tls) {
+    out.tls = { certFile: a.tls.cert_file, keyFile: a.tls.key_file, verify: a.tls.verify ?? 'required' };
+    if (a.tls.ca_file !== undefined) out.tls.caFile = a.tls.ca_file;
+  }
+  return out;
 }
 
 function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts: Timeouts): FrontendConfig {

@@ -88,9 +88,42 @@ export const timeoutsSchema = z.strictObject({
 
 // ---- global / defaults ----
 
+// Socket file mode as HAProxy writes it (`mode 660`): YAML reads 0660 and 660 as the decimal
+// number 660, so a number's digits are read as octal; a string may say "0660" or "0o660".
+const socketModeSchema = z
+  .union([z.string(), z.int()])
+  .describe('socket file mode in octal, e.g. 660 or "0660"')
+  .transform((value, ctx) => {
+    const digits = String(value).replace(/^0o/i, '');
+    if (!/^[0-7]{1,4}$/.test(digits) || Number.parseInt(digits, 8) > 0o777) {
+      ctx.addIssue({ code: 'custom', message: `mode must be octal permission digits like 660 or "0600", got ${JSON.stringify(value)}`, input: value });
+      return z.NEVER;
+    }
+    return Number.parseInt(digits, 8);
+  });
+
 const globalSchema = z.strictObject({
   workers: z.union([z.literal('auto'), intIn(1, 256)]).optional(),
-  admin: z.strictObject({ listen: hostPortSchema(true) }).optional(),
+  admin: z
+    .strictObject({
+      socket: z.string().min(1).describe('unix socket of the admin API (HAProxy\'s stats socket), e.g. /run/halb/admin.sock').optional(),
+      mode: socketModeSchema.optional(),
+      user: z.union([z.string().min(1), intIn(0, 4294967294)]).describe('owner of the socket file (name or uid)').optional(),
+      group: z.union([z.string().min(1), intIn(0, 4294967294)]).describe('group of the socket file (name or gid)').optional(),
+      listen: hostPortSchema(true).optional(),
+      token_file: z.string().min(1).describe('file holding the bearer token the TCP listener requires').optional(),
+      token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').describe('environment variable holding the bearer token').optional(),
+      tls: z
+        .strictObject({
+          cert_file: z.string().min(1),
+          key_file: z.string().min(1),
+          ca_file: z.string().min(1).describe('CA of the client certificates (mTLS)').optional(),
+          verify: z.enum(['required', 'optional']).describe('required: no handshake without a client certificate; optional: read-only views without one').optional(),
+        })
+        .optional(),
+      read_only_open: z.boolean().describe('TCP listener: status, metrics and dashboard without token or certificate').optional(),
+    })
+    .optional(),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).optional(),

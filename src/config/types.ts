@@ -26,12 +26,27 @@ export interface Timeouts {
 
 export interface GlobalConfig {
   workers: number | 'auto';
-  admin?: { listen: HostPort };
+  admin?: AdminConfig;
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; format: 'auto' | 'json' | 'pretty'; access: boolean };
   /** SIGTERM: how long in-flight requests get to finish. */
   grace: Millis;
   /** Largest request head (request line + headers) accepted; over it the client gets 431. */
   maxHeaderBytes: number;
+}
+
+/**
+ * The admin API's channels. The unix socket is trusted by its file permissions; the TCP
+ * listener needs a bearer token or a client certificate for every state-changing call.
+ */
+export interface AdminConfig {
+  socket?: { path: string; mode: number; user?: string | number; group?: string | number };
+  listen?: HostPort;
+  /** Where the TCP listener's bearer token is read from (the token itself is never in the config). */
+  token?: { file: string } | { env: string };
+  /** HTTPS on the TCP listener; with caFile, client certificates (mTLS). */
+  tls?: { certFile: string; keyFile: string; caFile?: string; verify: 'required' | 'optional' };
+  /** TCP listener: GET status, metrics and dashboard need no token or certificate. */
+  readOnlyOpen: boolean;
 }
 
 export interface BindConfig extends HostPort {

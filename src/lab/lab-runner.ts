@@ -82,7 +82,7 @@ export class HalbLab {
     for (const [web, addr] of Object.entries(LAB_WEBS)) await this.net.addHost(web, `${addr}/24`);
     await this.net.addHost('client', `${LAB_CLIENT}/24`);
     await Promise.all(Object.entries(LAB_WEBS).map(([web, addr]) => waitLine(this.net.spawn(web, process.execPath, [script('web-server'), web, addr]), web, 10_000)));
-    for (const lb of LBS) writeFileSync(join(this.#dir, `${lb}.yaml`), labNodeYaml(lb));
+    for (const lb of LBS) writeFileSync(join(this.#dir, `${lb}.yaml`), labNodeYaml(lb, this.#adminSocket(lb)));
     for (const [i, lb] of LBS.entries()) {
       this.#startNode(lb);
       await this.#bridgeAdmin(lb, this.#o.ports[i]!);
@@ -120,10 +120,17 @@ export class HalbLab {
     });
   }
 
-  /** 127.0.0.1:port (root namespace) -> unix socket -> forwarder in the node's namespace -> its admin API. */
+  #adminSocket(lb: LabLb): string {
+    return join(this.#dir, `${lb}-admin.sock`);
+  }
+
+  /**
+   * 127.0.0.1:port (root namespace) -> the node's admin unix socket. The socket is the full admin
+   * channel, so this port is too, for whoever can reach this host's loopback while the lab runs;
+   * the dashboard's buttons still need its per-process CSRF token, so other sites cannot use it.
+   */
   async #bridgeAdmin(lb: LabLb, port: number): Promise<void> {
-    const sock = join(this.#dir, `${lb}-admin.sock`);
-    await waitLine(this.net.spawn(lb, process.execPath, [script('ns-forwarder'), sock, '127.0.0.1', '9100']), `${lb} admin forwarder`, 10_000);
+    const sock = this.#adminSocket(lb);
     const server = net.createServer((c) => {
       const u = net.connect(sock);
       c.pipe(u).pipe(c);

@@ -13,15 +13,19 @@ export const LAB_WEBS = { web1: '10.79.0.21', web2: '10.79.0.22', web3: '10.79.0
 export const LAB_CLIENT = '10.79.0.50';
 export const LAB_ADVERT = '100ms';
 
-/** halb.yaml for one load balancer of the lab. */
-export function labNodeYaml(lb: LabLb): string {
+/**
+ * halb.yaml for one load balancer of the lab. Its admin socket is a file, which every network
+ * namespace shares, so the lab reaches it from outside; the loopback port inside the namespace
+ * serves read-only views to curl run there.
+ */
+export function labNodeYaml(lb: LabLb, adminSocket: string): string {
   const me = LAB_LBS[lb];
   const peer = LAB_LBS[lb === 'lb1' ? 'lb2' : 'lb1'];
   return [
     '# written by `halb lab`',
     'global:',
     '  workers: 1',
-    '  admin: { listen: "127.0.0.1:9100" }',
+    `  admin: { socket: "${adminSocket}", mode: 600, listen: "127.0.0.1:9100", read_only_open: true }`,
     '  log: { level: info, access: false }',
     '  grace: 2s',
     'frontends:',

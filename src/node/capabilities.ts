@@ -57,9 +57,10 @@ export function capabilityNeeds(config: Config, facts: Pick<ProcessFacts, 'unpri
       needs.push({ cap: 'CAP_NET_ADMIN', why: `frontends bind a virtual IPv${family} address before holding it: halb turns on net.ipv${family}.ip_nonlocal_bind`, required: true });
     }
   }
+  const adminPort = config.global.admin?.listen?.port;
   const lowBinds = [
     ...config.frontends.flatMap((fe) => fe.bind.filter((b) => b.port > 0 && b.port < facts.unprivilegedPortStart).map((b) => `frontend ${fe.name} binds ${b.host}:${b.port}`)),
-    ...(config.global.admin && config.global.admin.listen.port > 0 && config.global.admin.listen.port < facts.unprivilegedPortStart ? [`the admin API listens on port ${config.global.admin.listen.port}`] : []),
+    ...(adminPort !== undefined && adminPort > 0 && adminPort < facts.unprivilegedPortStart ? [`the admin API listens on port ${adminPort}`] : []),
   ];
   for (const why of lowBinds) needs.push({ cap: 'CAP_NET_BIND_SERVICE', why: `${why} (below ${facts.unprivilegedPortStart})`, required: true });
   if (workers > 1) {

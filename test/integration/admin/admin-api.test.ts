@@ -37,6 +37,11 @@ async function backend(name: string): Promise<Backend> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-admin-'));
+// State changes over TCP need the bearer token; status, metrics and the dashboard are open.
+const TOKEN = 'admin-api-test-token-0123456789';
+const tokenFile = join(dir, 'admin.token');
+writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+const bearer = { authorization: `Bearer ${TOKEN}` };
 const backends: Backend[] = [];
 let blocker: net.Server;
 let blockedPort = 0;
@@ -56,7 +61,7 @@ async function status(): Promise<Status> {
 const server = async (name: string): Promise<ServerStatus> => (await status()).backends[0]!.servers.find((s) => s.name === name)!;
 
 async function post(path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: { ok: boolean; error?: string } }> {
-  const r = await fetch(`${adminUrl}${path}`, { method: 'POST', body, headers, signal: AbortSignal.timeout(5000) });
+  const r = await fetch(`${adminUrl}${path}`, { method: 'POST', body, headers: { ...bearer, ...headers }, signal: AbortSignal.timeout(5000) });
   return { status: r.status, body: (await r.json()) as { ok: boolean; error?: string } };
 }
 
@@ -107,7 +112,7 @@ before(async () => {
     file,
     `global:
   workers: 1
-  admin: { listen: 127.0.0.1:${adminPort} }
+  admin: { socket: ${join(dir, 'admin.sock')}, listen: 127.0.0.1:${adminPort}, token_file: ${tokenFile}, read_only_open: true }
   log: { access: false }
 frontends:
   web:
@@ -316,7 +321,7 @@ test('bad input: clear errors, nothing changed', async () => {
 });
 
 test('halb status prints tables; --json prints the raw status; halb server changes a server', async () => {
-  const table = await run(['status', '-a', adminUrl]);
+  const table = await run(['status', '-a', adminUrl, '--token-file', tokenFile]);
   assert.equal(table.code, 0, table.stderr);
   const lines = table.stdout.split('\n');
   assert.match(lines[0]!, /^halb .*halb\.yaml {2}generation 0 {2}workers 1$/);
@@ -328,31 +333,31 @@ test('halb status prints tables; --json prints the raw status; halb server chang
   assert.ok(lines.some((l) => /^ {2}spare +127\.0\.0\.1:\d+ +UP +ready +1 +0 +backup +HTTP status 200 \(\d+ ms, \d+s ago\)$/.test(l)), table.stdout);
   assert.ok(lines.includes('no VRRP instances'), table.stdout);
 
-  const json = await run(['status', '--json', '-a', adminUrl]);
+  const json = await run(['status', '--json', '-a', adminUrl, '--token-file', tokenFile]);
   assert.equal(json.code, 0);
   assert.equal((JSON.parse(json.stdout) as Status).backends[0]!.servers.length, 4);
 
-  const drain = await run(['server', 'pool', 'b', '--drain', '-a', adminUrl]);
+  const drain = await run(['server', 'pool', 'b', '--drain', '-a', adminUrl, '--token-file', tokenFile]);
   assert.equal(drain.code, 0, drain.stderr);
   assert.equal(drain.stdout, 'pool/b: drain\n');
-  const after1 = await run(['status', '-a', adminUrl]);
+  const after1 = await run(['status', '-a', adminUrl, '--token-file', tokenFile]);
   assert.ok(after1.stdout.split('\n').some((l) => /^ {2}b +127\.0\.0\.1:\d+ +UP +DRAIN +1 /.test(l)), after1.stdout);
-  const both = await run(['server', 'pool', 'b', '--ready', '--weight', '3', '-a', adminUrl]);
+  const both = await run(['server', 'pool', 'b', '--ready', '--weight', '3', '-a', adminUrl, '--token-file', tokenFile]);
   assert.equal(both.code, 0, both.stderr);
   assert.equal(both.stdout, 'pool/b: ready, weight 3\n');
   assert.deepEqual([(await server('b')).admin, (await server('b')).weight], ['ready', 3]);
-  assert.equal((await run(['server', 'pool', 'b', '--weight', '1', '-a', adminUrl])).code, 0);
+  assert.equal((await run(['server', 'pool', 'b', '--weight', '1', '-a', adminUrl, '--token-file', tokenFile])).code, 0);
 
-  const unknown = await run(['server', 'pool', 'zz', '--maint', '-a', adminUrl]);
+  const unknown = await run(['server', 'pool', 'zz', '--maint', '-a', adminUrl, '--token-file', tokenFile]);
   assert.equal(unknown.code, 1);
   assert.equal(unknown.stderr, 'halb server pool/zz: backend "pool" has no server "zz"\n');
-  const nothing = await run(['server', 'pool', 'b', '-a', adminUrl]);
+  const nothing = await run(['server', 'pool', 'b', '-a', adminUrl, '--token-file', tokenFile]);
   assert.equal(nothing.code, 2);
   assert.match(nothing.stderr, /nothing to change: give --drain, --ready, --maint and\/or --weight N/);
-  const two = await run(['server', 'pool', 'b', '--drain', '--maint', '-a', adminUrl]);
+  const two = await run(['server', 'pool', 'b', '--drain', '--maint', '-a', adminUrl, '--token-file', tokenFile]);
   assert.equal(two.code, 2);
   assert.match(two.stderr, /give one of --drain, --ready, --maint, not --drain and --maint/);
-  const heavy = await run(['server', 'pool', 'b', '--weight', '300', '-a', adminUrl]);
+  const heavy = await run(['server', 'pool', 'b', '--weight', '300', '-a', adminUrl, '--token-file', tokenFile]);
   assert.equal(heavy.code, 2);
   assert.match(heavy.stderr, /--weight must be an integer 0-256, got "300"/);
   const down = await run(['status', '-a', `http://127.0.0.1:${await freePort()}`]);
@@ -386,7 +391,9 @@ test('dashboard: one self-contained page whose script draws the live status and 
   for (const id of ['source', 'conn', 'flash', 'frontends', 'backends', 'vrrp']) assert.match(html, new RegExp(`id="${id}"`));
 
   // Run the page's script against the live node.
-  const document = new FakeDocument(['source', 'conn', 'flash', 'frontends', 'backends', 'vrrp']);
+  const document = new FakeDocument(['source', 'conn', 'token', 'flash', 'frontends', 'backends', 'vrrp']);
+  // The operator pastes the TCP listener's token into the page's box.
+  document.getElementById('token')!.value = TOKEN;
   const base = `${adminUrl}/dashboard`;
   const requests: string[] = [];
   let intervals = 0;

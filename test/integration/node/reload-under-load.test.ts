@@ -29,6 +29,10 @@ async function backend(name: string): Promise<Backend> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-reload-'));
+// POST /reload over TCP needs the admin bearer token.
+const TOKEN = 'reload-test-token-0123456789abcdef';
+const tokenFile = join(dir, 'admin.token');
+writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
 let halb: HalbProcess;
 const started: HalbProcess[] = [];
 const backends: Backend[] = [];
@@ -52,7 +56,7 @@ function validateConfig(file: string): Promise<{ status: number | null; stdout: 
 function configText(listen: number, admin: number, servers: Backend[], workers: number): string {
   return `global:
   workers: ${workers}
-  admin: { listen: 127.0.0.1:${admin} }
+  admin: { listen: 127.0.0.1:${admin}, token_file: ${tokenFile} }
   log: { access: false }
 frontends:
   web:
@@ -115,7 +119,7 @@ for (const workers of [1, 2]) {
         halb.child.kill('SIGHUP');
         await halb.waitFor((l) => typeof l.msg === 'string' && l.msg.includes(`(generation ${i})`));
       } else {
-        const res = await fetch(`http://127.0.0.1:${admin}/reload`, { method: 'POST' });
+        const res = await fetch(`http://127.0.0.1:${admin}/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
         assert.equal(res.status, 200, await res.text());
       }
       if (!withC) {
@@ -176,7 +180,7 @@ test('bad configs are refused at validate and at reload with their place; the ru
     const validate = await validateConfig(file);
     assert.equal(validate.status, 1, `${bad.name}: validate exits 1`);
     assert.match(validate.stdout + validate.stderr, bad.expect, `${bad.name}: validate names the place`);
-    const res = await fetch(`http://127.0.0.1:${admin}/reload`, { method: 'POST' });
+    const res = await fetch(`http://127.0.0.1:${admin}/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(res.status, 422, bad.name);
     const body = (await res.json()) as { errors: string[] };
     assert.match(body.errors.join('\n'), bad.expect, `${bad.name}: reload names the place`);

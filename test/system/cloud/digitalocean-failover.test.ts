@@ -132,7 +132,7 @@ function halbYaml(lb: Lb, form: Form): string {
   }
   return [
     'global:',
-    '  admin: { listen: "127.0.0.1:9100" }',
+    '  admin: { listen: "127.0.0.1:9100", read_only_open: true }',
     'defaults:',
     '  timeouts: { connect: 1s, client: 5s, server: 5s }',
     'frontends:',

@@ -12,7 +12,7 @@ import { formatConfigError } from '../../../src/config/errors.ts';
 const PAIR_YAML = [
   'global:',
   '  workers: 1',
-  '  admin: { listen: "127.0.0.1:9100" }',
+  '  admin: { listen: "127.0.0.1:9100", read_only_open: true, token_env: HALB_TEST_ADMIN_TOKEN }',
   '  log: { level: info, access: false }',
   '  grace: 2s',
   'frontends:',

@@ -41,7 +41,7 @@ after(async () => {
 /** lb1: a full halb node (admin API in its namespace) whose instance carries `track` and `scripts`. */
 function lb1Yaml(track: string[], scripts: string[] = []): string {
   const base = vrrpYaml({ priority: 101, state: 'MASTER', advertInt: '100ms', extra: ['      track:', ...track].join('\n') });
-  const head = ['global:', '  workers: 1', '  admin: { listen: "127.0.0.1:9100" }', '  grace: 1s', 'vrrp:'];
+  const head = ['global:', '  workers: 1', '  admin: { listen: "127.0.0.1:9100", read_only_open: true, token_env: HALB_TEST_ADMIN_TOKEN }', '  grace: 1s', 'vrrp:'];
   if (scripts.length > 0) head.push('  scripts:', ...scripts);
   return base.replace(/^vrrp:\n/, `${head.join('\n')}\n`);
 }

@@ -4,6 +4,7 @@
 // (proxy + health + VRRP + admin API), whose JSON log lines are translated to the same events
 // and whose status comes from the admin API inside the node's namespace.
 
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,7 @@ export class VrrpNode {
   readonly admin: string;
   readonly #lab: Lab;
   readonly #dir: string;
+  readonly #token: string;
   #stderr = '';
   #waiters = new Set<() => void>();
   readonly exited: Promise<number | null>;
@@ -81,7 +83,11 @@ export class VrrpNode {
     writeFileSync(file, yaml);
     // A node run as another user (prefix) must be able to read its config.
     if (opts.prefix) chmodSync(this.#dir, 0o755);
-    const env = { ...process.env, HALB_LOG_LEVEL: process.env.HALB_LOG_LEVEL ?? 'info' };
+    // halb mode: configs give the TCP admin listener `token_env: HALB_TEST_ADMIN_TOKEN` (status
+    // open read-only for curl); handover sends this node's token from a file only root reads.
+    this.#token = randomBytes(24).toString('hex');
+    writeFileSync(join(this.#dir, 'admin.token'), this.#token, { mode: 0o600 });
+    const env = { ...process.env, HALB_LOG_LEVEL: process.env.HALB_LOG_LEVEL ?? 'info', HALB_TEST_ADMIN_TOKEN: this.#token };
     if (this.mode === 'halb') {
       const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath];
       this.child = lab.spawn(host, cmd!, [...pre, HALB_MAIN, 'run', '-c', file, '--log-format', 'json', ...(opts.args ?? [])], { env });
@@ -193,7 +199,7 @@ export class VrrpNode {
   /** Planned handover (halb mode: `halb handover -a ADMIN` inside the namespace); resolves when done. */
   async handover(): Promise<string> {
     if (this.mode === 'halb') {
-      const r = await this.#lab.exec(this.host, process.execPath, [HALB_MAIN, 'handover', '-a', this.admin], { timeoutMs: 30_000 });
+      const r = await this.#lab.exec(this.host, process.execPath, [HALB_MAIN, 'handover', '-a', this.admin, '--token-file', join(this.#dir, 'admin.token')], { timeoutMs: 30_000 });
       return r.stdout.trim();
     }
     const since = this.events.length;

@@ -146,7 +146,7 @@ test('bind conflicts: same host:port, wildcard vs specific, :: vs IPv4, admin li
   assert.deepEqual(
     problems(
       'global:',
-      '  admin: { listen: "127.0.0.1:9000" }',
+      '  admin: { listen: "127.0.0.1:9000", read_only_open: true }',
       'frontends:',
       '  a: { bind: "0.0.0.0:80", default_backend: web }',
       '  b: { bind: ["10.0.0.1:80"], default_backend: web }',

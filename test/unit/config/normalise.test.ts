@@ -295,7 +295,7 @@ test('full example: proxy + vrrp unicast + v2 auth + hetzner floating IP', () =>
   const c = parse(
     'global:',
     '  workers: auto',
-    '  admin: { listen: "127.0.0.1:9100" }',
+    '  admin: { socket: /run/halb/admin.sock, mode: "0600", group: halb, listen: "127.0.0.1:9100", token_env: HALB_ADMIN_TOKEN }',
     '  log: { level: debug, format: json, access: false }',
     '  grace: 5s',
     '  max_header_bytes: 32768',
@@ -330,7 +330,7 @@ test('full example: proxy + vrrp unicast + v2 auth + hetzner floating IP', () =>
   );
   assert.deepEqual(c.global, {
     workers: 'auto',
-    admin: { listen: { host: '127.0.0.1', port: 9100 } },
+    admin: { socket: { path: '/run/halb/admin.sock', mode: 0o600, group: 'halb' }, listen: { host: '127.0.0.1', port: 9100 }, token: { env: 'HALB_ADMIN_TOKEN' }, readOnlyOpen: false },
     log: { level: 'debug', format: 'json', access: false },
     grace: 5000,
     maxHeaderBytes: 32768,

@@ -39,8 +39,8 @@ test('each node view merges its overrides and derives unicast from the other nod
   assert.deepEqual([i1?.state, i1?.priority, i1?.unicast], ['MASTER', 101, { source: '192.168.10.101', peers: ['192.168.10.102'] }]);
   assert.deepEqual([i2?.state, i2?.priority, i2?.unicast], ['BACKUP', 100, { source: '192.168.10.102', peers: ['192.168.10.101'] }]);
   assert.equal(lb1.config.node, 'lb1');
-  assert.equal(lb1.config.global.admin?.listen.port, 9100);
-  assert.equal(lb2.config.global.admin?.listen.port, 9101);
+  assert.equal(lb1.config.global.admin?.listen?.port, 9100);
+  assert.equal(lb2.config.global.admin?.listen?.port, 9101);
   // Shared settings stay as written.
   assert.equal(i2?.virtualRouterId, 51);
   assert.equal(i2?.track.backends['webservers']?.weight, -50);

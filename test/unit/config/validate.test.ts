@@ -76,22 +76,63 @@ test('JSON Schema: committed halb.schema.json is up to date and strict', () => {
   assert.ok(text.includes('"advert_int":{"description":"Duration'));
 });
 
-test('validate: refuses an admin listener other hosts can reach (no auth yet), with file:line:column', async () => {
+test('validate: admin channels, each refusal with file:line and the key that causes it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'halb-validate-'));
   try {
+    const token = join(dir, 'admin.token');
+    writeFileSync(token, 'a'.repeat(32) + '\n', { mode: 0o600 });
+    const open = join(dir, 'open.token');
+    writeFileSync(open, 'b'.repeat(32), { mode: 0o644 });
+    const short = join(dir, 'short.token');
+    writeFileSync(short, 'abc', { mode: 0o600 });
     const body = ['frontends:', '  web: { bind: "127.0.0.1:80", default_backend: app }', 'backends:', '  app: { servers: [ { name: a, address: "10.0.0.1:80" } ] }'];
-    for (const [listen, ok] of [['0.0.0.0:9100', false], ['192.168.1.5:9100', false], ['"[::]:9100"', false], ['127.0.0.1:9100', true], ['"[::1]:9100"', true]] as const) {
+    // [admin mapping, error (undefined: valid)]
+    const cases: [string, RegExp | undefined][] = [
+      ['{ socket: /run/halb/admin.sock }', undefined],
+      ['{ socket: /run/halb/admin.sock, mode: 600, group: halb }', undefined],
+      ['{ socket: /run/halb/admin.sock, mode: "0660", user: 0 }', undefined],
+      ['{ listen: 127.0.0.1:9100, read_only_open: true }', undefined],
+      ['{ listen: "[::1]:9100", read_only_open: true }', undefined],
+      [`{ listen: 0.0.0.0:9100, token_file: ${token} }`, undefined],
+      [`{ listen: 192.168.1.5:9100, tls: { cert_file: ${token}, key_file: ${token}, ca_file: ${token} } }`, undefined],
+      ['{ listen: 127.0.0.1:9100, token_env: HALB_TEST_ADMIN_TOKEN }', undefined],
+      // Other hosts could reach it and nothing says who they are, read-only or not.
+      ['{ listen: 0.0.0.0:9100 }', /2:\d+ global\.admin\.listen: admin listener 0\.0\.0\.0:9100 is reachable from other hosts without authentication/],
+      ['{ listen: 192.168.1.5:9100, read_only_open: true }', /2:\d+ global\.admin\.listen: admin listener 192\.168\.1\.5:9100 is reachable from other hosts without authentication/],
+      ['{ listen: "[::]:9100", socket: /run/halb/admin.sock }', /2:\d+ global\.admin\.listen: .* reachable from other hosts without authentication/],
+      // TLS without ca_file is encryption, not authentication.
+      [`{ listen: 10.0.0.5:9100, tls: { cert_file: ${token}, key_file: ${token} } }`, /global\.admin\.listen: .* reachable from other hosts without authentication/],
+      ['{ listen: 127.0.0.1:9100 }', /2:\d+ global\.admin\.listen: admin listener 127\.0\.0\.1:9100 has no token_file, token_env or tls\.ca_file, so it would answer nothing/],
+      ['{ mode: 600 }', /global\.admin: admin needs socket .* and\/or listen/],
+      ['{ socket: run/admin.sock }', /global\.admin\.socket: socket must be an absolute path, got "run\/admin\.sock"/],
+      ['{ socket: /run/halb/admin.sock, mode: 668 }', /global\.admin\.mode: mode must be octal permission digits like 660 or "0600", got 668/],
+      ['{ listen: 127.0.0.1:9100, mode: 600, read_only_open: true }', /global\.admin\.mode: mode is a property of the unix socket: set socket too/],
+      ['{ socket: /run/halb/admin.sock, token_env: X_TOKEN }', /global\.admin\.token_env: token_env is a property of the TCP listener: set listen too/],
+      [`{ listen: 127.0.0.1:9100, token_file: ${token}, token_env: X_TOKEN }`, /global\.admin\.token_env: give token_file or token_env, not both/],
+      [`{ listen: 127.0.0.1:9100, read_only_open: true, tls: { cert_file: ${token}, key_file: ${token}, verify: optional } }`, /global\.admin\.tls\.verify: verify checks client certificates against tls\.ca_file: set ca_file/],
+      ['{ listen: 127.0.0.1:9100, token_env: "not a name" }', /global\.admin\.token_env: an environment variable name/],
+      // Checked against this host: the token has to be there and private.
+      [`{ listen: 127.0.0.1:9100, token_file: ${open} }`, /2:\d+ global\.admin\.token_file: admin\.token_file .*open\.token: readable by other users \(mode 644\)/],
+      [`{ listen: 127.0.0.1:9100, token_file: ${short} }`, /global\.admin\.token_file: .*token is 3 bytes, at least 16 needed/],
+      [`{ listen: 127.0.0.1:9100, token_file: ${join(dir, 'none')} }`, /global\.admin\.token_file: .*cannot read: ENOENT/],
+      ['{ listen: 127.0.0.1:9100, token_env: HALB_TEST_UNSET_TOKEN }', /global\.admin\.token_env: admin\.token_env HALB_TEST_UNSET_TOKEN: the environment variable is not set/],
+      [`{ listen: 127.0.0.1:9100, tls: { cert_file: ${join(dir, 'none.pem')}, key_file: ${token}, ca_file: ${token} } }`, /global\.admin\.tls\.cert_file: .*none\.pem: cannot read: ENOENT/],
+    ];
+    process.env.HALB_TEST_ADMIN_TOKEN = 'c'.repeat(24);
+    for (const [admin, error] of cases) {
       const file = join(dir, 'halb.yaml');
-      writeFileSync(file, ['global:', `  admin: { listen: ${listen} }`, ...body].join('\n'));
+      writeFileSync(file, ['global:', `  admin: ${admin}`, ...body].join('\n'));
       const r = await run(file);
-      if (ok) {
-        assert.equal(r.code, 0, `${listen}: ${r.err.join('\n')}`);
+      if (error === undefined) {
+        assert.equal(r.code, 0, `${admin}: ${r.err.join('\n')}`);
         continue;
       }
-      assert.notEqual(r.code, 0, listen);
-      assert.match(r.err.join('\n'), /halb\.yaml:2:\d+ global\.admin\.listen: admin listener .* is reachable from other hosts and the admin API has no authentication/, listen);
+      assert.notEqual(r.code, 0, admin);
+      // Every error carries file:line:column.
+      assert.match(r.err.join('\n'), new RegExp(`halb\\.yaml:${error.source.startsWith('2:') ? '' : '\\d+:\\d+ '}${error.source}`), admin);
     }
   } finally {
+    delete process.env.HALB_TEST_ADMIN_TOKEN;
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -18,7 +18,7 @@ backends:
 `;
 
 const VRRP_NODE = `
-global: { workers: 2, admin: { listen: "127.0.0.1:9100" } }
+global: { workers: 2, admin: { listen: "127.0.0.1:9100", read_only_open: true } }
 frontends:
   web: { bind: ["10.0.0.100:80"], mode: http, default_backend: b }
 backends:
