@@ -74,9 +74,10 @@ export function targetFromFlags(f: TargetFlags, env: NodeJS.ProcessEnv = process
 
 const describe = (t: AdminTarget): string => (t.url !== undefined ? t.url : `unix socket ${t.socket ?? DEFAULT_ADMIN_SOCKET}`);
 
-type Call = { ok: boolean; text: string } | { error: string };
+export type AdminCall = { ok: boolean; text: string } | { error: string };
 
-function call(target: AdminTarget, method: string, path: string, body?: unknown): Promise<Call> {
+/** One admin API request, as the CLI sends it: no browser headers, so no CSRF token is needed. */
+export function adminCall(target: AdminTarget, method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<AdminCall> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
   if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
@@ -94,7 +95,7 @@ function call(target: AdminTarget, method: string, path: string, body?: unknown)
     try {
       if (target.url !== undefined) {
         const url = new URL(path, target.url);
-        const opts: https.RequestOptions = { method, headers, timeout: 30_000 };
+        const opts: https.RequestOptions = { method, headers, timeout: timeoutMs };
         if (url.protocol === 'https:') {
           if (target.ca) opts.ca = target.ca;
           if (target.cert) opts.cert = target.cert;
@@ -102,13 +103,13 @@ function call(target: AdminTarget, method: string, path: string, body?: unknown)
           req = https.request(url, opts, done);
         } else req = http.request(url, opts, done);
       } else {
-        req = http.request({ socketPath: target.socket ?? DEFAULT_ADMIN_SOCKET, path, method, headers: { ...headers, host: 'halb' }, timeout: 30_000 }, done);
+        req = http.request({ socketPath: target.socket ?? DEFAULT_ADMIN_SOCKET, path, method, headers: { ...headers, host: 'halb' }, timeout: timeoutMs }, done);
       }
     } catch (err) {
       resolve({ error: `cannot reach the admin API at ${describe(target)}: ${(err as Error).message}` });
       return;
     }
-    req.on('timeout', () => req.destroy(new Error('no answer in 30 s')));
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs / 1000} s`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
       const hint = err.code === 'EACCES' ? ' (the socket\'s mode and group decide who may connect: run as its owner or a member of its group)' : err.code === 'ENOENT' ? ' (is halb running with admin.socket there? --socket PATH or --admin URL)' : '';
       resolve({ error: `cannot reach the admin API at ${describe(target)}: ${err.message}${hint}` });
@@ -121,7 +122,7 @@ const line = (t: string): string => (t.endsWith('\n') ? t : t + '\n');
 
 export async function adminClientCommand(command: keyof typeof routes, target: AdminTarget, opts: AdminClientOptions = {}): Promise<number> {
   const route = routes[command];
-  const r = await call(target, route.method, route.path);
+  const r = await adminCall(target, route.method, route.path);
   if ('error' in r) {
     process.stderr.write(`halb ${command}: ${r.error}\n`);
     return 2;
@@ -169,7 +170,7 @@ export async function serverCommand(backend: string, server: string, opts: Serve
     process.stderr.write(`halb server: ${change}\n`);
     return 2;
   }
-  const r = await call(target, 'POST', `/servers/${encodeURIComponent(backend)}/${encodeURIComponent(server)}`, change);
+  const r = await adminCall(target, 'POST', `/servers/${encodeURIComponent(backend)}/${encodeURIComponent(server)}`, change);
   if ('error' in r) {
     process.stderr.write(`halb server: ${r.error}\n`);
     return 2;

@@ -13,6 +13,7 @@ import { LabNetwork } from './namespaces.ts';
 import { LAB_CLIENT, LAB_LBS, LAB_VIP, LAB_WEBS, labNodeYaml, type LabLb } from './topology.ts';
 import { buildTimeline, formatTimeline, type ClientRecord, type LabEvent } from './timeline.ts';
 import { siblingModule } from '../node/sibling-module.ts';
+import { adminCall } from '../cli/admin-client.ts';
 
 const HALB_MAIN = new URL('../../bin/halb.js', import.meta.url).pathname;
 const script = (name: string): string => siblingModule(import.meta.url, name);
@@ -152,10 +153,16 @@ export class HalbLab {
     return { lb1: `http://127.0.0.1:${this.#o.ports[0]}/dashboard`, lb2: `http://127.0.0.1:${this.#o.ports[1]}/dashboard` };
   }
 
+  /**
+   * Straight to the node's admin socket, as `halb handover` does. Not through the loopback bridge
+   * with fetch(): fetch sends Sec-Fetch-Mode, so the node takes it for a browser and refuses a
+   * state change without the dashboard's CSRF token.
+   */
   async #admin(lb: LabLb, method: string, path: string): Promise<unknown> {
-    const port = this.#o.ports[LBS.indexOf(lb)]!;
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, signal: AbortSignal.timeout(3000) });
-    return res.json();
+    const r = await adminCall({ socket: this.#adminSocket(lb) }, method, path, undefined, 3000);
+    if ('error' in r) throw new Error(r.error);
+    if (!r.ok) throw new Error(`${lb} ${method} ${path}: ${r.text}`);
+    return JSON.parse(r.text) as unknown;
   }
 
   /** The node whose VRRP instance says MASTER now. */
