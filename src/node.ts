@@ -13,6 +13,7 @@ import { WorkerSet } from './node/worker-set.ts';
 import { workerCount } from './node/worker-count.ts';
 import { AdminServer } from './admin/admin-server.ts';
 import { NodeMetrics } from './admin/metrics.ts';
+import type { TrafficSnapshot } from './proxy/traffic-stats.ts';
 import type { VrrpGroup } from './node/vrrp-group.ts';
 import type { AdminState } from './pool/server-state.ts';
 import { enableNonlocalBind } from './node/nonlocal-bind.ts';
@@ -45,7 +46,7 @@ export class HalbNode {
     this.load = opts.load;
     const workers = workerCount(config);
     this.runtime = new ProxyRuntime({ log: opts.log, serve: workers === 1 });
-    this.metrics = new NodeMetrics(() => this.status());
+    this.metrics = new NodeMetrics(() => this.status(), () => this.traffic());
   }
 
   static async start(config: Config, opts: NodeOptions): Promise<HalbNode> {
@@ -245,9 +246,15 @@ export class HalbNode {
     };
   }
 
+  /** Traffic counters of the whole node (metrics-api: summed over workers, ~1 s old with workers). */
+  traffic(): TrafficSnapshot {
+    return this.workers ? this.workers.trafficSnapshot() : this.runtime.traffic.snapshot();
+  }
+
   private adminHandlers() {
     return {
       status: () => this.status(),
+      traffic: () => this.traffic(),
       metrics: () => this.metrics.render(),
       reload: () => this.reload(),
       handover: () => this.handover(),

@@ -18,6 +18,8 @@ import { listenUnixSocket, removeUnixSocket } from './admin-socket.ts';
 
 export interface AdminHandlers {
   status(): unknown;
+  /** The node's traffic counters (proxy/traffic-stats.ts TrafficSnapshot). */
+  traffic?(): unknown;
   metrics(): Promise<{ contentType: string; body: string }>;
   reload(): Promise<{ ok: true; message: string } | { ok: false; errors: string[] }>;
   handover(): Promise<string>;
@@ -198,6 +200,7 @@ async function route(req: http.IncomingMessage, h: AdminHandlers, page: Dashboar
   }
   if (method === 'GET' && url.pathname === '/') return { ...json(200, h.status()), headers: { vary: 'accept' } };
   if (method === 'GET' && url.pathname === '/status') return json(200, h.status());
+  if (method === 'GET' && url.pathname === '/traffic' && h.traffic) return json(200, h.traffic());
   if (method === 'GET' && url.pathname === '/metrics') {
     const m = await h.metrics();
     return { status: 200, type: m.contentType, body: m.body };

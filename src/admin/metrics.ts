@@ -1,6 +1,8 @@
 // Prometheus metrics, computed from the node's status at scrape time so the request path pays
 // nothing for them beyond the pool's own counters (summed over workers by the node).
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { TrafficSnapshot } from '../proxy/traffic-stats.ts';
+import { renderTraffic } from './traffic-metrics.ts';
 
 /** The parts of the node's status read here; structural, so admin/ does not import node.ts. */
 export interface StatusView {
@@ -62,8 +64,10 @@ export class NodeMetrics {
   private readonly registry = new Registry();
   /** Forgets the status read by the previous scrape. */
   private readonly beforeScrape: () => void;
+  private readonly traffic: (() => TrafficSnapshot) | undefined;
 
-  constructor(status: () => StatusView) {
+  constructor(status: () => StatusView, traffic?: () => TrafficSnapshot) {
+    this.traffic = traffic;
     const reg = [this.registry];
     // One status() per scrape, however many metrics read it.
     let cached: StatusView | undefined;
@@ -227,20 +231,21 @@ export class NodeMetrics {
     counter('halb_vrrp_priority_zero_received_total', 'priority-0 advertisements received (a master stepping down)', (c) => c.priorityZeroReceived);
     counter('halb_vrrp_send_errors_total', 'advertisement sends the kernel refused', (c) => c.sendErrors);
     counter('halb_vrrp_became_master_total', 'transitions into MASTER', (c) => c.becameMaster);
-    new Gauge({
-      name: 'halb_vrrp_dropped_packets',
+    new Counter({
+      name: 'halb_vrrp_dropped_packets_total',
       help: 'VRRP packets dropped, by reason',
       labelNames: ['instance', 'reason'],
       registers: reg,
       collect() {
         this.reset();
-        for (const v of vrrp()) for (const [reason, n] of Object.entries(v.counters?.drops ?? {})) if (typeof n === 'number') this.set({ instance: instanceName(v), reason }, n);
+        for (const v of vrrp()) for (const [reason, n] of Object.entries(v.counters?.drops ?? {})) if (typeof n === 'number') this.inc({ instance: instanceName(v), reason }, n);
       },
     });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
     this.beforeScrape();
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const body = await this.registry.metrics();
+    return { contentType: this.registry.contentType, body: this.traffic ? body + renderTraffic(this.traffic()) : body };
   }
 }

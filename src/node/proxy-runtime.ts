@@ -11,6 +11,7 @@ import { restorePools, snapshotPools, type PoolSnapshot } from '../pool/state-tr
 import { HttpFrontend } from '../proxy/http-frontend.ts';
 import { TcpFrontend } from '../proxy/tcp-frontend.ts';
 import { AccessLog } from '../proxy/access-log.ts';
+import { TrafficStats } from '../proxy/traffic-stats.ts';
 
 type Frontend = HttpFrontend | TcpFrontend;
 
@@ -39,6 +40,8 @@ export class ProxyRuntime {
   private accessLog: AccessLog;
   private config: Config | undefined;
   private readonly lingering = new Set<NodeJS.Timeout>();
+  /** This process's traffic counters: outlive reloads, so totals never go back. */
+  readonly traffic = new TrafficStats();
   listenErrors: ListenError[] = [];
 
   constructor(opts: ProxyRuntimeOptions) {
@@ -131,6 +134,7 @@ export class ProxyRuntime {
       accessLog: this.accessLog,
       maxHeaderBytes: config.global.maxHeaderBytes,
       workers: workerCount(config),
+      traffic: this.traffic,
     };
   }
 
@@ -142,6 +146,7 @@ export class ProxyRuntime {
       log: this.log,
       accessLog: config.global.log.access ? this.log.child({ type: 'access' }) : undefined,
       workers: workerCount(config),
+      traffic: this.traffic,
     });
   }
 

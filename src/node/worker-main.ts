@@ -46,7 +46,7 @@ async function handle(m: ToWorker): Promise<void> {
         const out: ServerCounters[string] = (servers[pool.name] = {});
         for (const s of pool.servers) out[s.name] = { active: s.active, requests: s.requests, failures: s.failures };
       }
-      send({ t: 'stats', servers });
+      send({ t: 'stats', servers, traffic: runtime.traffic.snapshot() });
       break;
     }
     case 'stop':

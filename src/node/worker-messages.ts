@@ -2,6 +2,7 @@
 // Health is decided once per node, in the primary, and pushed to every worker.
 import type { Config } from '../config/types.ts';
 import type { PoolSnapshot } from '../pool/state-transfer.ts';
+import type { TrafficSnapshot } from '../proxy/traffic-stats.ts';
 
 export type ToWorker =
   | { t: 'config'; config: Config; snapshot: PoolSnapshot; generation: number }
@@ -16,7 +17,7 @@ export type ServerCounters = Record<string, Record<string, { active: number; req
 export type FromWorker =
   | { t: 'applied'; generation: number; listenErrors: { frontend: string; bind: string; error: string }[] }
   | { t: 'passive-down'; backend: string; server: string; reason: string }
-  | { t: 'stats'; servers: ServerCounters };
+  | { t: 'stats'; servers: ServerCounters; traffic: TrafficSnapshot };
 
 export function isToWorker(m: unknown): m is ToWorker {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

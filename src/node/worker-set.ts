@@ -12,6 +12,7 @@ import type { ListenError } from './proxy-runtime.ts';
 import type { FromWorker, ServerCounters, ToWorker } from './worker-messages.ts';
 import { withHalbV8Flags } from './v8-flags.ts';
 import { siblingModule } from './sibling-module.ts';
+import { emptyTraffic, mergeTraffic, retireTraffic, type TrafficSnapshot } from '../proxy/traffic-stats.ts';
 
 const STATS_POLL_MS = 1000;
 const APPLY_TIMEOUT_MS = 30_000;
@@ -35,6 +36,9 @@ export class WorkerSet {
   private stopping = false;
   /** Each worker's last reported counters; the status and metrics sum them. */
   private readonly latest = new Map<ChildProcess, ServerCounters>();
+  /** Each worker's last traffic snapshot, and the totals of workers that exited. */
+  private readonly traffic = new Map<ChildProcess, TrafficSnapshot>();
+  private retired: TrafficSnapshot = emptyTraffic();
   private statsTimer: NodeJS.Timeout | undefined;
   private readonly respawns = new Set<NodeJS.Timeout>();
   private respawnDelay = RESPAWN_MIN_MS;
@@ -67,11 +71,18 @@ export class WorkerSet {
     this.workers.add(worker);
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'passive-down') this.hooks.onPassiveDown(m.backend, m.server, m.reason);
-      else if (m.t === 'stats') this.latest.set(worker, m.servers);
+      else if (m.t === 'stats') {
+        this.latest.set(worker, m.servers);
+        this.traffic.set(worker, m.traffic);
+      }
     });
     worker.on('exit', (code, signal) => {
       this.workers.delete(worker);
       this.latest.delete(worker);
+      // what it served since its last report is lost; what it reported stays counted
+      const last = this.traffic.get(worker);
+      if (last) this.retired = mergeTraffic(this.retired, retireTraffic(last));
+      this.traffic.delete(worker);
       if (this.stopping) return;
       // A worker that keeps dying (a bad host, a crash at startup) must not fork in a tight loop.
       const now = Date.now();
@@ -149,6 +160,11 @@ export class WorkerSet {
       }
     }
     return sum;
+  }
+
+  /** The node's traffic: live workers' last reports (at most STATS_POLL_MS old) plus exited ones. */
+  trafficSnapshot(): TrafficSnapshot {
+    return mergeTraffic(this.retired, ...this.traffic.values());
   }
 
   async stop(graceMs: number): Promise<void> {

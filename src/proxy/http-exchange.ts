@@ -20,6 +20,7 @@ import { span, type AccessLog, type Termination } from './access-log.ts';
 import { sendError } from './error-responses.ts';
 import { clientIp, clientPort } from './client-address.ts';
 import { holdWrites } from './write-batch.ts';
+import type { TrafficCounters, TrafficStats } from './traffic-stats.ts';
 
 /** What a frontend shares with its exchanges; swapped as a whole on reload. */
 export interface FrontendRuntime {
@@ -33,6 +34,9 @@ export interface FrontendRuntime {
   accessLog: AccessLog | undefined;
   /** Called once per exchange when it is over (graceful shutdown counts these). */
   exchangeDone(): void;
+  /** This process's traffic counters; `counters` is this frontend's, looked up once. */
+  traffic: TrafficStats;
+  counters: TrafficCounters;
 }
 
 /** The client's request: node's IncomingMessage, or a SimpleClientRequest (no body). */
@@ -114,7 +118,11 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   private termination: Termination = 'ok';
   private bytesIn = 0;
   private bytesOut = 0;
-  /** Timers are only read for the access log: without one, no clock is read per request. */
+  /** Status sent to the client (0: none yet). */
+  private status = 0;
+  private backendCounters: TrafficCounters | undefined;
+  private serverCounters: TrafficCounters | undefined;
+  /** tq and tc are only read for the access log; t0 and tr always (response-time histogram). */
   private readonly timed: boolean;
   private readonly t0: number;
   private tq = -1;
@@ -126,7 +134,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.req = req;
     this.res = res;
     this.timed = rt.accessLog?.enabled === true;
-    this.t0 = this.clock();
+    // t0 and tr are always read: the response-time histogram needs them.
+    this.t0 = performance.now();
     this.method = req.method ?? 'GET';
     this.url = req.url ?? '/';
     this.uri = this.url;
@@ -154,6 +163,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       return;
     }
     this.pool = pool;
+    this.backendCounters = this.rt.traffic.backend(pool.name);
+    this.backendCounters.connect();
     const fw = this.rt.forwarding;
     // nothing to add, rewrite or remove: the client's bytes go as they came
     const plain = !fw.forwardfor && !fw.forwarded && fw.requestOps.length === 0 ? this.req.plainHead?.() : undefined;
@@ -229,6 +240,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     }
     this.server = s;
     this.serverName = s.name;
+    this.serverCounters = this.rt.traffic.server(this.pool!.name, s.name);
+    this.serverCounters.connect();
     if (this.tq < 0) this.tq = this.clock();
     const up = this.rt.upstream;
     if (this.pipelinable && this.appendTo(up.pipelineTarget(s))) return;
@@ -338,7 +351,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   }
 
   onResponseHead(status: number, reason: string, headers: string[], _contentLength: number, _keepAlive: boolean): void {
-    this.tr = this.clock();
+    this.tr = performance.now();
+    this.status = status;
     this.responseStarted = true;
     const cookie = this.pool!.config.cookie;
     if (cookie !== undefined && !this.persisted) headers.push('Set-Cookie', persistenceCookie(cookie, this.serverName!));
@@ -360,7 +374,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
 
   onResponseRawHead(status: number, head: Buffer, _contentLength: number, _keepAlive: boolean, bodyIncluded: number): void {
     this.bytesOut += bodyIncluded;
-    this.tr = this.clock();
+    this.tr = performance.now();
+    this.status = status;
     this.responseStarted = true;
     holdWrites(this.req.socket);
     this.res.writeRawHead!(status, head, bodyIncluded);
@@ -368,7 +383,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
 
   onForwarded(_conn: UpstreamConnection, done: boolean, status: number, bodyBytes: number): void {
     if (!this.responseStarted) {
-      this.tr = this.clock();
+      this.tr = performance.now();
+      this.status = status;
       this.responseStarted = true;
       this.res.forwardedHead!(status);
     }
@@ -493,7 +509,15 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.releaseServer(outcome);
     this.retries++;
     this.staleRetried = false;
-    if (this.pool!.config.redispatch) {
+    const moved = this.pool!.config.redispatch;
+    if (moved) {
+      this.backendCounters!.redispatches++;
+      this.serverCounters!.redispatches++;
+    } else {
+      this.backendCounters!.retries++;
+      this.serverCounters!.retries++;
+    }
+    if (moved) {
       (this.tried ??= new Set()).add(s);
       this.acquire(this.tried);
     } else {
@@ -507,12 +531,16 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     const s = this.server;
     if (s === undefined) return;
     this.server = undefined;
+    this.serverCounters!.disconnect();
     this.pool!.release(s, outcome);
   }
 
   private fail(status: number, termination: Termination, close = false): void {
     this.termination = termination;
-    if (!this.finished) sendError(this.res, status, close);
+    if (!this.finished) {
+      this.status = status;
+      sendError(this.res, status, close);
+    }
     this.complete();
   }
 
@@ -534,11 +562,25 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.complete();
   }
 
+  /** Adds this exchange to its frontend's, backend's and last server's counters. */
+  private count(): void {
+    const seconds = this.tr >= 0 ? (this.tr - this.t0) / 1000 : -1;
+    const fc = this.rt.counters;
+    add(fc, this.status, this.bytesIn, this.bytesOut, seconds);
+    const bc = this.backendCounters;
+    if (bc === undefined) return;
+    bc.disconnect();
+    add(bc, this.status, this.bytesIn, this.bytesOut, seconds);
+    const sc = this.serverCounters;
+    if (sc !== undefined) add(sc, this.status, this.bytesIn, this.bytesOut, seconds);
+  }
+
   private complete(): void {
     if (this.finished) return;
     this.finished = true;
     this.releaseServer('ok');
     this.rt.exchangeDone();
+    this.count();
     const log = this.rt.accessLog;
     if (log === undefined || !log.enabled) return;
     const now = performance.now();
@@ -577,4 +619,11 @@ function onResDrain(this: ExchangeResponse): void {
 
 function onResClose(this: ExchangeResponse): void {
   (this as Tagged<ExchangeResponse>)[kEx].resClosed();
+}
+
+function add(c: TrafficCounters, status: number, bytesIn: number, bytesOut: number, seconds: number): void {
+  c.response(status);
+  c.bytesIn += bytesIn;
+  c.bytesOut += bytesOut;
+  if (seconds >= 0) c.observe(seconds);
 }

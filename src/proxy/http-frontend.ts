@@ -11,6 +11,7 @@ import type { BackendPool } from '../pool/backend-pool.ts';
 import { RouteTable } from './route-table.ts';
 import { compileHeaderOps } from './header-ops.ts';
 import { HttpExchange, type FrontendRuntime } from './http-exchange.ts';
+import { TrafficStats } from './traffic-stats.ts';
 import { UpstreamConnections } from './upstream-connections.ts';
 import type { AccessLog } from './access-log.ts';
 import { rawError } from './error-responses.ts';
@@ -30,6 +31,8 @@ export interface HttpFrontendDeps {
   maxHeaderBytes?: number;
   /** Processes listening on the same ports (global.workers); default 1. */
   workers?: number;
+  /** The process's traffic counters; a frontend of its own when absent (tests). */
+  traffic?: TrafficStats;
 }
 
 /** How often node checks header timeouts (it checks on an interval, not per connection). */
@@ -114,16 +117,19 @@ export class HttpFrontend {
       socket.destroy();
       return;
     }
+    this.runtime.counters.connectionsTotal++;
     // The C connection layer takes the socket over (allowHalfOpen: a client's FIN still gets the
     // answer to what it sent, as with HAProxy); node's socket stays when it cannot.
     const adopted = NativeSocket.adopt(socket, { allowHalfOpen: true, highWater: 64 * 1024 });
     if (adopted === undefined) {
       this.simple.add(new SimpleClientConnection(socket, this.simpleHost));
+      this.countOpen();
       return;
     }
     moveClientAddress(socket, adopted.socket);
     const conn = new SimpleClientConnection(adopted.socket, this.simpleHost);
     this.simple.add(conn);
+    this.countOpen();
     if (adopted.buffered !== undefined) conn.data(adopted.buffered);
   };
 
@@ -134,6 +140,7 @@ export class HttpFrontend {
 
   private readonly handoff = (socket: Socket, unread: Buffer): void => {
     this.nodeClients++;
+    this.countOpen();
     socket.once('close', this.nodeClientClosed);
     socket.unshift(unread);
     this.nodeConnection.call(this.server, socket);
@@ -142,11 +149,18 @@ export class HttpFrontend {
 
   private readonly nodeClientClosed = (): void => {
     this.nodeClients--;
+    this.countOpen();
   };
 
   private readonly simpleClosed = (c: SimpleClientConnection): void => {
     this.simple.delete(c);
+    this.countOpen();
   };
+
+  /** Set, not stepped: a connection handed from the simple path to node's counts once. */
+  private countOpen(): void {
+    this.runtime.counters.connectionsCurrent = this.simple.size + this.nodeClients;
+  }
 
   get name(): string {
     return this.cfg.name;
@@ -238,6 +252,7 @@ export class HttpFrontend {
     for (const r of cfg.rules) {
       if (!deps.pools.has(r.backend)) this.log.warn({ where: r.where, backend: r.backend }, 'rule names a backend that has no pool');
     }
+    const traffic = deps.traffic ?? (this.runtime as FrontendRuntime | undefined)?.traffic ?? new TrafficStats();
     return {
       name: cfg.name,
       routes: RouteTable.fromFrontend(cfg),
@@ -248,6 +263,8 @@ export class HttpFrontend {
       log: this.log,
       accessLog: deps.accessLog,
       exchangeDone: this.exchangeDone,
+      traffic,
+      counters: traffic.frontend(cfg.name),
     };
   }
 

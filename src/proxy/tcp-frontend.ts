@@ -17,6 +17,7 @@ import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
 import { TcpRelay, type RelayOptions, type RelayResult } from './tcp-relay.ts';
 import { NativeTcpRelay, type Relay } from './native-tcp-relay.ts';
 import { spreadConnections } from './reuseport-spread.ts';
+import { TrafficStats, type TrafficCounters } from './traffic-stats.ts';
 
 export interface TcpFrontendDeps {
   pools: Map<string, BackendPool>;
@@ -35,6 +36,8 @@ export interface TcpFrontendDeps {
    * connections to C, no JavaScript per chunk; 'js' keeps them in Node streams (TcpRelay).
    */
   relay?: 'native' | 'js';
+  /** The process's traffic counters; a set of its own when absent (tests). */
+  traffic?: TrafficStats;
 }
 
 /** The access-log record of one TCP connection. */
@@ -66,6 +69,9 @@ export class TcpFrontend {
   private readonly servers: net.Server[] = [];
   private readonly sessions = new Set<TcpSession>();
   private drained: (() => void) | undefined;
+  readonly traffic: TrafficStats;
+  /** This frontend's traffic counters (TCP sessions count as connections, not requests). */
+  readonly counters: TrafficCounters;
 
   constructor(cfg: FrontendConfig, deps: TcpFrontendDeps) {
     if (cfg.mode !== 'tcp') throw new Error(`frontend ${cfg.name}: TcpFrontend needs mode tcp, got ${cfg.mode}`);
@@ -74,6 +80,8 @@ export class TcpFrontend {
     this.log = deps.log.child({ frontend: cfg.name });
     this.access = deps.accessLog ?? deps.log;
     this.random = deps.random ?? Math.random;
+    this.traffic = deps.traffic ?? new TrafficStats();
+    this.counters = this.traffic.frontend(cfg.name);
   }
 
   /** Reload with unchanged binds: new sessions use the new config, live ones carry on. */
@@ -156,6 +164,7 @@ export class TcpFrontend {
     }
     const session = new TcpSession(this, socket);
     this.sessions.add(session);
+    this.counters.connect();
     session.start(acceptProxy);
   }
 
@@ -215,6 +224,8 @@ class TcpSession {
   private attempts = 0;
   private tried: Set<ServerState> | undefined;
   private relay: Relay | undefined;
+  private backendCounters: TrafficCounters | undefined;
+  private serverCounters: TrafficCounters | undefined;
   private aborted = false;
   /** The client socket emitted 'close' before the relay took it over. */
   private clientGone = false;
@@ -264,6 +275,8 @@ class TcpSession {
     const pool = this.fe.pool();
     if (!pool) return this.finish('no-backend', 'ok');
     this.pool = pool;
+    this.backendCounters = this.fe.traffic.backend(pool.name);
+    this.backendCounters.connect();
     this.req = { sourceIp: this.clientAddr.address, uri: '', random: this.fe.rnd };
     this.handleAcquire(pool.acquire(this.req));
   }
@@ -289,6 +302,8 @@ class TcpSession {
     this.state = 'connect';
     this.held = server;
     this.serverName = server.name;
+    this.serverCounters = this.fe.traffic.server(this.pool!.name, server.name);
+    this.serverCounters.connect();
     this.attempts++;
     this.connectStart = performance.now();
     const up = net.connect({ host: server.host, port: server.port, allowHalfOpen: true, noDelay: true });
@@ -342,11 +357,15 @@ class TcpSession {
     const pool = this.pool!;
     const server = this.held!;
     pool.release(server, 'connect-error');
+    this.serverCounters!.disconnect();
     this.held = undefined;
     const backend = pool.config;
     if (this.aborted || this.client.destroyed || this.attempts > backend.retries) {
       return this.finish(this.aborted ? 'aborted' : 'connect-error', 'ok', `${server.name}: ${reason}`);
     }
+    const field = backend.redispatch ? 'redispatches' : 'retries';
+    this.backendCounters![field]++;
+    this.serverCounters![field]++;
     this.fe.logger.debug({ server: server.name, attempt: this.attempts, reason }, 'tcp connect failed, retrying');
     if (backend.redispatch) {
       (this.tried ??= new Set()).add(server);
@@ -395,6 +414,22 @@ class TcpSession {
     this.finishWith(r.termination, outcome, r.error, r.clientBytesIn, r.clientBytesOut, r.firstFin);
   };
 
+  private count(bytesIn: number, bytesOut: number): void {
+    const f = this.fe.counters;
+    f.disconnect();
+    f.bytesIn += bytesIn;
+    f.bytesOut += bytesOut;
+    const b = this.backendCounters;
+    if (b === undefined) return;
+    b.disconnect();
+    b.bytesIn += bytesIn;
+    b.bytesOut += bytesOut;
+    const s = this.serverCounters;
+    if (s === undefined) return;
+    s.bytesIn += bytesIn;
+    s.bytesOut += bytesOut;
+  }
+
   /** End before relaying: close the client, release the server if one is held. */
   private finish(termination: string, outcome: Outcome, error?: string): void {
     if (!this.client.destroyed) this.client.destroy();
@@ -403,9 +438,13 @@ class TcpSession {
 
   private finishWith(termination: string, outcome: Outcome, error: string | undefined, bytesIn: number, bytesOut: number, firstFin: string | undefined): void {
     if (this.state === 'done') return;
-    if (this.held) this.pool!.release(this.held, outcome);
+    if (this.held) {
+      this.pool!.release(this.held, outcome);
+      this.serverCounters!.disconnect();
+    }
     this.held = undefined;
     this.state = 'done';
+    this.count(bytesIn, bytesOut);
     const rec: TcpAccessRecord = {
       client: `${this.clientAddr.address}:${this.clientAddr.port}`,
       frontend: this.fe.config.name,

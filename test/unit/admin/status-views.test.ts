@@ -120,7 +120,7 @@ test('metrics: VRRP instances labelled by name, state and counters from the inst
     'halb_vrrp_adverts_received_total{instance="LB_VIP"} 42',
     'halb_vrrp_adverts_sent_total{instance="LB_VIP"} 0',
     'halb_vrrp_became_master_total{instance="LB_VIP"} 2',
-    'halb_vrrp_dropped_packets{instance="LB_VIP",reason="wire-ttl"} 3',
+    'halb_vrrp_dropped_packets_total{instance="LB_VIP",reason="wire-ttl"} 3',
     'halb_server_up{backend="webservers",server="spare"} 0',
     'halb_server_admin_state{backend="webservers",server="spare",state="maint"} 1',
     'halb_config_generation 2',
