@@ -16,6 +16,7 @@ import { NodeMetrics } from './admin/metrics.ts';
 import type { VrrpGroup } from './node/vrrp-group.ts';
 import type { AdminState } from './pool/server-state.ts';
 import { enableNonlocalBind } from './node/nonlocal-bind.ts';
+import { NodeHistory, type HealthTransition, type NodeEvent } from './admin/node-history.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -38,6 +39,8 @@ export class HalbNode {
   private stopping: Promise<void> | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
   private readonly detachPools: (() => void)[] = [];
+  /** Health history per server and the event timeline the dashboard shows. */
+  private readonly history = new NodeHistory();
 
   private constructor(config: Config, opts: NodeOptions) {
     this.config = config;
@@ -86,13 +89,19 @@ export class HalbNode {
     if (config.vrrp && config.vrrp.instances.length > 0) {
       // Loaded only when configured: a proxy-only node never touches raw sockets.
       const { VrrpGroup } = await import('./node/vrrp-group.ts');
-      this.vrrp = new VrrpGroup(config.vrrp, { log: this.log, pools: this.runtime.pools, listenErrors: () => this.listenErrors });
+      this.vrrp = new VrrpGroup(config.vrrp, {
+        log: this.log,
+        pools: this.runtime.pools,
+        listenErrors: () => this.listenErrors,
+        onTransition: (text) => this.history.event('vrrp', text, Date.now()),
+      });
       await this.vrrp.start();
     }
     this.log.info(
       { source: config.source, frontends: config.frontends.length, backends: config.backends.length, workers: n, vrrp: config.vrrp?.instances.length ?? 0 },
       'halb node started',
     );
+    this.history.event('start', `started ${config.source}: ${config.frontends.length} frontends, ${config.backends.length} backends, ${n} worker${n === 1 ? '' : 's'}`, Date.now());
   }
 
   private listenErrors: ListenError[] = [];
@@ -114,8 +123,10 @@ export class HalbNode {
   private watchPools(): void {
     for (const off of this.detachPools.splice(0)) off();
     for (const pool of this.runtime.pools.values()) {
+      for (const sv of pool.servers) this.history.seed(pool.name, sv.name, sv.up);
       const onState = (s: { name: string; up: boolean }, reason: string): void => {
         this.workers?.broadcast({ t: 'health', backend: pool.name, server: s.name, up: s.up, reason });
+        this.history.health(pool.name, s.name, s.up, reason, Date.now());
       };
       const onUsable = (): void => this.vrrp?.backendsChanged();
       pool.on('server-state', onState);
@@ -142,12 +153,14 @@ export class HalbNode {
     if (!r.ok) {
       const errors = r.errors.map(formatConfigError);
       this.log.error({ errors }, 'reload refused: the new config is invalid; the running config keeps serving');
+      this.history.event('reload', `reload refused: ${errors.join('; ')}`, Date.now());
       return { ok: false, errors };
     }
     const next = r.config;
     const refusal = this.unreloadable(next);
     if (refusal) {
       this.log.error({ error: refusal }, 'reload refused');
+      this.history.event('reload', `reload refused: ${refusal}`, Date.now());
       return { ok: false, errors: [refusal] };
     }
     this.checkers?.stop();
@@ -167,6 +180,8 @@ export class HalbNode {
     this.vrrp?.frontendsChanged();
     const message = `reloaded ${next.source}: ${next.frontends.length} frontends, ${next.backends.length} backends (generation ${this.generation})`;
     this.log.info({ listenErrors: this.listenErrors }, message);
+    this.history.keepOnly(new Set([...this.runtime.pools.values()].flatMap((p) => p.servers.map((sv) => `${p.name}/${sv.name}`))));
+    this.history.event('reload', message, Date.now());
     return { ok: true, message };
   }
 
@@ -182,7 +197,10 @@ export class HalbNode {
   /** Planned handover of every VRRP instance this node is master of. */
   async handover(): Promise<string> {
     if (!this.vrrp) return 'no VRRP instances';
-    return this.vrrp.handover();
+    this.history.event('handover', 'handover requested', Date.now());
+    const message = await this.vrrp.handover();
+    this.history.event('handover', message, Date.now());
+    return message;
   }
 
   setServer(backend: string, server: string, change: { admin?: string; weight?: number }): string | undefined {
@@ -193,10 +211,12 @@ export class HalbNode {
       if (change.admin !== undefined) {
         if (change.admin !== 'ready' && change.admin !== 'drain' && change.admin !== 'maint') return 'admin must be ready, drain or maint';
         pool.setAdmin(server, change.admin as AdminState);
+        this.history.event('admin', `${backend}/${server} set ${change.admin}`, Date.now());
         this.workers?.broadcast({ t: 'server', backend, server, admin: change.admin });
       }
       if (change.weight !== undefined) {
         pool.setWeight(server, change.weight);
+        this.history.event('admin', `${backend}/${server} weight ${change.weight}`, Date.now());
         this.workers?.broadcast({ t: 'server', backend, server, weight: change.weight });
       }
     } catch (err) {
@@ -238,10 +258,12 @@ export class HalbNode {
             requests: w ? w.requests : s.requests,
             failures: w ? w.failures : s.failures,
             lastCheck: c?.last,
+            history: this.history.healthOf(p.name, s.name),
           };
         }),
       })),
       vrrp: this.vrrp?.status() ?? [],
+      events: this.history.timeline(),
     };
   }
 
@@ -299,8 +321,11 @@ export interface NodeStatus {
       requests: number;
       failures: number;
       lastCheck?: CheckStatus['last'];
+      history: HealthTransition[];
     }[];
   }[];
   vrrp: unknown[];
+  /** The node's event timeline, oldest first. */
+  events: NodeEvent[];
 }
 

@@ -1,6 +1,7 @@
 // The dashboard: one self-contained page (no external assets) that polls ./status every second
-// and draws frontends, backends with their servers, and VRRP instances, HAProxy-stats style,
-// with drain/ready/maint buttons and a weight box calling POST ./servers/<backend>/<server>.
+// and draws frontends, backends with their servers (and each one's health history), the VRRP
+// view of the pair (this node and every peer as its adverts show it, who holds the VIPs) and the
+// node's event timeline, HAProxy-stats style, with drain/ready/maint buttons and a weight box calling POST ./servers/<backend>/<server>.
 // Every text from the node (names come from config, reasons from the network) goes in through
 // textContent / createTextNode, never innerHTML, so nothing in it is markup. Each POST carries
 // this process's CSRF token (written into the script, so another site's page cannot read it)
@@ -46,6 +47,13 @@ tr.backup td.name { background: var(--backup); }
 #flash.err { color: #b71c1c; font-weight: 600; }
 #flash.ok { color: #2e7d32; }
 .empty { color: #666; font-style: italic; }
+.hist { display: inline-block; margin: 0 3px 2px 0; padding: 0 4px; border-radius: 3px; font-size: 11px; }
+.hist.up { background: var(--up); }
+.hist.down { background: var(--down); }
+ol.timeline { list-style: none; margin: 0; padding: 0; background: #fff; border: 1px solid var(--line); max-height: 22em; overflow: auto; }
+ol.timeline li { padding: 2px 6px; border-bottom: 1px solid #eef0f3; }
+ol.timeline .when { color: #555; font-variant-numeric: tabular-nums; margin-right: 6px; }
+ol.timeline .pill { margin-right: 6px; }
 `;
 
 const SCRIPT = `
@@ -139,12 +147,22 @@ function serverRow(b, s) {
   wbtn.type = 'button';
   wbtn.addEventListener('click', setWeight);
   actions.append(' ', input, wbtn);
-  return el('tr', cls,
+  const hist = td('history');
+  // Newest first; the full reason is in the tooltip so the row stays one line high.
+  for (const h of (s.history || []).slice(-6).reverse()) {
+    const tag = el('span', 'hist ' + h.to, h.to.toUpperCase() + ' ' + ago(h.at));
+    tag.title = new Date(h.at).toLocaleTimeString() + ': ' + h.from + ' -> ' + h.to + ': ' + h.reason;
+    hist.appendChild(tag);
+  }
+  if (!hist.firstChild) hist.appendChild(el('span', 'reason', 'no transition yet'));
+  const row = el('tr', cls,
     td('name', s.name, s.backup ? ' ' : '', s.backup ? pill('warn', 'backup') : ''),
     td('mono', s.address),
     td('st', s.up ? pill('ok', 'UP') : pill('bad', 'DOWN'), ' ', check),
-    td('', s.admin === 'ready' ? 'ready' : pill(s.admin === 'drain' ? 'info' : 'dim', s.admin.toUpperCase())),
-    td('num', s.weight), td('num', s.active), actions);
+    td('admin', s.admin === 'ready' ? 'ready' : pill(s.admin === 'drain' ? 'info' : 'dim', s.admin.toUpperCase())),
+    td('num', s.weight), td('num', s.active), hist, actions);
+  row.dataset.server = key;
+  return row;
 }
 
 function backend(b) {
@@ -152,7 +170,7 @@ function backend(b) {
   const caption = el('caption', '', b.name,
     el('span', 'sub', b.balance + ' · ' + up + '/' + b.servers.length + ' up · queue ' + b.queue + ' · '),
     b.usable ? pill('ok', 'usable') : pill('bad', 'NO USABLE SERVER'));
-  const { t, body } = table(caption, ['Server', 'Address', 'Health (last check)', 'Admin', 'Weight', 'Active', 'Actions']);
+  const { t, body } = table(caption, ['Server', 'Address', 'Health (last check)', 'Admin', 'Weight', 'Active', 'Health history', 'Actions']);
   for (const s of b.servers) body.appendChild(serverRow(b, s));
   return t;
 }
@@ -178,6 +196,46 @@ function vrrp(st) {
   return t;
 }
 
+const stateCls = (state) => state === 'MASTER' || state === 'master' ? 'ok' : state === 'BACKUP' ? 'info' : state === 'FAULT' ? 'bad' : state === 'stepping-down' ? 'warn' : 'dim';
+
+// The pair as this node sees it: itself, then each peer as its adverts show it.
+function pair(st) {
+  if (!st.vrrp || st.vrrp.length === 0) return el('p', 'empty', 'no VRRP instances on this node');
+  const { t, body } = table(null, ['Instance', 'Node', 'Address', 'State', 'Priority', 'Last advert', 'Advert interval', 'Holds VIPs']);
+  for (const v of st.vrrp) {
+    const state = v.keepalivedState || String(v.state || '').toUpperCase();
+    const vips = (v.virtualAddresses || []).join(', ') || '—';
+    const self = el('tr', 'self',
+      td('name', v.instance || v.name), td('', 'this node'), td('mono', v.localAddress || '—'),
+      td('st', pill(stateCls(state), state)), td('num', String(v.priority)),
+      td('', state === 'MASTER' ? 'sending' : '—'), td('num', (v.masterAdverInterval ?? '') + ' ms'),
+      td('mono', v.holdingAddresses ? vips : '—'));
+    body.appendChild(self);
+    for (const p of v.peers || []) {
+      const holds = v.vipHolder === p.address || (!v.holdingAddresses && p.state === 'master' && v.masterAddress === p.address);
+      body.appendChild(el('tr', 'peer',
+        td('name', v.instance || v.name), td('', 'peer'), td('mono', p.address),
+        td('st', pill(stateCls(p.state), p.state === 'master' ? 'MASTER' : p.state)), td('num', String(p.priority)),
+        td('', Math.round(p.lastAdvertAgoMs / 100) / 10 + ' s ago (' + p.adverts + ' heard)'), td('num', p.advertIntervalMs + ' ms'),
+        td('mono', holds ? vips : '—')));
+    }
+    if (!v.peers || v.peers.length === 0) body.appendChild(el('tr', 'peer', td('name', v.instance || v.name), td('empty', 'no peer heard yet'), td(''), td(''), td(''), td(''), td(''), td('')));
+  }
+  return t;
+}
+
+const KIND_CLS = { vrrp: 'info', reload: 'warn', handover: 'warn', server: 'bad', admin: 'dim', start: 'ok' };
+function timeline(st) {
+  const events = (st.events || []).slice(-100).reverse();
+  if (events.length === 0) return el('p', 'empty', 'nothing happened yet');
+  const list = el('ol', 'timeline');
+  for (const e of events) {
+    const cls = e.kind === 'server' && / UP: /.test(e.text) ? 'ok' : KIND_CLS[e.kind] || 'dim';
+    list.appendChild(el('li', '', el('span', 'when', new Date(e.at).toLocaleTimeString()), pill(cls, e.kind), e.text));
+  }
+  return list;
+}
+
 function render(st) {
   const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : undefined;
   const sel = focused ? [document.activeElement.selectionStart, document.activeElement.selectionEnd] : undefined;
@@ -185,6 +243,8 @@ function render(st) {
   $('frontends').replaceChildren(frontends(st));
   $('backends').replaceChildren(...(st.backends.length ? st.backends.map(backend) : [el('p', 'empty', 'no backends')]));
   $('vrrp').replaceChildren(vrrp(st));
+  $('pair').replaceChildren(pair(st));
+  $('timeline').replaceChildren(timeline(st));
   if (focused) {
     const again = [...document.querySelectorAll('input[data-key]')].find((i) => i.dataset.key === focused);
     if (again) {
@@ -251,6 +311,10 @@ const html = (script: string): string => `<!doctype html>
 <div id="backends"></div>
 <h2>VRRP</h2>
 <div id="vrrp"></div>
+<h2>The pair (as this node hears it)</h2>
+<div id="pair"></div>
+<h2>Events</h2>
+<div id="timeline"></div>
 </main>
 <script>${script}</script>
 </body>

@@ -77,6 +77,9 @@ export interface InstanceStatus extends RouterStatus {
   failingTrackers: string[];
   /** The virtual addresses are configured here right now. */
   holdingAddresses: boolean;
+  /** The instance's virtual addresses (config), and who holds them as far as this node knows. */
+  virtualAddresses: string[];
+  vipHolder: 'this node' | string | undefined;
   floatingIp?: ReturnType<FloatingIpKeeper['status']>;
 }
 
@@ -259,6 +262,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       masterAdverInterval: this.config.advertInt,
       checksumForm: this.config.version === 2 ? 'message-only' : 'pseudo-header',
       counters: { advertsSent: 0, advertsReceived: 0, priorityZeroReceived: 0, priorityZeroSent: 0, sendErrors: 0, becameMaster: 0, dropped: 0, drops: {} },
+      peers: [],
     };
     const s: InstanceStatus = {
       ...base,
@@ -267,6 +271,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       fault: this.#effective.fault,
       failingTrackers: [...this.#effective.failing],
       holdingAddresses: this.#holding,
+      virtualAddresses: this.config.virtualIpAddresses.map((v) => v.address),
+      vipHolder: this.#holding ? 'this node' : base.masterAddress,
     };
     if (this.#keeper) s.floatingIp = this.#keeper.status();
     return s;

@@ -15,6 +15,8 @@ import type { AdvertFields, ChecksumForm, VrrpAdvert } from './packet.ts';
 import { nextSequence, signAdvert, verifyTrailer, vrrpMessageLength } from './hmac-trailer.ts';
 import type { AdvertSequence, HmacKey } from './hmac-trailer.ts';
 import { createMachine, machineConfig, step } from './state-machine.ts';
+import { PeerTable } from './peer-table.ts';
+import type { PeerView } from './peer-table.ts';
 import type { MachineAction, MachineEvent, MachineState, MachineStateName, TimerName } from './state-machine.ts';
 
 /** What the router needs from a transport; VrrpTransport (transport.ts) is the real one. */
@@ -85,6 +87,8 @@ export interface RouterStatus {
   /** Checksum form our v3 adverts use (adopted from a peer that uses a non-standard one). */
   checksumForm: ChecksumForm;
   counters: RouterCountersSnapshot;
+  /** Every peer heard (accepted adverts only), as its adverts show it. */
+  peers: PeerView[];
 }
 
 export interface VrrpRouterEvents {
@@ -123,6 +127,7 @@ const TRANSPORT_DROPS: Record<string, TransportDropReason> = {
 export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
   readonly config: VrrpInstanceConfig;
   readonly counters = new RouterCounters();
+  readonly #peerTable = new PeerTable();
   readonly #transport: RouterTransport;
   readonly #log: Logger;
   readonly #timers: RouterTimers;
@@ -239,6 +244,7 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
       masterAdverInterval: m.masterAdverInterval,
       checksumForm: this.#checksumForm,
       counters: this.counters.snapshot(transportDrops),
+      peers: this.#peerTable.view(this.#timers.now()),
     };
     if (m.masterAddress !== undefined) s.masterAddress = m.masterAddress;
     if (m.masterPriority !== undefined) s.masterPriority = m.masterPriority;
@@ -296,6 +302,7 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
       this.#hmacLast.set(src, v.sequence);
     }
     this.counters.advertsReceived++;
+    this.#peerTable.observe(normaliseIp(pkt.src) ?? pkt.src, adv.priority, adv.advertIntMs, this.#timers.now());
     if (adv.priority === 0) this.counters.priorityZeroReceived++;
     this.#followChecksumForm(adv, pkt.src);
     this.#dispatch({ type: 'advert', from: pkt.src, priority: adv.priority, maxAdvertInt: adv.advertIntMs });

@@ -391,7 +391,7 @@ test('dashboard: one self-contained page whose script draws the live status and 
   for (const id of ['source', 'conn', 'flash', 'frontends', 'backends', 'vrrp']) assert.match(html, new RegExp(`id="${id}"`));
 
   // Run the page's script against the live node.
-  const document = new FakeDocument(['source', 'conn', 'token', 'flash', 'frontends', 'backends', 'vrrp']);
+  const document = new FakeDocument(['source', 'conn', 'token', 'flash', 'frontends', 'backends', 'vrrp', 'pair', 'timeline']);
   // The operator pastes the TCP listener's token into the page's box.
   document.getElementById('token')!.value = TOKEN;
   const base = `${adminUrl}/dashboard`;
