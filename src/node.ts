@@ -16,6 +16,7 @@ import { NodeMetrics } from './admin/metrics.ts';
 import type { VrrpGroup } from './node/vrrp-group.ts';
 import type { AdminState } from './pool/server-state.ts';
 import { enableNonlocalBind } from './node/nonlocal-bind.ts';
+import { TrafficSampler, type TrafficSample } from './admin/traffic-sampler.ts';
 import { NodeHistory, type HealthTransition, type NodeEvent } from './admin/node-history.ts';
 
 export interface NodeOptions {
@@ -41,6 +42,9 @@ export class HalbNode {
   private readonly detachPools: (() => void)[] = [];
   /** Health history per server and the event timeline the dashboard shows. */
   private readonly history = new NodeHistory();
+  /** The last ten minutes of traffic, one sample a second, for the dashboard's charts. */
+  private readonly traffic = new TrafficSampler(600);
+  private sampling: NodeJS.Timeout | undefined;
 
   private constructor(config: Config, opts: NodeOptions) {
     this.config = config;
@@ -101,6 +105,9 @@ export class HalbNode {
       { source: config.source, frontends: config.frontends.length, backends: config.backends.length, workers: n, vrrp: config.vrrp?.instances.length ?? 0 },
       'halb node started',
     );
+    this.traffic.add(this.trafficSample());
+    this.sampling = setInterval(() => this.traffic.add(this.trafficSample()), 1000);
+    this.sampling.unref();
     this.history.event('start', `started ${config.source}: ${config.frontends.length} frontends, ${config.backends.length} backends, ${n} worker${n === 1 ? '' : 's'}`, Date.now());
   }
 
@@ -267,9 +274,26 @@ export class HalbNode {
     };
   }
 
+  /**
+   * Cumulative traffic per backend, from the pools' per-server counts (summed over workers).
+   * Failed forwards (no connection, reset, timeout) count as errors; there is no latency
+   * histogram yet, so the p50/p99 charts stay empty until the traffic stats feed this.
+   */
+  private trafficSample(): TrafficSample {
+    const groups: Record<string, { requests: number; errors: number }> = {};
+    for (const b of this.status().backends) {
+      groups[`backend/${b.name}`] = {
+        requests: b.servers.reduce((n, s) => n + s.requests, 0),
+        errors: b.servers.reduce((n, s) => n + s.failures, 0),
+      };
+    }
+    return { at: Date.now(), bounds: [], groups };
+  }
+
   private adminHandlers() {
     return {
       status: () => this.status(),
+      traffic: () => ({ intervalMs: 1000, series: this.traffic.series() }),
       metrics: () => this.metrics.render(),
       reload: () => this.reload(),
       handover: () => this.handover(),
@@ -287,6 +311,7 @@ export class HalbNode {
   }
 
   private async stopNow(graceMs: number): Promise<void> {
+    clearInterval(this.sampling);
     this.log.info({ graceMs }, 'stopping');
     // A master hands over first (priority 0, keeps the VIP and serves until the new master is
     // heard), so a planned stop fails no request; then the instances close.

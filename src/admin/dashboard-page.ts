@@ -1,5 +1,6 @@
 // The dashboard: one self-contained page (no external assets) that polls ./status every second
-// and draws frontends, backends with their servers (and each one's health history), the VRRP
+// and draws small traffic charts (req/s, error rate, p50/p99 over the last ten minutes, from
+// ./traffic, as inline SVG), frontends, backends with their servers (and each one's health history), the VRRP
 // view of the pair (this node and every peer as its adverts show it, who holds the VIPs) and the
 // node's event timeline, HAProxy-stats style, with drain/ready/maint buttons and a weight box calling POST ./servers/<backend>/<server>.
 // Every text from the node (names come from config, reasons from the network) goes in through
@@ -51,6 +52,13 @@ tr.backup td.name { background: var(--backup); }
 .hist.up { background: var(--up); }
 .hist.down { background: var(--down); }
 ol.timeline { list-style: none; margin: 0; padding: 0; background: #fff; border: 1px solid var(--line); max-height: 22em; overflow: auto; }
+.charts { display: flex; flex-wrap: wrap; gap: 8px; }
+.chart-group { background: #fff; border: 1px solid var(--line); padding: 4px 6px; }
+.chart-group h3 { font-size: 12px; margin: 0 0 2px; }
+.chart { display: inline-block; margin-right: 8px; vertical-align: top; }
+.chart .label { font-size: 11px; color: #555; }
+.chart .value { font-size: 12px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.chart svg { display: block; background: #fafbfc; border: 1px solid #eef0f3; }
 ol.timeline li { padding: 2px 6px; border-bottom: 1px solid #eef0f3; }
 ol.timeline .when { color: #555; font-variant-numeric: tabular-nums; margin-right: 6px; }
 ol.timeline .pill { margin-right: 6px; }
@@ -236,6 +244,57 @@ function timeline(st) {
   return list;
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+function svgEl(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+const W = 220, H = 48, SPAN = 600000;
+// One small chart: each line is [values key, colour]; the y axis starts at 0 and fits the largest value.
+function chart(label, points, lines, fmt) {
+  const now = Date.now();
+  let max = 0;
+  for (const p of points) for (const [k] of lines) if (typeof p[k] === 'number' && p[k] > max) max = p[k];
+  const svg = svgEl('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': label });
+  for (const [k, colour] of lines) {
+    const xy = points.filter((p) => typeof p[k] === 'number').map((p) => {
+      const x = Math.max(0, W - ((now - p.at) / SPAN) * W);
+      const y = H - 2 - (max > 0 ? (p[k] / max) * (H - 4) : 0);
+      return x.toFixed(1) + ',' + y.toFixed(1);
+    });
+    if (xy.length) svg.appendChild(svgEl('polyline', { points: xy.join(' '), fill: 'none', stroke: colour, 'stroke-width': 1.5 }));
+  }
+  const last = points[points.length - 1];
+  const value = lines.map(([k]) => (last && typeof last[k] === 'number' ? fmt(last[k]) : '—')).join(' / ');
+  const box = el('div', 'chart', el('span', 'label', label + ' '), el('span', 'value', value), svg);
+  box.title = 'last 10 minutes; max ' + fmt(max);
+  return box;
+}
+const num = (n) => n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+function charts(tr) {
+  if (!tr || !tr.series || tr.series.length === 0) return el('p', 'empty', 'no traffic samples yet');
+  const wrap = el('div', 'charts');
+  for (const s of tr.series) {
+    const g = el('div', 'chart-group', el('h3', '', s.key));
+    g.dataset.series = s.key;
+    g.append(
+      chart('req/s', s.points, [['rps', '#1565c0']], num),
+      chart('errors', s.points, [['errorRate', '#c62828']], (v) => (v * 100).toFixed(1) + '%'),
+      chart('p50 / p99', s.points, [['p50', '#2e7d32'], ['p99', '#ef8f00']], (v) => num(v * 1000) + ' ms'));
+    wrap.appendChild(g);
+  }
+  return wrap;
+}
+
+let polls = 0;
+async function pollTraffic() {
+  try {
+    const r = await fetch('traffic', { cache: 'no-store', headers: auth({ accept: 'application/json' }) });
+    if (r.ok) $('traffic').replaceChildren(charts(await r.json()));
+  } catch { /* the status poll reports an unreachable node */ }
+}
+
 function render(st) {
   const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : undefined;
   const sel = focused ? [document.activeElement.selectionStart, document.activeElement.selectionEnd] : undefined;
@@ -261,6 +320,8 @@ async function poll() {
     const r = await fetch('status', { cache: 'no-store', headers: auth({ accept: 'application/json' }) });
     if (!r.ok) throw new Error('HTTP ' + r.status);
     render(await r.json());
+    // Samples come once a second; charts every other poll are enough.
+    if (polls++ % 2 === 0) await pollTraffic();
     $('conn').textContent = 'updated ' + new Date().toLocaleTimeString();
     $('conn').className = '';
   } catch (e) {
@@ -305,6 +366,8 @@ const html = (script: string): string => `<!doctype html>
 <header><h1>halb</h1><span class="meta" id="source">loading…</span><span id="conn">connecting…</span><input id="token" type="password" autocomplete="off" placeholder="admin token (TCP listener)" aria-label="admin bearer token"></header>
 <main>
 <div id="flash" role="status"></div>
+<h2>Traffic (last 10 minutes)</h2>
+<div id="traffic"></div>
 <h2>Frontends</h2>
 <div id="frontends"></div>
 <h2>Backends</h2>

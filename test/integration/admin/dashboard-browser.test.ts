@@ -40,7 +40,7 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('dashboard in headless chromium: a server goes down, drain is clicked, the page and the node show it', { timeout: 90_000 }, async (t) => {
+test('dashboard in headless chromium: a server goes down, drain is clicked, the page and the node show it; traffic is charted', { timeout: 90_000 }, async (t) => {
   if (!CHROMIUM) {
     t.skip('no chromium binary (/usr/bin/chromium or CHROMIUM_PATH): apt-get install chromium to run the browser test');
     return;
@@ -90,19 +90,33 @@ backends:
     // The TCP listener wants its token for state changes: the operator pastes it into the box.
     await page.type('#token', token);
 
+    // Traffic through the proxy, so the backend's req/s chart has something to draw.
+    for (let i = 0; i < 20; i++) assert.equal(await (await fetch(`http://127.0.0.1:${webPort}/`)).status, 200);
+    // The sampler takes a sample a second: wait for the step that holds those requests.
+    let charted = false;
+    for (let i = 0; i < 50 && !charted; i++) {
+      const traffic = (await (await fetch(`${adminUrl}/traffic`)).json()) as { series: { key: string; points: { rps: number }[] }[] };
+      charted = traffic.series.find((x) => x.key === 'backend/pool')?.points.some((p) => p.rps > 0) ?? false;
+      if (!charted) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(charted, 'the traffic series shows the requests');
+    // The req/s chart's scale (its tooltip) reaches above zero once the page has that step.
+    await page.waitForFunction(`!/max 0\\.00$/.test(document.querySelector('[data-series="backend/pool"] .chart')?.title ?? 'max 0.00')`, { timeout: 10_000 });
+    assert.ok(await page.$('[data-series="backend/pool"] svg polyline'));
+
     b.server.closeAllConnections();
     await new Promise<void>((r) => b.server.close(() => r()));
     await page.waitForSelector(`${row}.down`, { timeout: 15_000 });
     // The health history of b shows the transition, the timeline the event.
-    await page.waitForFunction((sel) => document.querySelector(`${sel} td.history .hist.down`) !== null, { timeout: 5_000 }, row);
+    await page.waitForSelector(`${row} td.history .hist.down`, { timeout: 5_000 });
 
     await page.click(`${row} button[data-action="drain"]`);
     await page.waitForSelector(`${row}.drain`, { timeout: 10_000 });
     const flash = await page.$eval('#flash', (e) => e.textContent ?? '');
     assert.match(flash, /pool\/b.*drain.*done/);
     assert.equal(await page.$eval(`${row} td.admin`, (e) => e.textContent), 'DRAIN');
-    assert.equal(await page.$eval(`${row} button[data-action="drain"]`, (e) => (e as HTMLButtonElement).disabled), true);
-    await page.waitForFunction(() => (document.querySelector('#timeline')?.textContent ?? '').includes('pool/b set drain'), { timeout: 5_000 });
+    assert.equal(await page.$eval(`${row} button[data-action="drain"]`, (e) => (e as unknown as { disabled: boolean }).disabled), true);
+    await page.waitForFunction(`(document.querySelector('#timeline')?.textContent ?? '').includes('pool/b set drain')`, { timeout: 5_000 });
     const timeline = await page.$eval('#timeline', (e) => e.textContent ?? '');
     assert.match(timeline, /pool\/b DOWN/);
 
