@@ -320,10 +320,10 @@ async function poll() {
     const r = await fetch('status', { cache: 'no-store', headers: auth({ accept: 'application/json' }) });
     if (!r.ok) throw new Error('HTTP ' + r.status);
     render(await r.json());
-    // Samples come once a second; charts every other poll are enough.
-    if (polls++ % 2 === 0) await pollTraffic();
     $('conn').textContent = 'updated ' + new Date().toLocaleTimeString();
     $('conn').className = '';
+    // Samples come once a second; charts every other poll are enough, and never hold up the tables.
+    if (polls++ % 2 === 0) void pollTraffic();
   } catch (e) {
     $('conn').textContent = 'cannot reach the node: ' + e.message;
     $('conn').className = 'bad';

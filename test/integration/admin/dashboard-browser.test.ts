@@ -75,7 +75,7 @@ backends:
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const status = async (): Promise<NodeStatus> => (await (await fetch(`${adminUrl}/status`)).json()) as NodeStatus;
 
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: false, args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1400,1000'] });
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: false, args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-extensions', '--disable-background-networking', '--renderer-process-limit=1', '--window-size=1400,1000'] });
   try {
     const page = await browser.newPage();
     await page.setViewport({ width: 1400, height: 1000 });
