@@ -107,6 +107,9 @@ test(`chaos: ${EVENTS} seeded faults on three nodes, each healed: one VIP holder
       const window = client.records.slice(fromRecord).filter((r) => r.t >= t0);
       const failed = window.filter((r) => !r.ok).length;
       if (PLANNED.has(kind)) plannedFailed += failed;
+      if (failed > 0 && process.env.HALB_CHAOS_DEBUG) {
+        for (const [n, node] of chaos.nodes) console.log(`## ${n} (t0 ${t0})\n${node.stderr.split('\n').slice(-60).join('\n')}`);
+      }
       log.push(`${i} ${what}: converged ${convergeMs} ms after heal, ${failed} failed`);
       assert.ok(convergeMs <= BOUND_MS, `event ${i} (${what}), seed ${SEED}: one holder ${convergeMs} ms after heal > bound ${BOUND_MS.toFixed(0)} ms`);
       if (PLANNED.has(kind)) assert.equal(failed, 0, `event ${i} (${what}), seed ${SEED}: a planned event failed ${failed} requests (ms after the event: ${window.filter((r) => !r.ok).map((r) => `${r.t - t0} ${r.err}`).slice(0, 8).join(', ')}); served by, in order: ${window.map((r) => r.by ?? 'x').join('').replace(/lb/g, '')}`);
