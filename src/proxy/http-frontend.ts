@@ -13,7 +13,8 @@ import { compileHeaderOps } from './header-ops.ts';
 import { HttpExchange, type FrontendRuntime } from './http-exchange.ts';
 import { UpstreamConnections } from './upstream-connections.ts';
 import type { AccessLog } from './access-log.ts';
-import { rawError } from './error-responses.ts';
+import { rawError, sendError } from './error-responses.ts';
+import { checkRequest, validHost } from './request-checks.ts';
 import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from './accept-proxy.ts';
 import { setClientAddress, clientIp, moveClientAddress } from './client-address.ts';
 import { NativeSocket } from './native-socket.ts';
@@ -79,6 +80,7 @@ export class HttpFrontend {
     this.server.timeout = t.client;
     this.server.on('request', this.onRequest);
     this.server.on('upgrade', this.onUpgrade);
+    this.server.on('connect', this.onConnect);
     this.server.on('clientError', this.onClientError);
     this.server.on('timeout', onClientTimeout);
     // Every connection starts on the simple path; node's handler gets the ones that leave it.
@@ -128,6 +130,12 @@ export class HttpFrontend {
   };
 
   private readonly serveSimple = (req: SimpleClientRequest, res: SimpleClientResponse, host: string): void => {
+    // the simple shape is origin-form HTTP/1.1 without Upgrade: of checkRequest only Host applies
+    if (!validHost(host)) {
+      this.refused(req.socket, 400, 'invalid Host header');
+      sendError(res, 400, true);
+      return;
+    }
     this.inflight++;
     new HttpExchange(this.runtime, req, res, host).start();
   };
@@ -257,14 +265,47 @@ export class HttpFrontend {
   };
 
   private readonly onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const refusal = checkRequest(req);
+    if (refusal !== undefined) {
+      this.refused(req.socket, refusal.status, refusal.reason);
+      req.resume();
+      sendError(res, refusal.status, true);
+      return;
+    }
     this.inflight++;
     new HttpExchange(this.runtime, req, res, req.headers.host).start();
   };
 
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const t = new UpgradeTunnel(this.runtime, req, socket as Socket, head, this.tunnelDone);
+    const refusal = checkRequest(req, true);
+    if (refusal !== undefined) {
+      this.refused(socket as Socket, refusal.status, refusal.reason);
+      socket.end(rawError(refusal.status));
+      (socket as Socket).destroySoon();
+      return;
+    }
+    const t = new UpgradeTunnel(this.runtime, req, socket as Socket, head, this.tunnelDone, this.resumeHttp);
     this.tunnels.add(t);
     t.start();
+  };
+
+  /** CONNECT asks for a forward proxy, which halb is not (node would close without an answer). */
+  private readonly onConnect = (req: http.IncomingMessage, socket: Duplex): void => {
+    this.refused(socket as Socket, 501, `method ${req.method ?? 'CONNECT'} not supported`);
+    socket.end(rawError(501));
+    (socket as Socket).destroySoon();
+  };
+
+  private refused(socket: Socket | NativeSocket, status: number, reason: string): void {
+    this.log.info({ client: clientIp(socket), reason, status }, 'client request rejected');
+  }
+
+  /** A server refused an upgrade: the connection stays HTTP, and what the client sent after the
+   *  upgrade request is parsed and routed as requests again (never tunnelled unparsed). */
+  private readonly resumeHttp = (socket: Socket, unread: Buffer): void => {
+    if (unread.length > 0) socket.unshift(unread);
+    this.nodeConnection.call(this.server, socket);
+    socket.resume();
   };
 
   private readonly tunnelDone = (t: UpgradeTunnel): void => {
@@ -280,9 +321,13 @@ export class HttpFrontend {
     if (status !== 0) {
       this.log.info({ client: clientIp(s), code, reason: (err as { reason?: string }).reason ?? err.message, status }, 'client request rejected');
     }
-    // a response already under way on this connection cannot be followed by an error answer
-    const busy = (s as Socket & { _httpMessage?: unknown })._httpMessage;
-    if (status === 0 || !s.writable || busy) {
+    // A request whose body fails to parse (a bad chunk size) was already sent on to a server: while
+    // no response head went to the client, it still gets its 400, as HAProxy answers; closing the
+    // socket then ends the exchange and its server connection. A response under way, or owed to a
+    // complete request before this one (pipelining), cannot be followed by an error answer.
+    const busy = (s as Socket & { _httpMessage?: { headersSent: boolean; req?: { complete: boolean } } })._httpMessage;
+    const midBody = busy !== undefined && !busy.headersSent && busy.req?.complete === false;
+    if (status === 0 || !s.writable || (busy !== undefined && !midBody)) {
       s.destroy();
       return;
     }
