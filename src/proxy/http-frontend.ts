@@ -303,10 +303,35 @@ export class HttpFrontend {
   /** A server refused an upgrade: the connection stays HTTP, and what the client sent after the
    *  upgrade request is parsed and routed as requests again (never tunnelled unparsed). */
   private readonly resumeHttp = (socket: Socket, unread: Buffer): void => {
+    if (unread.length === 0 && socket.readableLength === 0) {
+      // Idle: node's parser would start its head timer now and answer 408 to a client that is
+      // merely keeping the connection; it starts with the next bytes, as after any response.
+      this.idleUntilData(socket);
+      return;
+    }
     if (unread.length > 0) socket.unshift(unread);
     this.nodeConnection.call(this.server, socket);
     socket.resume();
   };
+
+  private idleUntilData(socket: Socket): void {
+    const onData = (d: Buffer): void => {
+      socket.pause();
+      socket.off('data', onData);
+      socket.off('timeout', onIdle);
+      socket.off('end', onIdle);
+      socket.setTimeout(0);
+      this.resumeHttp(socket, d);
+    };
+    const onIdle = (): void => {
+      socket.destroy();
+    };
+    socket.on('data', onData);
+    socket.once('timeout', onIdle);
+    socket.once('end', onIdle);
+    socket.setTimeout(this.cfg.timeouts.httpKeepAlive);
+    socket.resume();
+  }
 
   private readonly tunnelDone = (t: UpgradeTunnel): void => {
     this.tunnels.delete(t);
