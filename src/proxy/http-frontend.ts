@@ -57,6 +57,10 @@ export class HttpFrontend {
   private readonly nodeConnection: (socket: Socket) => void;
   private simpleHost: SimpleClientHost;
   private stopping = false;
+  /** node-parsed connections whose last request so far ends them. */
+  private readonly closing = new WeakSet<Socket>();
+  /** Connections whose parser failed, their error answer given or waiting its turn. */
+  private readonly erroring = new WeakSet<Socket>();
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -72,7 +76,9 @@ export class HttpFrontend {
       headersTimeout: t.httpRequest,
       keepAliveTimeout: t.httpKeepAlive,
       connectionsCheckingInterval: checkInterval(t.httpRequest),
-      requireHostHeader: true,
+      // checked in request-checks.ts instead: node's own 400 would leave the requests pipelined
+      // behind it to be processed
+      requireHostHeader: false,
       joinDuplicateHeaders: false,
       noDelay: true,
       highWaterMark: 64 * 1024,
@@ -265,15 +271,24 @@ export class HttpFrontend {
   };
 
   private readonly onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const refusal = checkRequest(req);
-    if (refusal !== undefined) {
-      this.refused(req.socket, refusal.status, refusal.reason);
+    const socket = req.socket;
+    if (this.closing.has(socket)) {
+      // RFC 9112 §9.6: requests pipelined behind a response that closes are not processed (node
+      // parses them all the same; without this a request behind a refused one reached a server)
       req.resume();
-      sendError(res, refusal.status, true);
       return;
     }
-    this.inflight++;
-    new HttpExchange(this.runtime, req, res, req.headers.host).start();
+    const refusal = checkRequest(req);
+    if (refusal !== undefined) {
+      this.refused(socket, refusal.status, refusal.reason);
+      req.resume();
+      sendError(res, refusal.status, true);
+    } else {
+      this.inflight++;
+      new HttpExchange(this.runtime, req, res, req.headers.host).start();
+    }
+    // known by now: the client asked to close, or halb refused the request (which closes)
+    if (!res.shouldKeepAlive) this.closing.add(socket);
   };
 
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -346,19 +361,43 @@ export class HttpFrontend {
     if (status !== 0) {
       this.log.info({ client: clientIp(s), code, reason: (err as { reason?: string }).reason ?? err.message, status }, 'client request rejected');
     }
-    // A request whose body fails to parse (a bad chunk size) was already sent on to a server: while
-    // no response head went to the client, it still gets its 400, as HAProxy answers; closing the
-    // socket then ends the exchange and its server connection. A response under way, or owed to a
-    // complete request before this one (pipelining), cannot be followed by an error answer.
-    const busy = (s as Socket & { _httpMessage?: { headersSent: boolean; req?: { complete: boolean } } })._httpMessage;
-    const midBody = busy !== undefined && !busy.headersSent && busy.req?.complete === false;
-    if (status === 0 || !s.writable || (busy !== undefined && !midBody)) {
+    if (status === 0 || !s.writable) {
       s.destroy();
       return;
     }
+    // llhttp stays in error and reports again on every later read: one answer is enough
+    if (this.erroring.has(s)) return;
+    this.erroring.add(s);
+    this.closing.add(s);
+    this.answerError(s, status);
+  };
+
+  /** The error answer for a connection whose parser failed, in its place among the responses. */
+  private answerError(s: Socket, status: number): void {
+    // the response before said close: node ends the socket once it is written
+    if (!s.writable) return;
+    // (node keeps null there between requests)
+    const res = (s as Socket & { _httpMessage?: PendingResponse | null })._httpMessage ?? undefined;
+    if (res !== undefined && res.req?.complete !== false) {
+      // Responses owed to complete requests before the bad bytes (pipelining) go first, as with
+      // HAProxy; node hands the socket to the next one as each finishes.
+      res.once('finish', () => this.answerError(s, status));
+      res.once('close', () => {
+        if (!res.writableFinished) s.destroy();
+      });
+      return;
+    }
+    if (res?.headersSent === true) {
+      // the request's own body failed after its response began: nothing can follow it
+      s.destroy();
+      return;
+    }
+    // A request whose body fails to parse (a bad chunk size) was already sent on to a server:
+    // while no response head went to the client, it still gets its 400, as HAProxy answers;
+    // closing the socket then ends the exchange and its server connection.
     s.end(rawError(status));
     s.destroySoon();
-  };
+  }
 
   private readonly onPlainConnection = (socket: Socket): void => {
     this.server.emit('connection', socket);
@@ -378,6 +417,14 @@ export class HttpFrontend {
       },
     );
   };
+}
+
+/** What answerError reads of the ServerResponse node has on a socket. */
+interface PendingResponse {
+  headersSent: boolean;
+  writableFinished: boolean;
+  req?: { complete: boolean };
+  once(event: 'finish' | 'close', listener: () => void): unknown;
 }
 
 function onClientTimeout(socket: Socket): void {

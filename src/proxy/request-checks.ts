@@ -1,6 +1,6 @@
 // The request shapes llhttp accepts and a proxy must not pass on (issue 15.1): HTTP/0.9 and 2.0
 // request lines, an absolute-form target whose authority disagrees with Host, a WebSocket
-// upgrade without its handshake headers, a Host that is no host. Each would let the server see a
+// upgrade without its handshake headers, a Host that is missing (HTTP/1.1) or is no host. Each would let the server see a
 // request different from the one halb routed. Pure: the parsed head in, a refusal or nothing out.
 
 export interface CheckedRequest {
@@ -53,6 +53,8 @@ export function checkRequest(r: CheckedRequest, upgrade = false): RequestRefusal
         break;
     }
   }
+  // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host
+  if (host === undefined && r.httpVersionMinor >= 1) return { status: 400, reason: 'HTTP/1.1 request without Host' };
   if (host !== undefined && !validHost(host)) return { status: 400, reason: 'invalid Host header' };
   const abs = ABSOLUTE.exec(r.url ?? '/');
   if (abs !== null) {

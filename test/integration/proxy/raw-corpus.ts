@@ -94,6 +94,12 @@ export const CORPUS: CorpusCase[] = [
   { name: 'byte 0xff in the target', bytes: `GET /\xff HTTP/1.1\r\n${H}\r\n`, halb: { statuses: [400], backend: [] } },
   { name: 'lower-case http version', bytes: `GET / http/1.1\r\n${H}\r\n`, halb: { statuses: [400], backend: [] } },
   { name: 'garbage after a good request', bytes: `GET / HTTP/1.1\r\n${H}\r\nGARBAGE\r\n\r\n`, halb: { statuses: [200, 400], backend: [GET] } },
+  { name: 'garbage after a good POST', bytes: `POST / HTTP/1.1\r\n${H}Content-Length: 3\r\n\r\nabcGARBAGE\r\n\r\n`, halb: { statuses: [200, 400], backend: ['POST / HTTP/1.1'] } },
+  { name: 'garbage after two good requests', bytes: `OPTIONS * HTTP/1.1\r\n${H}\r\nGET /2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGARBAGE\r\n\r\n`, halb: { statuses: [200, 200, 400], backend: ['OPTIONS * HTTP/1.1', 'GET /2 HTTP/1.1'] } },
+  { name: 'request without Host, a good one behind', bytes: `GET / HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n${H}\r\n`, halb: { statuses: [400], backend: [] } },
+  { name: 'two Host headers, a good request behind', bytes: `GET / HTTP/1.1\r\n${H}${H}\r\nGET /2 HTTP/1.1\r\n${H}\r\n`, halb: { statuses: [400], backend: [] } },
+  { name: 'Connection: close, a request behind', bytes: `GET /1 HTTP/1.1\r\n${H}Connection: close\r\n\r\nGET /2 HTTP/1.1\r\n${H}\r\n`, halb: { statuses: [200], backend: ['GET /1 HTTP/1.1'] } },
+  { name: 'HTTP/1.0 POST, a request behind', bytes: `POST /1 HTTP/1.0\r\nContent-Length: 1\r\n\r\nxGET /2 HTTP/1.1\r\n${H}\r\n`, halb: { statuses: [200], backend: ['POST /1 HTTP/1.1'] } },
   { name: '20 KiB header', bytes: `GET / HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`, halb: { statuses: [431], backend: [] } },
   { name: 'incomplete head, then silence', bytes: `GET / HTTP/1.1\r\n${H}`, halb: { statuses: [408], backend: [] } },
 ];

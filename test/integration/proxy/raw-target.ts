@@ -151,8 +151,9 @@ export interface RawReply {
 }
 
 /** Sends `bytes` on a new connection (parts with a short pause between them) and collects the
- *  reply until the proxy closes, or `guardMs`. */
-export function sendRaw(port: number, bytes: Buffer | Buffer[], opts: { localAddress?: string; guardMs?: number } = {}): Promise<RawReply> {
+ *  reply until the proxy closes, or `guardMs`, or (with `quietMs`) that long after the last byte
+ *  of a reply that holds a complete response head. */
+export function sendRaw(port: number, bytes: Buffer | Buffer[], opts: { localAddress?: string; guardMs?: number; quietMs?: number } = {}): Promise<RawReply> {
   const parts = Array.isArray(bytes) ? bytes : [bytes];
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -170,10 +171,22 @@ export function sendRaw(port: number, bytes: Buffer | Buffer[], opts: { localAdd
       guarded = true;
       c.destroy();
     }, opts.guardMs ?? 4000);
-    c.on('data', (d: Buffer) => chunks.push(d));
+    let quiet: NodeJS.Timeout | undefined;
+    c.on('data', (d: Buffer) => {
+      chunks.push(d);
+      if (opts.quietMs === undefined) return;
+      clearTimeout(quiet);
+      if (d.includes('\r\n\r\n') || Buffer.concat(chunks).includes('\r\n\r\n')) {
+        quiet = setTimeout(() => {
+          guarded = true;
+          c.destroy();
+        }, opts.quietMs);
+      }
+    });
     c.on('error', () => {});
     c.on('close', () => {
       clearTimeout(guard);
+      clearTimeout(quiet);
       const raw = Buffer.concat(chunks);
       resolve({ raw, statuses: statusesOf(raw), closed: !guarded });
     });

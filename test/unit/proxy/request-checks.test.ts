@@ -37,6 +37,11 @@ test('absolute-form: the authority must name the Host', () => {
   assert.deepEqual(check({ url: 'http://a/', httpVersionMinor: 0, rawHeaders: [] }), { status: 400, reason: 'absolute-form request target without Host' });
 });
 
+test('HTTP/1.1 needs a Host; HTTP/1.0 may omit it', () => {
+  assert.deepEqual(check({ rawHeaders: [] }), { status: 400, reason: 'HTTP/1.1 request without Host' });
+  assert.equal(check({ httpVersionMinor: 0, rawHeaders: [] }), undefined);
+});
+
 test('a Host that is no host is refused', () => {
   for (const h of ['a b', 'a/b', 'a:b', 'a\\b', 'a:123456', '[::1']) {
     assert.deepEqual(check({ rawHeaders: ['Host', h] }), { status: 400, reason: 'invalid Host header' }, h);
