@@ -292,16 +292,23 @@ export class HttpFrontend {
   };
 
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const s = socket as Socket;
     const refusal = checkRequest(req, true);
     if (refusal !== undefined) {
-      this.refused(socket as Socket, refusal.status, refusal.reason);
-      socket.end(rawError(refusal.status));
-      (socket as Socket).destroySoon();
+      this.refused(s, refusal.status, refusal.reason);
+      this.erroring.add(s);
+      this.closing.add(s);
+      this.answerError(s, refusal.status);
       return;
     }
-    const t = new UpgradeTunnel(this.runtime, req, socket as Socket, head, this.tunnelDone, this.resumeHttp);
-    this.tunnels.add(t);
-    t.start();
+    // node reports an upgrade as soon as it parses it, also behind requests still being answered
+    // (pipelining): the tunnel starts, and writes to the client, once their responses are out
+    afterResponses(s, () => {
+      if (s.destroyed) return;
+      const t = new UpgradeTunnel(this.runtime, req, s, head, this.tunnelDone, this.resumeHttp);
+      this.tunnels.add(t);
+      t.start();
+    });
   };
 
   /** CONNECT asks for a forward proxy, which halb is not (node would close without an answer). */
@@ -376,8 +383,7 @@ export class HttpFrontend {
   private answerError(s: Socket, status: number): void {
     // the response before said close: node ends the socket once it is written
     if (!s.writable) return;
-    // (node keeps null there between requests)
-    const res = (s as Socket & { _httpMessage?: PendingResponse | null })._httpMessage ?? undefined;
+    const res = pendingResponse(s);
     if (res !== undefined && res.req?.complete !== false) {
       // Responses owed to complete requests before the bad bytes (pipelining) go first, as with
       // HAProxy; node hands the socket to the next one as each finishes.
@@ -425,6 +431,25 @@ interface PendingResponse {
   writableFinished: boolean;
   req?: { complete: boolean };
   once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+function pendingResponse(s: Socket): PendingResponse | undefined {
+  // (node keeps null there between requests)
+  return (s as Socket & { _httpMessage?: PendingResponse | null })._httpMessage ?? undefined;
+}
+
+/** Runs `then` once node has no response in progress on `s` (each finishing hands the socket to
+ *  the next queued one); a response that ends without finishing ends the connection. */
+function afterResponses(s: Socket, then: () => void): void {
+  const res = pendingResponse(s);
+  if (res === undefined) {
+    then();
+    return;
+  }
+  res.once('finish', () => afterResponses(s, then));
+  res.once('close', () => {
+    if (!res.writableFinished) s.destroy();
+  });
 }
 
 function onClientTimeout(socket: Socket): void {

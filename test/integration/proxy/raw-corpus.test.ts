@@ -39,7 +39,8 @@ CORPUS.forEach((c, i) => {
   });
 });
 
-test('bad chunk sizes are logged with their reason', () => {
+test('bad chunk sizes are logged with their reason', async () => {
+  await halb.waitFor((l) => l.code === 'HPE_INVALID_CHUNK_SIZE', 5000);
   const rejected = halb.lines.filter((l) => l.msg === 'client request rejected' && l.code === 'HPE_INVALID_CHUNK_SIZE');
   assert.ok(rejected.length >= 2, JSON.stringify(halb.lines.filter((l) => l.msg === 'client request rejected')));
   assert.ok(rejected.every((l) => l.status === 400 && typeof l.reason === 'string' && l.reason !== ''));

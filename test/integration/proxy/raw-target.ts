@@ -18,6 +18,8 @@ export interface Target {
   alive(): boolean;
   /** Lines halb logged (empty for HAProxy). */
   lines: Record<string, unknown>[];
+  /** The first log line matching (log lines come through a pipe, after the answer). */
+  waitFor(match: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ backends:
     port,
     alive: () => !exited,
     lines: halb.lines,
+    waitFor: (match, timeoutMs) => halb.waitFor(match, timeoutMs),
     stop: async () => {
       halb.kill('SIGKILL');
       await halb.exited;
@@ -120,6 +123,7 @@ backend denied
     port,
     alive: () => !exited,
     lines: [],
+    waitFor: () => Promise.reject(new Error('HAProxy logs are not collected')),
     stop: async () => {
       if (!exited) {
         const gone = new Promise((r) => child.once('exit', r));
