@@ -269,7 +269,10 @@ export class UpgradeTunnel implements PickRequest {
     c.off('close', this.onClientClose);
     c.off('error', ignoreError);
     this.finish('ok');
-    this.resume(c, this.firstBytes);
+    // a client that said it closes after this request is not parsed further (RFC 9112 §9.6)
+    const closes = this.req.httpVersionMinor === 0 || /(?:^|,)\s*close\s*(?:,|$)/i.test(this.header('connection') ?? '');
+    if (closes) c.end();
+    else this.resume(c, this.firstBytes);
   }
 
   private release(outcome: Outcome): void {

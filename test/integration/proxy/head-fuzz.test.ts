@@ -86,3 +86,23 @@ test(`head fuzz: ${CASES} cases, seed ${SEED}`, { timeout: 30 * 60_000 }, async 
   assert.deepEqual(ok.statuses, [200], 'halb still serves');
   assert.deepEqual(failures.slice(0, 20), [], `${failures.length} failures (seed ${SEED})`);
 });
+
+test('the reply checker refuses what is not HTTP responses', () => {
+  const ok = readResponses(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 400 Bad\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n'));
+  assert.equal(ok.error, undefined);
+  assert.deepEqual(
+    ok.responses.map((r) => r.status),
+    [200, 400],
+  );
+  assert.equal(readResponses(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')).error, undefined);
+  for (const bad of [
+    'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nok',
+    'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nextra',
+    'HTTP/1.0 200 OK\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n',
+  ]) {
+    assert.notEqual(readResponses(Buffer.from(bad)).error, undefined, JSON.stringify(bad));
+  }
+});

@@ -52,6 +52,7 @@ export const CORPUS: CorpusCase[] = [
   { name: 'WebSocket upgrade refused, /admin behind it', bytes: `GET / HTTP/1.1\r\n${H}${UPG}${WS_KEY}\r\nGET /admin HTTP/1.1\r\n${H}\r\n`, halb: { statuses: [200, 503], backend: [GET] } },
   { name: 'WebSocket upgrade without key behind a POST', bytes: `POST / HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\nxGET / HTTP/1.1\r\n${H}${UPG}\r\n`, halb: { statuses: [200, 400], backend: ['POST / HTTP/1.1'] } },
   { name: 'WebSocket upgrade behind a POST, refused, junk behind', bytes: `POST / HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\nxGET / HTTP/1.1\r\n${H}${UPG}${WS_KEY}\r\nJUNK\r\n\r\n`, halb: { statuses: [200, 200, 400], backend: ['POST / HTTP/1.1', GET] } },
+  { name: 'WebSocket upgrade with close, refused, a request behind', bytes: `GET / HTTP/1.1\r\n${H}Connection: Upgrade, close\r\nUpgrade: websocket\r\n${WS_KEY}\r\nGET /2 HTTP/1.1\r\n${H}\r\n`, halb: { statuses: [200], backend: [GET] } },
   { name: 'chunk size 4g', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n4g\r\nabcd\r\n0\r\n\r\n`, halb: { statuses: [400], backend: 'partial' } },
   { name: 'chunk size overflowing 64 bits', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff1\r\nabcd\r\n0\r\n\r\n`, halb: { statuses: [400], backend: 'partial' } },
   { name: 'chunk data without CRLF', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n`, halb: { statuses: [400], backend: 'partial' } },
