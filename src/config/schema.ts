@@ -321,7 +321,16 @@ const backendSchema = z.strictObject({
   mode: modeSchema.optional(),
   balance: balanceSchema.optional(),
   health: healthSchema.optional(),
-  passive: z.strictObject({ error_limit: intIn(0, 1000) }).optional(),
+  passive: z
+    .strictObject({
+      // HAProxy's `observe`: which failures on live traffic count.
+      observe: z.enum(['layer4', 'layer7']).optional(),
+      // Only HAProxy's mark-down so far; fastinter, fail-check and sudden-death need the checker
+      // to act on a worker's report, which is not wired yet (refused here rather than ignored).
+      on_error: z.enum(['mark-down']).optional(),
+      error_limit: intIn(0, 1000).optional(),
+    })
+    .optional(),
   retries: intIn(0, 100).optional(),
   redispatch: z.boolean().optional(),
   timeouts: timeoutsSchema.optional(),

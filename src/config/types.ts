@@ -126,6 +126,11 @@ export interface HealthConfig {
 export interface PassiveHealthConfig {
   /** Consecutive proxy errors (connect failure, reset, 5xx from timeouts) that mark a server down; 0 disables. */
   errorLimit: number;
+  /**
+   * HAProxy's `observe`: layer4 counts failed connects (refused, unreachable, connect timeout);
+   * layer7 counts those and failed exchanges (reset, invalid response, response timeout). Absent: as layer7.
+   */
+  observe?: 'layer4' | 'layer7';
 }
 
 export interface ServerConfig {

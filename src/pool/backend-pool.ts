@@ -9,7 +9,9 @@
 // its counter down when it sees the passive event). A server without active checks is retried
 // after a pause (health.downinter when the backend has health config, else 10 s): HAProxy needs
 // `check` for on-error, so it has no equivalent; retrying beats leaving the server down forever,
-// and if it still fails it goes down again after errorLimit more errors.
+// and if it still fails it goes down again after errorLimit more errors. `observe layer4` counts
+// only failed connects; a failed exchange neither counts nor resets the count (HAProxy ignores
+// layer7 events under layer4).
 
 import { StickTable } from './stick-table.ts';
 import { EventEmitter } from 'node:events';
@@ -226,7 +228,7 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
     const limit = this.config.passive.errorLimit;
     if (outcome === 'ok') {
       this.errors[server.index] = 0;
-    } else if (limit > 0) {
+    } else if (limit > 0 && counts(this.config.passive.observe, outcome)) {
       const n = ++this.errors[server.index]!;
       if (n >= limit && server.up) this.passiveDown(server, n);
     }
@@ -433,4 +435,11 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
     this.lastUsableEmitted = this.usable;
     this.emit('usable-changed', this.usable);
   }
+}
+
+/** Whether a failed outcome counts toward error-limit under the backend's `observe`. */
+function counts(observe: 'layer4' | 'layer7' | undefined, outcome: Outcome): boolean {
+  if (observe !== 'layer4') return true;
+  // A connect timeout arrives as 'connect-error'; 'timeout' is a server slow to answer (layer 7).
+  return outcome === 'connect-error';
 }
