@@ -398,10 +398,8 @@ function server(
     } else if (o === 'observe' && (arg === 'layer4' || arg === 'layer7')) {
       health.observe = arg;
       i++;
-    } else if (o === 'on-error' && arg !== undefined) {
-      // halb acts on passive errors only by marking the server down (see backend-pool.ts).
-      if (arg !== 'mark-down') warn(line, `${section}: server ${name} "on-error ${arg}": halb supports only mark-down; using mark-down`);
-      health.onError = 'mark-down';
+    } else if (o === 'on-error' && (arg === 'fastinter' || arg === 'fail-check' || arg === 'sudden-death' || arg === 'mark-down')) {
+      health.onError = arg;
       i++;
     } else if (SERVER_KEYWORDS_WITH_ARG.has(o) && arg !== undefined) {
       warn(line, `${section}: server ${name} option "${o} ${arg}" is not supported; dropped`);

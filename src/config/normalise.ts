@@ -331,5 +331,8 @@ function floatingIp(f: NonNullable<ParsedInstance['floating_ip']>): FloatingIpCo
 function passiveConfig(p: ParsedBackend['passive']): BackendConfig['passive'] {
   if (p === undefined) return { errorLimit: DEFAULTS.passiveErrorLimit };
   const errorLimit = p.error_limit ?? (p.observe !== undefined ? DEFAULTS.observeErrorLimit : DEFAULTS.passiveErrorLimit);
-  return p.observe !== undefined ? { errorLimit, observe: p.observe } : { errorLimit };
+  const out: BackendConfig['passive'] = { errorLimit };
+  if (p.observe !== undefined) out.observe = p.observe;
+  if (p.on_error !== undefined) out.onError = p.on_error;
+  return out;
 }

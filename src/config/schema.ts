@@ -325,9 +325,8 @@ const backendSchema = z.strictObject({
     .strictObject({
       // HAProxy's `observe`: which failures on live traffic count.
       observe: z.enum(['layer4', 'layer7']).optional(),
-      // Only HAProxy's mark-down so far; fastinter, fail-check and sudden-death need the checker
-      // to act on a worker's report, which is not wired yet (refused here rather than ignored).
-      on_error: z.enum(['mark-down']).optional(),
+      // HAProxy's on-error; halb's default stays mark-down (HAProxy's is fail-check).
+      on_error: z.enum(['fastinter', 'fail-check', 'sudden-death', 'mark-down']).optional(),
       error_limit: intIn(0, 1000).optional(),
     })
     .optional(),

@@ -287,12 +287,11 @@ test('haproxy import: observe, on-error and error-limit become passive health', 
   ].join('\n');
   const { config, warnings } = importHaproxy(cfg, 'haproxy.cfg');
   assert.deepEqual(config.backends?.a?.passive, { observe: 'layer7', on_error: 'mark-down', error_limit: 3 });
-  assert.deepEqual(config.backends?.b?.passive, { observe: 'layer4', on_error: 'mark-down' });
+  assert.deepEqual(config.backends?.b?.passive, { observe: 'layer4', on_error: 'fail-check' });
   assert.equal(config.backends?.c?.passive, undefined);
   assert.deepEqual(
     warnings.map((w) => `${w.line}: ${w.message}`),
     [
-      '4: backend b: server y "on-error fail-check": halb supports only mark-down; using mark-down',
       '5: backend c: error-limit/on-error without observe do nothing in HAProxy; dropped',
     ],
   );
