@@ -78,6 +78,7 @@ export class HalbNode {
           const pool = this.runtime.pools.get(backend);
           if (pool?.server(server)) pool.setHealth(server, false, reason);
         },
+        onPassiveError: (backend, server, mode, reason) => this.runtime.pools.get(backend)?.reportPassiveError(server, mode, reason),
       });
       listenErrors = await this.workers.start(config, () => this.runtime.snapshot(), this.generation);
     }

@@ -321,7 +321,15 @@ const backendSchema = z.strictObject({
   mode: modeSchema.optional(),
   balance: balanceSchema.optional(),
   health: healthSchema.optional(),
-  passive: z.strictObject({ error_limit: intIn(0, 1000) }).optional(),
+  passive: z
+    .strictObject({
+      // HAProxy's `observe`: which failures on live traffic count.
+      observe: z.enum(['layer4', 'layer7']).optional(),
+      // HAProxy's on-error; halb's default stays mark-down (HAProxy's is fail-check).
+      on_error: z.enum(['fastinter', 'fail-check', 'sudden-death', 'mark-down']).optional(),
+      error_limit: intIn(0, 1000).optional(),
+    })
+    .optional(),
   retries: intIn(0, 100).optional(),
   redispatch: z.boolean().optional(),
   timeouts: timeoutsSchema.optional(),
