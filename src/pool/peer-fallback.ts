@@ -50,24 +50,24 @@ export function peerAddress(
   return { ok: false, message: 'no peer address known (multicast VRRP): set peer_fallback_address' };
 }
 
-const ANY = new Set(['0.0.0.0', '::', '*', '']);
-
 /**
- * Where on the peer a forwarded request goes: its real address on the frontend's port. That works
- * only when the frontend listens on every address (0.0.0.0 / ::) or on the peer's address itself;
- * a frontend bound to the VIP alone is not there on the backup node (the VIP is not on it, or it
- * binds with ip_nonlocal_bind and still accepts only the VIP), so the target would refuse.
+ * Where on the peer a forwarded request goes: its real address on the frontend's port. The peer
+ * runs the same frontend, so this works when the frontend listens on every address (0.0.0.0 / ::)
+ * or on each node's own address; a frontend bound to the VIP alone is not reachable on the peer's
+ * real address (only the master holds the VIP, and ip_nonlocal_bind still accepts only the VIP),
+ * so such a bind is skipped, and a frontend with no other bind is refused with a message.
  */
 export function peerTarget(
   binds: readonly BindConfig[],
   peer: string,
+  vips: readonly string[],
 ): { ok: true; host: string; port: number } | { ok: false; message: string } {
   for (const b of binds) {
-    if (ANY.has(b.host) || b.host === peer) return { ok: true, host: peer, port: b.port };
+    if (!vips.includes(b.host)) return { ok: true, host: peer, port: b.port };
   }
   const at = binds.map((b) => `${b.host}:${b.port}`).join(', ');
   return {
     ok: false,
-    message: `frontend binds ${at} only: the peer ${peer} is not reachable there; bind 0.0.0.0 (or the node's own address) on that port for peer_fallback`,
+    message: `frontend binds the VIP only (${at}): the peer ${peer} is not reachable there; bind 0.0.0.0 (or the node's own address) on that port for peer_fallback`,
   };
 }

@@ -49,17 +49,21 @@ test('peer address: explicit wins, else the one unicast peer, else a clear messa
   assert.equal(peerAddress(undefined, undefined).ok, false);
 });
 
-test('peer target: the peer real address on the port of a wildcard or peer-address bind', () => {
-  assert.deepEqual(peerTarget([{ host: '0.0.0.0', port: 80, acceptProxy: false }], '10.0.0.2'), { ok: true, host: '10.0.0.2', port: 80 });
-  assert.deepEqual(peerTarget([{ host: '::', port: 8080, acceptProxy: false }], 'fd00::2'), { ok: true, host: 'fd00::2', port: 8080 });
-  assert.deepEqual(
-    peerTarget([{ host: '192.0.2.10', port: 80, acceptProxy: false }, { host: '10.0.0.2', port: 81, acceptProxy: false }], '10.0.0.2'),
-    { ok: true, host: '10.0.0.2', port: 81 },
-  );
+const bind = (host: string, port: number) => ({ host, port, acceptProxy: false });
+
+test('peer target: the peer real address on the port of the first bind that is not a VIP', () => {
+  assert.deepEqual(peerTarget([bind('0.0.0.0', 80)], '10.0.0.2', ['192.0.2.10']), { ok: true, host: '10.0.0.2', port: 80 });
+  assert.deepEqual(peerTarget([bind('::', 8080)], 'fd00::2', []), { ok: true, host: 'fd00::2', port: 8080 });
+  // the node's own address: the peer binds its own on the same port
+  assert.deepEqual(peerTarget([bind('192.0.2.10', 80), bind('10.0.0.1', 81)], '10.0.0.2', ['192.0.2.10']), {
+    ok: true,
+    host: '10.0.0.2',
+    port: 81,
+  });
 });
 
 test('peer target: a frontend bound to the VIP only is refused with a message naming bind and peer', () => {
-  const r = peerTarget([{ host: '192.0.2.10', port: 80, acceptProxy: false }], '10.0.0.2');
+  const r = peerTarget([bind('192.0.2.10', 80)], '10.0.0.2', ['192.0.2.10']);
   assert.equal(r.ok, false);
-  assert.match((r as { message: string }).message, /192\.0\.2\.10:80.*10\.0\.0\.2.*bind 0\.0\.0\.0/);
+  assert.match((r as { message: string }).message, /VIP only \(192\.0\.2\.10:80\).*10\.0\.0\.2.*bind 0\.0\.0\.0/);
 });
