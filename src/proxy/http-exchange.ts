@@ -218,7 +218,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
           return;
         }
       }
-      if (r === 'no-server' && this.toPeer()) return;
+      if (r === 'no-server' && this.toPeer(false)) return;
       const lastWasConnect = this.retries > 0;
       if (r !== 'no-server' || !lastWasConnect) {
         this.rt.log.warn({ frontend: this.rt.name, backend: this.pool!.name, reason: r }, 'no server available');
@@ -229,12 +229,13 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.useServer(r);
   }
 
-  /** No own server: hand the request to the peer node, marked, when peer-fallback.ts says so. */
-  private toPeer(): boolean {
+  /** No own server: hand the request to the peer node, marked, when peer-fallback.ts says so.
+   *  `exhausted`: the retries all failed to connect, so none counts as usable for this request. */
+  private toPeer(exhausted: boolean): boolean {
     const peer = this.rt.peers.get(this.pool!.name);
     if (peer === undefined || this.viaPeer || this.bodyStarted) return false;
     const choice = choosePeerFallback({
-      usableServers: this.pool!.eligibleServers.length,
+      usableServers: exhausted ? 0 : this.pool!.eligibleServers.length,
       enabled: true,
       peerUp: peer.up,
       marked: this.header(PEER_MARK_HEADER) !== undefined,
@@ -513,6 +514,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     );
     if (!willRetry) {
       this.releaseServer('connect-error');
+      // every try failed to connect: for this request no own server is usable, whatever health says yet
+      if (!this.finished && this.toPeer(true)) return;
       this.fail(503, 'connect-error');
       return;
     }
@@ -538,7 +541,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     const s = this.server;
     if (s === undefined) return;
     this.server = undefined;
-    this.pool!.release(s, outcome);
+    // the peer stand-in belongs to no pool (its policy must not count it)
+    if (s.index >= 0) this.pool!.release(s, outcome);
   }
 
   private fail(status: number, termination: Termination, close = false): void {

@@ -8,6 +8,9 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
+import { refusedPort } from '../../helpers/refused-port.ts';
+
+let refusedAt = 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-peerfwd-'));
 const started: HalbProcess[] = [];
@@ -40,7 +43,9 @@ async function web(): Promise<Web> {
 }
 
 // `up: false` disables the one server: the pool has no usable server, with no timing involved.
-function config(own: string, peer: string, port: number, w: Web, up: boolean): string {
+// `refused`: the server stays up (no health check) but its port refuses every connect.
+function config(own: string, peer: string, port: number, w: Web, up: boolean | 'refused'): string {
+  const server = up === 'refused' ? `127.0.0.1:${refusedAt}` : `127.0.0.1:${w.port}, disabled: ${!up}`;
   return `global:
   workers: 1
   log: { access: true }
@@ -54,11 +59,11 @@ backends:
     peer_fallback: true
     peer_fallback_address: ${peer}
     servers:
-      - { name: s1, address: 127.0.0.1:${w.port}, disabled: ${!up} }
+      - { name: s1, address: ${server} }
 `;
 }
 
-async function pair(upA: boolean, upB: boolean, tag: string): Promise<{ a: HalbProcess; b: HalbProcess; port: number; wa: Web; wb: Web }> {
+async function pair(upA: boolean | 'refused', upB: boolean, tag: string): Promise<{ a: HalbProcess; b: HalbProcess; port: number; wa: Web; wb: Web }> {
   const port = await freePort('127.0.0.2');
   const [wa, wb] = [await web(), await web()];
   const fa = join(dir, `${tag}-a.yaml`);
@@ -118,6 +123,15 @@ test('a request that already carries the mark is never forwarded: 503 from the n
   const { a, b, port, wb } = await pair(false, true, 'marked');
   assert.equal(await get('127.0.0.2', port, { 'x-halb-peer': 'someone' }), 503);
   assert.equal(wb.marks.length, 0);
+  a.kill('SIGKILL');
+  b.kill('SIGKILL');
+});
+
+test('own server up by health but refusing: after the retries the request goes to the peer', { timeout: 30_000 }, async () => {
+  refusedAt = await refusedPort();
+  const { a, b, port, wb } = await pair('refused', true, 'refused');
+  for (let i = 0; i < 3; i++) assert.equal(await get('127.0.0.2', port), 200);
+  assert.equal(wb.marks.length, 3);
   a.kill('SIGKILL');
   b.kill('SIGKILL');
 });
