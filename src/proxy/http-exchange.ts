@@ -22,6 +22,9 @@ import { clientIp, clientPort } from './client-address.ts';
 import { holdWrites } from './write-batch.ts';
 import { choosePeerFallback, PEER_MARK_HEADER } from '../pool/peer-fallback.ts';
 
+/** connect() errors that mean the kernel has no route to the server (see UpstreamConnections.routeLost). */
+const NO_ROUTE = new Set(['EINVAL', 'ENETUNREACH', 'EHOSTUNREACH']);
+
 /** What a frontend shares with its exchanges; swapped as a whole on reload. */
 export interface FrontendRuntime {
   name: string;
@@ -507,6 +510,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
 
   private connectFailed(err: Error | undefined): void {
     const pool = this.pool!;
+    if (this.server !== undefined && NO_ROUTE.has((err as NodeJS.ErrnoException | undefined)?.code ?? '')) this.rt.upstream.routeLost(this.server);
     const willRetry = this.retries < pool.config.retries && !this.finished;
     this.rt.log.warn(
       { frontend: this.rt.name, backend: pool.name, server: this.serverName, err: err?.message, retry: willRetry },
