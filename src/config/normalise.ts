@@ -176,7 +176,9 @@ function backend(
     timeouts: mergeTimeouts(timeouts, be.timeouts),
     stickSource: be.stick === 'source',
     pipeline: be.pipeline ?? 1,
+    peerFallback: be.peer_fallback ?? false,
   };
+  if (be.peer_fallback_address !== undefined) out.peerFallbackAddress = be.peer_fallback_address;
   if (health) out.health = health;
   if (be.cookie !== undefined) {
     const c = typeof be.cookie === 'string' ? { name: be.cookie } : be.cookie;

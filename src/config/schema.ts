@@ -336,6 +336,8 @@ const backendSchema = z.strictObject({
   cookie: cookieSchema.optional(),
   stick: z.literal('source').optional(),
   pipeline: intIn(1, 64).optional(),
+  peer_fallback: z.boolean().optional(),
+  peer_fallback_address: z.ipv4().or(z.ipv6()).optional(),
   servers: z.array(serverSchema).min(1, { error: 'a backend needs at least one server' }),
 });
 

@@ -177,6 +177,10 @@ export interface BackendConfig {
   /** Up to this many GET/HEAD requests that arrive together go to a server on one connection, in
    *  one send (HTTP/1.1 pipelining); 1: one request per connection at a time. */
   pipeline: number;
+  /** With no own server usable, send requests to the peer halb node (issue 12; src/pool/peer-fallback.ts). */
+  peerFallback: boolean;
+  /** The peer's real address; default: the VRRP instance's single unicast peer. */
+  peerFallbackAddress?: string;
 }
 
 // ---- VRRP ----

@@ -20,6 +20,7 @@ import { setClientAddress, clientIp, moveClientAddress } from './client-address.
 import { NativeSocket } from './native-socket.ts';
 import { spreadConnections } from './reuseport-spread.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
+import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -31,6 +32,8 @@ export interface HttpFrontendDeps {
   maxHeaderBytes?: number;
   /** Processes listening on the same ports (global.workers); default 1. */
   workers?: number;
+  /** The peer node, for backends with peer_fallback. */
+  peer?: PeerInfo;
 }
 
 /** How often node checks header timeouts (it checks on an interval, not per connection). */
@@ -258,6 +261,8 @@ export class HttpFrontend {
       forwarding: { forwardfor: cfg.forwardfor, forwarded: cfg.forwarded, requestOps: compileHeaderOps(cfg.requestHeaders) },
       responseOps: compileHeaderOps(cfg.responseHeaders),
       pools: deps.pools,
+      peers: peerServers(deps.backends, cfg.bind, deps.peer, this.log),
+      peerMark: deps.peer?.node ?? 'halb',
       upstream: this.upstream,
       log: this.log,
       accessLog: deps.accessLog,
