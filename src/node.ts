@@ -17,6 +17,8 @@ import type { TrafficSnapshot } from './proxy/traffic-stats.ts';
 import type { VrrpGroup } from './node/vrrp-group.ts';
 import type { AdminState } from './pool/server-state.ts';
 import { enableNonlocalBind } from './node/nonlocal-bind.ts';
+import { TrafficSampler, type TrafficSample } from './admin/traffic-sampler.ts';
+import { NodeHistory, type HealthTransition, type NodeEvent } from './admin/node-history.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -39,6 +41,11 @@ export class HalbNode {
   private stopping: Promise<void> | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
   private readonly detachPools: (() => void)[] = [];
+  /** Health history per server and the event timeline the dashboard shows. */
+  private readonly history = new NodeHistory();
+  /** The last ten minutes of traffic, one sample a second, for the dashboard's charts. */
+  private readonly traffic = new TrafficSampler(600);
+  private sampling: NodeJS.Timeout | undefined;
 
   private constructor(config: Config, opts: NodeOptions) {
     this.config = config;
@@ -46,7 +53,7 @@ export class HalbNode {
     this.load = opts.load;
     const workers = workerCount(config);
     this.runtime = new ProxyRuntime({ log: opts.log, serve: workers === 1 });
-    this.metrics = new NodeMetrics(() => this.status(), () => this.traffic());
+    this.metrics = new NodeMetrics(() => this.status(), () => this.trafficTotals());
   }
 
   static async start(config: Config, opts: NodeOptions): Promise<HalbNode> {
@@ -72,6 +79,7 @@ export class HalbNode {
           const pool = this.runtime.pools.get(backend);
           if (pool?.server(server)) pool.setHealth(server, false, reason);
         },
+        onPassiveError: (backend, server, mode, reason) => this.runtime.pools.get(backend)?.reportPassiveError(server, mode, reason),
       });
       listenErrors = await this.workers.start(config, () => this.runtime.snapshot(), this.generation);
     }
@@ -87,13 +95,22 @@ export class HalbNode {
     if (config.vrrp && config.vrrp.instances.length > 0) {
       // Loaded only when configured: a proxy-only node never touches raw sockets.
       const { VrrpGroup } = await import('./node/vrrp-group.ts');
-      this.vrrp = new VrrpGroup(config.vrrp, { log: this.log, pools: this.runtime.pools, listenErrors: () => this.listenErrors });
+      this.vrrp = new VrrpGroup(config.vrrp, {
+        log: this.log,
+        pools: this.runtime.pools,
+        listenErrors: () => this.listenErrors,
+        onTransition: (text) => this.history.event('vrrp', text, Date.now()),
+      });
       await this.vrrp.start();
     }
     this.log.info(
       { source: config.source, frontends: config.frontends.length, backends: config.backends.length, workers: n, vrrp: config.vrrp?.instances.length ?? 0 },
       'halb node started',
     );
+    this.traffic.add(this.trafficSample());
+    this.sampling = setInterval(() => this.traffic.add(this.trafficSample()), 1000);
+    this.sampling.unref();
+    this.history.event('start', `started ${config.source}: ${config.frontends.length} frontends, ${config.backends.length} backends, ${n} worker${n === 1 ? '' : 's'}`, Date.now());
   }
 
   private listenErrors: ListenError[] = [];
@@ -115,8 +132,10 @@ export class HalbNode {
   private watchPools(): void {
     for (const off of this.detachPools.splice(0)) off();
     for (const pool of this.runtime.pools.values()) {
+      for (const sv of pool.servers) this.history.seed(pool.name, sv.name, sv.up);
       const onState = (s: { name: string; up: boolean }, reason: string): void => {
         this.workers?.broadcast({ t: 'health', backend: pool.name, server: s.name, up: s.up, reason });
+        this.history.health(pool.name, s.name, s.up, reason, Date.now());
       };
       const onUsable = (): void => this.vrrp?.backendsChanged();
       pool.on('server-state', onState);
@@ -143,12 +162,14 @@ export class HalbNode {
     if (!r.ok) {
       const errors = r.errors.map(formatConfigError);
       this.log.error({ errors }, 'reload refused: the new config is invalid; the running config keeps serving');
+      this.history.event('reload', `reload refused: ${errors.join('; ')}`, Date.now());
       return { ok: false, errors };
     }
     const next = r.config;
     const refusal = this.unreloadable(next);
     if (refusal) {
       this.log.error({ error: refusal }, 'reload refused');
+      this.history.event('reload', `reload refused: ${refusal}`, Date.now());
       return { ok: false, errors: [refusal] };
     }
     this.checkers?.stop();
@@ -168,6 +189,8 @@ export class HalbNode {
     this.vrrp?.frontendsChanged();
     const message = `reloaded ${next.source}: ${next.frontends.length} frontends, ${next.backends.length} backends (generation ${this.generation})`;
     this.log.info({ listenErrors: this.listenErrors }, message);
+    this.history.keepOnly(new Set([...this.runtime.pools.values()].flatMap((p) => p.servers.map((sv) => `${p.name}/${sv.name}`))));
+    this.history.event('reload', message, Date.now());
     return { ok: true, message };
   }
 
@@ -183,7 +206,10 @@ export class HalbNode {
   /** Planned handover of every VRRP instance this node is master of. */
   async handover(): Promise<string> {
     if (!this.vrrp) return 'no VRRP instances';
-    return this.vrrp.handover();
+    this.history.event('handover', 'handover requested', Date.now());
+    const message = await this.vrrp.handover();
+    this.history.event('handover', message, Date.now());
+    return message;
   }
 
   setServer(backend: string, server: string, change: { admin?: string; weight?: number }): string | undefined {
@@ -194,10 +220,12 @@ export class HalbNode {
       if (change.admin !== undefined) {
         if (change.admin !== 'ready' && change.admin !== 'drain' && change.admin !== 'maint') return 'admin must be ready, drain or maint';
         pool.setAdmin(server, change.admin as AdminState);
+        this.history.event('admin', `${backend}/${server} set ${change.admin}`, Date.now());
         this.workers?.broadcast({ t: 'server', backend, server, admin: change.admin });
       }
       if (change.weight !== undefined) {
         pool.setWeight(server, change.weight);
+        this.history.event('admin', `${backend}/${server} weight ${change.weight}`, Date.now());
         this.workers?.broadcast({ t: 'server', backend, server, weight: change.weight });
       }
     } catch (err) {
@@ -239,22 +267,40 @@ export class HalbNode {
             requests: w ? w.requests : s.requests,
             failures: w ? w.failures : s.failures,
             lastCheck: c?.last,
+            history: this.history.healthOf(p.name, s.name),
           };
         }),
       })),
       vrrp: this.vrrp?.status() ?? [],
+      events: this.history.timeline(),
     };
   }
 
   /** Traffic counters of the whole node (metrics-api: summed over workers, ~1 s old with workers). */
-  traffic(): TrafficSnapshot {
+  trafficTotals(): TrafficSnapshot {
     return this.workers ? this.workers.trafficSnapshot() : this.runtime.traffic.snapshot();
+  }
+
+  /**
+   * Cumulative traffic per backend, from the pools' per-server counts (summed over workers).
+   * Failed forwards (no connection, reset, timeout) count as errors; there is no latency
+   * histogram yet, so the p50/p99 charts stay empty until the traffic stats feed this.
+   */
+  private trafficSample(): TrafficSample {
+    const groups: Record<string, { requests: number; errors: number }> = {};
+    for (const b of this.status().backends) {
+      groups[`backend/${b.name}`] = {
+        requests: b.servers.reduce((n, s) => n + s.requests, 0),
+        errors: b.servers.reduce((n, s) => n + s.failures, 0),
+      };
+    }
+    return { at: Date.now(), bounds: [], groups };
   }
 
   private adminHandlers() {
     return {
       status: () => this.status(),
-      traffic: () => this.traffic(),
+      traffic: () => ({ intervalMs: 1000, series: this.traffic.series(), totals: this.trafficTotals() }),
       metrics: () => this.metrics.render(),
       reload: () => this.reload(),
       handover: () => this.handover(),
@@ -272,6 +318,7 @@ export class HalbNode {
   }
 
   private async stopNow(graceMs: number): Promise<void> {
+    clearInterval(this.sampling);
     this.log.info({ graceMs }, 'stopping');
     // A master hands over first (priority 0, keeps the VIP and serves until the new master is
     // heard), so a planned stop fails no request; then the instances close.
@@ -306,8 +353,11 @@ export interface NodeStatus {
       requests: number;
       failures: number;
       lastCheck?: CheckStatus['last'];
+      history: HealthTransition[];
     }[];
   }[];
   vrrp: unknown[];
+  /** The node's event timeline, oldest first. */
+  events: NodeEvent[];
 }
 

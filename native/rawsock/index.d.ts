@@ -73,3 +73,20 @@ export function interfaceInfo(ifname: string): InterfaceInfo;
  * without a process). Returns true if added, false if the address was already there (EEXIST).
  */
 export function addAddress(ifname: string, family: 4 | 6, address: string, prefix: number, nodad: boolean, label?: string): boolean;
+
+/**
+ * Read what is queued on a receiving socket now, synchronously, through its onPacket callback.
+ * Returns how many packets were delivered.
+ */
+export function drain(handle: RawHandle): number;
+
+/** A thread sending queued packets at fixed intervals (pacer.c), on its own dup of `handle`. */
+export interface PacerHandle {
+  readonly __pacer: unique symbol;
+}
+export function pacerOpen(handle: RawHandle, source?: string | null, ifindex?: number | null): PacerHandle;
+/** Replace the queue: rounds[0] due firstDueMs from now (< 0: keep the phase), then one per intervalMs. */
+export function pacerSchedule(p: PacerHandle, rounds: readonly (readonly (readonly [Buffer, string])[])[], intervalMs: number, firstDueMs: number): void;
+export function pacerStop(p: PacerHandle): void;
+export function pacerStats(p: PacerHandle): { sent: number; errors: number; lastErrno: number; maxLateMs: number; queued: number; realtime: boolean };
+export function pacerClose(p: PacerHandle): void;

@@ -1,4 +1,4 @@
-// Admin API: status, Prometheus metrics, dashboard, reload, handover and runtime server commands,
+// Admin API: status, traffic series, Prometheus metrics, dashboard, reload, handover and runtime server commands,
 // on a unix socket (trusted by its file mode) and/or a TCP listener (bearer token or mTLS for
 // every state-changing call; read-only views open only with read_only_open). It knows nothing
 // about how the node does these: the node hands in callbacks. Who may do what is decided in
@@ -18,8 +18,8 @@ import { listenUnixSocket, removeUnixSocket } from './admin-socket.ts';
 
 export interface AdminHandlers {
   status(): unknown;
-  /** The node's traffic counters (proxy/traffic-stats.ts TrafficSnapshot). */
-  traffic?(): unknown;
+  /** The dashboard's traffic series (traffic-sampler.ts) and the node's totals (proxy/traffic-stats.ts). */
+  traffic(): unknown;
   metrics(): Promise<{ contentType: string; body: string }>;
   reload(): Promise<{ ok: true; message: string } | { ok: false; errors: string[] }>;
   handover(): Promise<string>;
@@ -200,7 +200,7 @@ async function route(req: http.IncomingMessage, h: AdminHandlers, page: Dashboar
   }
   if (method === 'GET' && url.pathname === '/') return { ...json(200, h.status()), headers: { vary: 'accept' } };
   if (method === 'GET' && url.pathname === '/status') return json(200, h.status());
-  if (method === 'GET' && url.pathname === '/traffic' && h.traffic) return json(200, h.traffic());
+  if (method === 'GET' && url.pathname === '/traffic') return json(200, h.traffic());
   if (method === 'GET' && url.pathname === '/metrics') {
     const m = await h.metrics();
     return { status: 200, type: m.contentType, body: m.body };

@@ -1,6 +1,8 @@
 // The dashboard: one self-contained page (no external assets) that polls ./status every second
-// and draws frontends, backends with their servers, and VRRP instances, HAProxy-stats style,
-// with drain/ready/maint buttons and a weight box calling POST ./servers/<backend>/<server>.
+// and draws small traffic charts (req/s, error rate, p50/p99 over the last ten minutes, from
+// ./traffic, as inline SVG), frontends, backends with their servers (and each one's health history), the VRRP
+// view of the pair (this node and every peer as its adverts show it, who holds the VIPs) and the
+// node's event timeline, HAProxy-stats style, with drain/ready/maint buttons and a weight box calling POST ./servers/<backend>/<server>.
 // Every text from the node (names come from config, reasons from the network) goes in through
 // textContent / createTextNode, never innerHTML, so nothing in it is markup. Each POST carries
 // this process's CSRF token (written into the script, so another site's page cannot read it)
@@ -46,6 +48,20 @@ tr.backup td.name { background: var(--backup); }
 #flash.err { color: #b71c1c; font-weight: 600; }
 #flash.ok { color: #2e7d32; }
 .empty { color: #666; font-style: italic; }
+.hist { display: inline-block; margin: 0 3px 2px 0; padding: 0 4px; border-radius: 3px; font-size: 11px; }
+.hist.up { background: var(--up); }
+.hist.down { background: var(--down); }
+ol.timeline { list-style: none; margin: 0; padding: 0; background: #fff; border: 1px solid var(--line); max-height: 22em; overflow: auto; }
+.charts { display: flex; flex-wrap: wrap; gap: 8px; }
+.chart-group { background: #fff; border: 1px solid var(--line); padding: 4px 6px; }
+.chart-group h3 { font-size: 12px; margin: 0 0 2px; }
+.chart { display: inline-block; margin-right: 8px; vertical-align: top; }
+.chart .label { font-size: 11px; color: #555; }
+.chart .value { font-size: 12px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.chart svg { display: block; background: #fafbfc; border: 1px solid #eef0f3; }
+ol.timeline li { padding: 2px 6px; border-bottom: 1px solid #eef0f3; }
+ol.timeline .when { color: #555; font-variant-numeric: tabular-nums; margin-right: 6px; }
+ol.timeline .pill { margin-right: 6px; }
 `;
 
 const SCRIPT = `
@@ -139,12 +155,22 @@ function serverRow(b, s) {
   wbtn.type = 'button';
   wbtn.addEventListener('click', setWeight);
   actions.append(' ', input, wbtn);
-  return el('tr', cls,
+  const hist = td('history');
+  // Newest first; the full reason is in the tooltip so the row stays one line high.
+  for (const h of (s.history || []).slice(-6).reverse()) {
+    const tag = el('span', 'hist ' + h.to, h.to.toUpperCase() + ' ' + ago(h.at));
+    tag.title = new Date(h.at).toLocaleTimeString() + ': ' + h.from + ' -> ' + h.to + ': ' + h.reason;
+    hist.appendChild(tag);
+  }
+  if (!hist.firstChild) hist.appendChild(el('span', 'reason', 'no transition yet'));
+  const row = el('tr', cls,
     td('name', s.name, s.backup ? ' ' : '', s.backup ? pill('warn', 'backup') : ''),
     td('mono', s.address),
     td('st', s.up ? pill('ok', 'UP') : pill('bad', 'DOWN'), ' ', check),
-    td('', s.admin === 'ready' ? 'ready' : pill(s.admin === 'drain' ? 'info' : 'dim', s.admin.toUpperCase())),
-    td('num', s.weight), td('num', s.active), actions);
+    td('admin', s.admin === 'ready' ? 'ready' : pill(s.admin === 'drain' ? 'info' : 'dim', s.admin.toUpperCase())),
+    td('num', s.weight), td('num', s.active), hist, actions);
+  row.dataset.server = key;
+  return row;
 }
 
 function backend(b) {
@@ -152,7 +178,7 @@ function backend(b) {
   const caption = el('caption', '', b.name,
     el('span', 'sub', b.balance + ' · ' + up + '/' + b.servers.length + ' up · queue ' + b.queue + ' · '),
     b.usable ? pill('ok', 'usable') : pill('bad', 'NO USABLE SERVER'));
-  const { t, body } = table(caption, ['Server', 'Address', 'Health (last check)', 'Admin', 'Weight', 'Active', 'Actions']);
+  const { t, body } = table(caption, ['Server', 'Address', 'Health (last check)', 'Admin', 'Weight', 'Active', 'Health history', 'Actions']);
   for (const s of b.servers) body.appendChild(serverRow(b, s));
   return t;
 }
@@ -178,6 +204,97 @@ function vrrp(st) {
   return t;
 }
 
+const stateCls = (state) => state === 'MASTER' || state === 'master' ? 'ok' : state === 'BACKUP' ? 'info' : state === 'FAULT' ? 'bad' : state === 'stepping-down' ? 'warn' : 'dim';
+
+// The pair as this node sees it: itself, then each peer as its adverts show it.
+function pair(st) {
+  if (!st.vrrp || st.vrrp.length === 0) return el('p', 'empty', 'no VRRP instances on this node');
+  const { t, body } = table(null, ['Instance', 'Node', 'Address', 'State', 'Priority', 'Last advert', 'Advert interval', 'Holds VIPs']);
+  for (const v of st.vrrp) {
+    const state = v.keepalivedState || String(v.state || '').toUpperCase();
+    const vips = (v.virtualAddresses || []).join(', ') || '—';
+    const self = el('tr', 'self',
+      td('name', v.instance || v.name), td('', 'this node'), td('mono', v.localAddress || '—'),
+      td('st', pill(stateCls(state), state)), td('num', String(v.priority)),
+      td('', state === 'MASTER' ? 'sending' : '—'), td('num', (v.masterAdverInterval ?? '') + ' ms'),
+      td('mono', v.holdingAddresses ? vips : '—'));
+    body.appendChild(self);
+    for (const p of v.peers || []) {
+      const holds = v.vipHolder === p.address || (!v.holdingAddresses && p.state === 'master' && v.masterAddress === p.address);
+      body.appendChild(el('tr', 'peer',
+        td('name', v.instance || v.name), td('', 'peer'), td('mono', p.address),
+        td('st', pill(stateCls(p.state), p.state === 'master' ? 'MASTER' : p.state)), td('num', String(p.priority)),
+        td('', Math.round(p.lastAdvertAgoMs / 100) / 10 + ' s ago (' + p.adverts + ' heard)'), td('num', p.advertIntervalMs + ' ms'),
+        td('mono', holds ? vips : '—')));
+    }
+    if (!v.peers || v.peers.length === 0) body.appendChild(el('tr', 'peer', td('name', v.instance || v.name), td('empty', 'no peer heard yet'), td(''), td(''), td(''), td(''), td(''), td('')));
+  }
+  return t;
+}
+
+const KIND_CLS = { vrrp: 'info', reload: 'warn', handover: 'warn', server: 'bad', admin: 'dim', start: 'ok' };
+function timeline(st) {
+  const events = (st.events || []).slice(-100).reverse();
+  if (events.length === 0) return el('p', 'empty', 'nothing happened yet');
+  const list = el('ol', 'timeline');
+  for (const e of events) {
+    const cls = e.kind === 'server' && / UP: /.test(e.text) ? 'ok' : KIND_CLS[e.kind] || 'dim';
+    list.appendChild(el('li', '', el('span', 'when', new Date(e.at).toLocaleTimeString()), pill(cls, e.kind), e.text));
+  }
+  return list;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svgEl(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+const W = 220, H = 48, SPAN = 600000;
+// One small chart: each line is [values key, colour]; the y axis starts at 0 and fits the largest value.
+function chart(label, points, lines, fmt) {
+  const now = Date.now();
+  let max = 0;
+  for (const p of points) for (const [k] of lines) if (typeof p[k] === 'number' && p[k] > max) max = p[k];
+  const svg = svgEl('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': label });
+  for (const [k, colour] of lines) {
+    const xy = points.filter((p) => typeof p[k] === 'number').map((p) => {
+      const x = Math.max(0, W - ((now - p.at) / SPAN) * W);
+      const y = H - 2 - (max > 0 ? (p[k] / max) * (H - 4) : 0);
+      return x.toFixed(1) + ',' + y.toFixed(1);
+    });
+    if (xy.length) svg.appendChild(svgEl('polyline', { points: xy.join(' '), fill: 'none', stroke: colour, 'stroke-width': 1.5 }));
+  }
+  const last = points[points.length - 1];
+  const value = lines.map(([k]) => (last && typeof last[k] === 'number' ? fmt(last[k]) : '—')).join(' / ');
+  const box = el('div', 'chart', el('span', 'label', label + ' '), el('span', 'value', value), svg);
+  box.title = 'last 10 minutes; max ' + fmt(max);
+  return box;
+}
+const num = (n) => n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+function charts(tr) {
+  if (!tr || !tr.series || tr.series.length === 0) return el('p', 'empty', 'no traffic samples yet');
+  const wrap = el('div', 'charts');
+  for (const s of tr.series) {
+    const g = el('div', 'chart-group', el('h3', '', s.key));
+    g.dataset.series = s.key;
+    g.append(
+      chart('req/s', s.points, [['rps', '#1565c0']], num),
+      chart('errors', s.points, [['errorRate', '#c62828']], (v) => (v * 100).toFixed(1) + '%'),
+      chart('p50 / p99', s.points, [['p50', '#2e7d32'], ['p99', '#ef8f00']], (v) => num(v * 1000) + ' ms'));
+    wrap.appendChild(g);
+  }
+  return wrap;
+}
+
+let polls = 0;
+async function pollTraffic() {
+  try {
+    const r = await fetch('traffic', { cache: 'no-store', headers: auth({ accept: 'application/json' }) });
+    if (r.ok) $('traffic').replaceChildren(charts(await r.json()));
+  } catch { /* the status poll reports an unreachable node */ }
+}
+
 function render(st) {
   const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : undefined;
   const sel = focused ? [document.activeElement.selectionStart, document.activeElement.selectionEnd] : undefined;
@@ -185,6 +302,8 @@ function render(st) {
   $('frontends').replaceChildren(frontends(st));
   $('backends').replaceChildren(...(st.backends.length ? st.backends.map(backend) : [el('p', 'empty', 'no backends')]));
   $('vrrp').replaceChildren(vrrp(st));
+  $('pair').replaceChildren(pair(st));
+  $('timeline').replaceChildren(timeline(st));
   if (focused) {
     const again = [...document.querySelectorAll('input[data-key]')].find((i) => i.dataset.key === focused);
     if (again) {
@@ -203,6 +322,8 @@ async function poll() {
     render(await r.json());
     $('conn').textContent = 'updated ' + new Date().toLocaleTimeString();
     $('conn').className = '';
+    // Samples come once a second; charts every other poll are enough, and never hold up the tables.
+    if (polls++ % 2 === 0) void pollTraffic();
   } catch (e) {
     $('conn').textContent = 'cannot reach the node: ' + e.message;
     $('conn').className = 'bad';
@@ -245,12 +366,18 @@ const html = (script: string): string => `<!doctype html>
 <header><h1>halb</h1><span class="meta" id="source">loading…</span><span id="conn">connecting…</span><input id="token" type="password" autocomplete="off" placeholder="admin token (TCP listener)" aria-label="admin bearer token"></header>
 <main>
 <div id="flash" role="status"></div>
+<h2>Traffic (last 10 minutes)</h2>
+<div id="traffic"></div>
 <h2>Frontends</h2>
 <div id="frontends"></div>
 <h2>Backends</h2>
 <div id="backends"></div>
 <h2>VRRP</h2>
 <div id="vrrp"></div>
+<h2>The pair (as this node hears it)</h2>
+<div id="pair"></div>
+<h2>Events</h2>
+<div id="timeline"></div>
 </main>
 <script>${script}</script>
 </body>

@@ -34,6 +34,7 @@ interface StatusJson {
     fault?: boolean;
     failingTrackers?: string[];
     counters?: { advertsSent?: number; advertsReceived?: number; dropped?: number; drops?: Record<string, number> };
+    peers?: { address?: string; priority?: number; state?: string; lastAdvertAgoMs?: number; advertIntervalMs?: number }[];
   }[];
 }
 
@@ -131,5 +132,8 @@ export function formatStatus(status: unknown, now: number): string {
       ]),
     );
   }
+  // The pair as this node hears it: every peer's last advert.
+  const peers = vrrp.flatMap((v) => (v.peers ?? []).map((p) => [text(v.instance ?? v.name), text(p.address), (p.state ?? '-').toUpperCase(), text(p.priority), typeof p.lastAdvertAgoMs === 'number' ? `${(p.lastAdvertAgoMs / 1000).toFixed(1)}s ago` : '-', typeof p.advertIntervalMs === 'number' ? `${p.advertIntervalMs} ms` : '-']));
+  if (peers.length > 0) out.push('', ...alignColumns([['PEER OF', 'ADDRESS', 'STATE (FROM ADVERTS)', 'PRIO', 'LAST ADVERT', 'INTERVAL'], ...peers]));
   return out.join('\n') + '\n';
 }

@@ -75,6 +75,9 @@ export function findProblems(input: ParsedInput): Problem[] {
     if (m.mode === 'tcp' && pipeline !== undefined && pipeline > 1) {
       out.push({ path: ['backends', bname, 'pipeline'], message: 'pipeline needs mode http (a tcp backend relays bytes, not requests)' });
     }
+    if (m.mode === 'tcp' && backends[bname]?.peer_fallback === true) {
+      out.push({ path: ['backends', bname, 'peer_fallback'], message: 'peer_fallback needs mode http (the peer mark is an HTTP header)' });
+    }
     if (m.conflict) {
       out.push({
         path: ['backends', bname],

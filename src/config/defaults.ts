@@ -33,6 +33,8 @@ export const DEFAULTS = {
   httpCheck: { method: 'GET', path: '/', expectStatus: [{ from: 200, to: 399 }] },
   /** HAProxy only observes traffic with `observe layer4`; off unless asked. */
   passiveErrorLimit: 0,
+  /** HAProxy's error-limit default once `observe` is set. */
+  observeErrorLimit: 10,
   weight: 1,
   /** keepalived: vrrp_script interval 1s, rise 1, fall 1, weight 0 (failure -> FAULT), timeout = interval. */
   script: { interval: 1_000, rise: 1, fall: 1, weight: 0 },

@@ -325,7 +325,15 @@ export function importHaproxy(text: string, file: string): { config: ConfigInput
       } else {
         for (const s of servers) delete s.check;
       }
-      if (health.errorLimit !== undefined) b.passive = { error_limit: health.errorLimit };
+      // HAProxy counts traffic errors only with `observe`; error-limit alone does nothing there.
+      if (health.observe !== undefined) {
+        const p: Obj = { observe: health.observe };
+        if (health.onError !== undefined) p.on_error = health.onError;
+        if (health.errorLimit !== undefined) p.error_limit = health.errorLimit;
+        b.passive = p;
+      } else if (health.errorLimit !== undefined || health.onError !== undefined) {
+        warn(sec.line, `${sectionName}: error-limit/on-error without observe do nothing in HAProxy; dropped`);
+      }
       for (const k of ['retries', 'redispatch', 'cookie', 'stick']) if (be[k] !== undefined) b[k] = be[k];
       if (be.timeouts) b.timeouts = be.timeouts;
       b.servers = servers;
@@ -384,9 +392,15 @@ function server(
       // halb's inserted cookie value is the server name.
       if (arg !== name) warn(line, `${section}: server ${name} cookie "${arg}": halb uses the server name as the cookie value`);
       i++;
-    } else if (o === 'observe' || o === 'error-limit' || o === 'on-error') {
-      if (o === 'error-limit' && num !== undefined) health.errorLimit = num;
-      if (o !== 'observe' || arg !== undefined) i++;
+    } else if (o === 'error-limit' && num !== undefined) {
+      health.errorLimit = num;
+      i++;
+    } else if (o === 'observe' && (arg === 'layer4' || arg === 'layer7')) {
+      health.observe = arg;
+      i++;
+    } else if (o === 'on-error' && (arg === 'fastinter' || arg === 'fail-check' || arg === 'sudden-death' || arg === 'mark-down')) {
+      health.onError = arg;
+      i++;
     } else if (SERVER_KEYWORDS_WITH_ARG.has(o) && arg !== undefined) {
       warn(line, `${section}: server ${name} option "${o} ${arg}" is not supported; dropped`);
       i++;

@@ -154,7 +154,7 @@ function backend(
     name,
     mode,
     balance: be.balance ?? { algorithm: 'roundrobin' },
-    passive: { errorLimit: be.passive?.error_limit ?? DEFAULTS.passiveErrorLimit },
+    passive: passiveConfig(be.passive),
     servers: be.servers.map((s) => {
       const server: BackendConfig['servers'][number] = {
         name: s.name,
@@ -176,7 +176,9 @@ function backend(
     timeouts: mergeTimeouts(timeouts, be.timeouts),
     stickSource: be.stick === 'source',
     pipeline: be.pipeline ?? 1,
+    peerFallback: be.peer_fallback ?? false,
   };
+  if (be.peer_fallback_address !== undefined) out.peerFallbackAddress = be.peer_fallback_address;
   if (health) out.health = health;
   if (be.cookie !== undefined) {
     const c = typeof be.cookie === 'string' ? { name: be.cookie } : be.cookie;
@@ -324,5 +326,15 @@ function floatingIp(f: NonNullable<ParsedInstance['floating_ip']>): FloatingIpCo
   if (f.token_file !== undefined) out.tokenFile = f.token_file;
   if (f.floating_ip_id !== undefined) out.floatingIpId = f.floating_ip_id;
   if (f.server_id !== undefined) out.serverId = f.server_id;
+  return out;
+}
+
+/** `observe` alone turns passive health on with HAProxy's error-limit default (10). */
+function passiveConfig(p: ParsedBackend['passive']): BackendConfig['passive'] {
+  if (p === undefined) return { errorLimit: DEFAULTS.passiveErrorLimit };
+  const errorLimit = p.error_limit ?? (p.observe !== undefined ? DEFAULTS.observeErrorLimit : DEFAULTS.passiveErrorLimit);
+  const out: BackendConfig['passive'] = { errorLimit };
+  if (p.observe !== undefined) out.observe = p.observe;
+  if (p.on_error !== undefined) out.onError = p.on_error;
   return out;
 }

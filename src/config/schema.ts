@@ -321,13 +321,23 @@ const backendSchema = z.strictObject({
   mode: modeSchema.optional(),
   balance: balanceSchema.optional(),
   health: healthSchema.optional(),
-  passive: z.strictObject({ error_limit: intIn(0, 1000) }).optional(),
+  passive: z
+    .strictObject({
+      // HAProxy's `observe`: which failures on live traffic count.
+      observe: z.enum(['layer4', 'layer7']).optional(),
+      // HAProxy's on-error; halb's default stays mark-down (HAProxy's is fail-check).
+      on_error: z.enum(['fastinter', 'fail-check', 'sudden-death', 'mark-down']).optional(),
+      error_limit: intIn(0, 1000).optional(),
+    })
+    .optional(),
   retries: intIn(0, 100).optional(),
   redispatch: z.boolean().optional(),
   timeouts: timeoutsSchema.optional(),
   cookie: cookieSchema.optional(),
   stick: z.literal('source').optional(),
   pipeline: intIn(1, 64).optional(),
+  peer_fallback: z.boolean().optional(),
+  peer_fallback_address: z.ipv4().or(z.ipv6()).optional(),
   servers: z.array(serverSchema).min(1, { error: 'a backend needs at least one server' }),
 });
 

@@ -123,9 +123,19 @@ export interface HealthConfig {
   fall: number;
 }
 
+/** HAProxy's `on-error`: what reaching error-limit on live traffic does to the server's check. */
+export type OnError = 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
+
 export interface PassiveHealthConfig {
   /** Consecutive proxy errors (connect failure, reset, 5xx from timeouts) that mark a server down; 0 disables. */
   errorLimit: number;
+  /**
+   * HAProxy's `observe`: layer4 counts failed connects (refused, unreachable, connect timeout);
+   * layer7 counts those and failed exchanges (reset, invalid response, response timeout). Absent: as layer7.
+   */
+  observe?: 'layer4' | 'layer7';
+  /** Absent: mark-down. Other modes act through the active check, so they need one. */
+  onError?: OnError;
 }
 
 export interface ServerConfig {
@@ -167,6 +177,10 @@ export interface BackendConfig {
   /** Up to this many GET/HEAD requests that arrive together go to a server on one connection, in
    *  one send (HTTP/1.1 pipelining); 1: one request per connection at a time. */
   pipeline: number;
+  /** With no own server usable, send requests to the peer halb node (issue 12; src/pool/peer-fallback.ts). */
+  peerFallback: boolean;
+  /** The peer's real address; default: the VRRP instance's single unicast peer. */
+  peerFallbackAddress?: string;
 }
 
 // ---- VRRP ----

@@ -2,8 +2,10 @@
 // on) gets a scheduled check; verdict changes go to pool.setHealth with their reason. When the
 // pool marks a server down for another reason (passive errors), the check counter is forced
 // down too, so the server needs `rise` good checks to return, as HAProxy's on-error mark-down.
+// The other on-error modes reach the scheduler as 'passive-error' events from the pool.
 
 import type { Logger } from '../log/logger.ts';
+import type { OnError } from '../config/types.ts';
 import type { BackendPool } from '../pool/backend-pool.ts';
 import type { ServerState } from '../pool/server-state.ts';
 import { HealthScheduler, type CheckRunner, type CheckStatus } from './scheduler.ts';
@@ -19,7 +21,7 @@ export interface CheckerSetOptions {
 export class CheckerSet {
   private readonly scheduler: HealthScheduler;
   private readonly pools = new Map<string, BackendPool>();
-  private readonly listeners: [BackendPool, (s: ServerState, reason: string) => void][] = [];
+  private readonly unlisten: (() => void)[] = [];
   /** Set while our own callback updates a pool, so its echo is not taken as a passive event. */
   private applying = false;
 
@@ -58,16 +60,21 @@ export class CheckerSet {
         if (this.applying || s.up) return;
         this.scheduler.force(pool.name, s.name, false, reason);
       };
+      const onPassive = (s: ServerState, mode: OnError, reason: string): void => this.scheduler.passiveError(pool.name, s.name, mode, reason);
       pool.on('server-state', onState);
-      this.listeners.push([pool, onState]);
+      pool.on('passive-error', onPassive);
+      this.unlisten.push(() => {
+        pool.off('server-state', onState);
+        pool.off('passive-error', onPassive);
+      });
     }
     this.scheduler.start();
   }
 
   stop(): void {
     this.scheduler.stop();
-    for (const [pool, fn] of this.listeners) pool.off('server-state', fn);
-    this.listeners.length = 0;
+    for (const off of this.unlisten) off();
+    this.unlisten.length = 0;
   }
 
   /** Check counters and last results, for the status API. */

@@ -73,3 +73,22 @@ export function intervalFor(s: RiseFall, t: { interval: number; fastinter: numbe
   const p = phase(s);
   return p === 'up' ? t.interval : p === 'down' ? t.downinter : t.fastinter;
 }
+
+import type { OnError } from '../config/types.ts';
+
+export type { OnError };
+
+/**
+ * The counter after a passive error-limit (HAProxy 2.6, 5.2 "on-error"): fastinter leaves it,
+ * fail-check counts one failed check, sudden-death leaves one failed check to DOWN (a pre-fatal
+ * failure), mark-down goes fully down. Every mode then checks again at fastinter.
+ */
+export function onError(s: RiseFall, mode: OnError): StepResult {
+  const wasUp = isUp(s);
+  let state = s;
+  if (mode === 'fail-check') state = step(s, false).state;
+  else if (mode === 'mark-down') state = force(s, false);
+  else if (mode === 'sudden-death' && s.health > s.rise) state = { rise: s.rise, fall: s.fall, health: s.rise };
+  const up = isUp(state);
+  return { state, changed: up !== wasUp, up };
+}

@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import type { CheckResult, CheckTarget } from './check-result.ts';
 import { httpCheck } from './http-check.ts';
 import { tcpCheck } from './tcp-check.ts';
-import { force, initialRiseFall, intervalFor, isUp, phase, step, type InitState, type Phase, type RiseFall } from './rise-fall.ts';
+import { force, initialRiseFall, intervalFor, isUp, onError, phase, step, type InitState, type OnError, type Phase, type RiseFall } from './rise-fall.ts';
 
 export type CheckRunner = (target: CheckTarget, health: HealthConfig, signal: AbortSignal) => Promise<CheckResult>;
 export type TransitionCallback = (backend: string, server: string, up: boolean, reason: string) => void;
@@ -126,6 +126,24 @@ export class HealthScheduler {
     if (this.running && e.timer !== undefined) {
       clearTimeout(e.timer);
       this.schedule(e, this.delay(e));
+    }
+  }
+
+  /**
+   * A server reached its passive error-limit: apply `on-error` to its counter and check it again
+   * within fastinter, so live-traffic evidence is confirmed without waiting a full interval.
+   */
+  passiveError(backend: string, server: string, mode: OnError, reason: string): void {
+    const e = this.entries.get(keyOf(backend, server));
+    if (e === undefined) return;
+    const r = onError(e.state, mode);
+    e.state = r.state;
+    this.opts.log.info({ backend, server, mode, reason, health: r.state.health }, `health check for ${backend}/${server}: on-error ${mode}: ${reason}`);
+    if (r.changed) this.opts.onTransition(backend, server, r.up, `${reason} (on-error ${mode})`);
+    // A check in flight answers soon enough; otherwise bring the next one forward.
+    if (this.running && e.timer !== undefined) {
+      clearTimeout(e.timer);
+      this.schedule(e, e.check.health.fastinter);
     }
   }
 

@@ -3,6 +3,7 @@
 // by name, frontends keep their listening sockets when their binds are unchanged, so a reload
 // closes no connection and fails no request. Removed servers drain: requests already on them
 // finish on the old pool objects, new requests only see the new pools.
+import { hostname } from 'node:os';
 import { workerCount } from './worker-count.ts';
 import type { BackendConfig, Config, FrontendConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
@@ -134,6 +135,7 @@ export class ProxyRuntime {
       accessLog: this.accessLog,
       maxHeaderBytes: config.global.maxHeaderBytes,
       workers: workerCount(config),
+      peer: { node: config.node ?? hostname(), vrrp: config.vrrp?.instances[0] },
       traffic: this.traffic,
     };
   }

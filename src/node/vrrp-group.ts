@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { BackendPool } from '../pool/backend-pool.ts';
 import { VrrpInstance, type TrackSource } from '../vrrp/instance.ts';
 import type { ListenError } from './proxy-runtime.ts';
+import { transitionReason } from '../vrrp/transition-reason.ts';
 
 class ProxySignal extends EventEmitter implements TrackSource {
   readonly name: string;
@@ -33,6 +34,8 @@ export interface VrrpGroupDeps {
   log: Logger;
   pools: ReadonlyMap<string, BackendPool>;
   listenErrors: () => readonly ListenError[];
+  /** Each state transition, in words with its reason (the node's event timeline). */
+  onTransition?: (text: string) => void;
 }
 
 export class VrrpGroup {
@@ -60,9 +63,10 @@ export class VrrpGroup {
         }
         frontends[name] = s;
       }
-      this.instances.push(
-        new VrrpInstance({ config: inst, scripts: config.scripts, log: deps.log, backends, frontends }),
-      );
+      const instance = new VrrpInstance({ config: inst, scripts: config.scripts, log: deps.log, backends, frontends });
+      const onTransition = deps.onTransition;
+      if (onTransition) instance.on('state', (c) => onTransition(transitionReason(inst.name, c, instance.status().failingTrackers)));
+      this.instances.push(instance);
     }
   }
 

@@ -18,6 +18,7 @@ function watchPassive(): void {
     pool.on('server-state', (s, reason) => {
       if (!s.up && reason.startsWith('passive')) send({ t: 'passive-down', backend: pool.name, server: s.name, reason });
     });
+    pool.on('passive-error', (s, mode, reason) => send({ t: 'passive-error', backend: pool.name, server: s.name, mode, reason }));
   }
 }
 

@@ -1,6 +1,6 @@
 // Messages between the node's primary process (health checks, VRRP, admin) and its serving workers.
 // Health is decided once per node, in the primary, and pushed to every worker.
-import type { Config } from '../config/types.ts';
+import type { Config, OnError } from '../config/types.ts';
 import type { PoolSnapshot } from '../pool/state-transfer.ts';
 import type { TrafficSnapshot } from '../proxy/traffic-stats.ts';
 
@@ -17,6 +17,7 @@ export type ServerCounters = Record<string, Record<string, { active: number; req
 export type FromWorker =
   | { t: 'applied'; generation: number; listenErrors: { frontend: string; bind: string; error: string }[] }
   | { t: 'passive-down'; backend: string; server: string; reason: string }
+  | { t: 'passive-error'; backend: string; server: string; mode: OnError; reason: string }
   | { t: 'stats'; servers: ServerCounters; traffic: TrafficSnapshot };
 
 export function isToWorker(m: unknown): m is ToWorker {

@@ -5,7 +5,7 @@
 // current config and the current server states.
 import { fork, type ChildProcess } from 'node:child_process';
 import module from 'node:module';
-import type { Config } from '../config/types.ts';
+import type { Config, OnError } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PoolSnapshot } from '../pool/state-transfer.ts';
 import type { ListenError } from './proxy-runtime.ts';
@@ -23,6 +23,7 @@ const RESPAWN_RESET_MS = 60_000;
 
 export interface WorkerSetHooks {
   onPassiveDown(backend: string, server: string, reason: string): void;
+  onPassiveError(backend: string, server: string, mode: OnError, reason: string): void;
 }
 
 const WORKER_ENTRY = siblingModule(import.meta.url, 'worker-main');
@@ -71,6 +72,7 @@ export class WorkerSet {
     this.workers.add(worker);
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'passive-down') this.hooks.onPassiveDown(m.backend, m.server, m.reason);
+      else if (m.t === 'passive-error') this.hooks.onPassiveError(m.backend, m.server, m.mode, m.reason);
       else if (m.t === 'stats') {
         this.latest.set(worker, m.servers);
         this.traffic.set(worker, m.traffic);

@@ -9,11 +9,13 @@
 // its counter down when it sees the passive event). A server without active checks is retried
 // after a pause (health.downinter when the backend has health config, else 10 s): HAProxy needs
 // `check` for on-error, so it has no equivalent; retrying beats leaving the server down forever,
-// and if it still fails it goes down again after errorLimit more errors.
+// and if it still fails it goes down again after errorLimit more errors. `observe layer4` counts
+// only failed connects; a failed exchange neither counts nor resets the count (HAProxy ignores
+// layer7 events under layer4).
 
 import { StickTable } from './stick-table.ts';
 import { EventEmitter } from 'node:events';
-import type { BackendConfig } from '../config/types.ts';
+import type { BackendConfig, OnError } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BalancePolicy, PickRequest } from '../balance/policy.ts';
 import { createPolicy } from '../balance/create-policy.ts';
@@ -25,6 +27,8 @@ export type AcquireFailure = 'no-server' | 'queue-timeout' | 'queue-full';
 export type BackendPoolEvents = {
   'server-state': [server: ServerState, reason: string];
   'usable-changed': [usable: boolean];
+  /** error-limit reached under an on-error mode the active checker carries out. */
+  'passive-error': [server: ServerState, mode: OnError, reason: string];
 };
 
 export interface BackendPoolTimers {
@@ -226,9 +230,9 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
     const limit = this.config.passive.errorLimit;
     if (outcome === 'ok') {
       this.errors[server.index] = 0;
-    } else if (limit > 0) {
+    } else if (limit > 0 && counts(this.config.passive.observe, outcome)) {
       const n = ++this.errors[server.index]!;
-      if (n >= limit && server.up) this.passiveDown(server, n);
+      if (n >= limit && server.up) this.errorLimitReached(server, n);
     }
     if (this.queued > 0 && !this.closed) this.serveQueue();
   }
@@ -372,6 +376,24 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
     for (const w of q) if (!w.done) this.finish(w, result);
   }
 
+  private errorLimitReached(s: ServerState, n: number): void {
+    const mode = this.config.passive.onError ?? 'mark-down';
+    // Without an active check there is nothing to speed up or fail: only mark-down can act.
+    if (mode === 'mark-down' || this.config.health === undefined || !this.config.servers[s.index]!.check) {
+      this.passiveDown(s, n);
+      return;
+    }
+    // HAProxy starts counting again after acting.
+    this.errors[s.index] = 0;
+    this.reportPassiveError(s.name, mode, `passive: ${n} consecutive errors`);
+  }
+
+  /** An error-limit report for the checker (our own, or a worker's relayed by the primary). */
+  reportPassiveError(serverName: string, mode: OnError, reason: string): void {
+    const s = this.byName.get(serverName);
+    if (s !== undefined) this.emit('passive-error', s, mode, reason);
+  }
+
   private passiveDown(s: ServerState, n: number): void {
     this.setHealth(s.name, false, `passive: ${n} consecutive errors`);
     const sc = this.config.servers[s.index]!;
@@ -433,4 +455,11 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
     this.lastUsableEmitted = this.usable;
     this.emit('usable-changed', this.usable);
   }
+}
+
+/** Whether a failed outcome counts toward error-limit under the backend's `observe`. */
+function counts(observe: 'layer4' | 'layer7' | undefined, outcome: Outcome): boolean {
+  if (observe !== 'layer4') return true;
+  // A connect timeout arrives as 'connect-error'; 'timeout' is a server slow to answer (layer 7).
+  return outcome === 'connect-error';
 }

@@ -21,6 +21,10 @@ import { sendError } from './error-responses.ts';
 import { clientIp, clientPort } from './client-address.ts';
 import { holdWrites } from './write-batch.ts';
 import type { TrafficCounters, TrafficStats } from './traffic-stats.ts';
+import { choosePeerFallback, PEER_MARK_HEADER } from '../pool/peer-fallback.ts';
+
+/** connect() errors that mean the kernel has no route to the server (see UpstreamConnections.routeLost). */
+const NO_ROUTE = new Set(['EINVAL', 'ENETUNREACH', 'EHOSTUNREACH']);
 
 /** What a frontend shares with its exchanges; swapped as a whole on reload. */
 export interface FrontendRuntime {
@@ -29,6 +33,10 @@ export interface FrontendRuntime {
   forwarding: ForwardingOptions;
   responseOps: readonly CompiledHeaderOp[];
   pools: ReadonlyMap<string, BackendPool>;
+  /** Stand-in servers for the peer node, by backend (peer_fallback; proxy/peer-forward.ts). */
+  peers: ReadonlyMap<string, ServerState>;
+  /** The value of the peer mark this node adds. */
+  peerMark: string;
   upstream: UpstreamConnections;
   log: Logger;
   accessLog: AccessLog | undefined;
@@ -110,6 +118,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   /** The request went behind another on its connection (pipelining). */
   private pipelined = false;
   private persisted = false;
+  /** Sent to the peer node: never again to anyone else. */
+  private viaPeer = false;
   private bodyStarted = false;
   private bodySent = false;
   private responseStarted = false;
@@ -222,6 +232,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
           return;
         }
       }
+      if (r === 'no-server' && this.toPeer(false)) return;
       const lastWasConnect = this.retries > 0;
       if (r !== 'no-server' || !lastWasConnect) {
         this.rt.log.warn({ frontend: this.rt.name, backend: this.pool!.name, reason: r }, 'no server available');
@@ -230,6 +241,30 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       return;
     }
     this.useServer(r);
+  }
+
+  /** No own server: hand the request to the peer node, marked, when peer-fallback.ts says so.
+   *  `exhausted`: the retries all failed to connect, so none counts as usable for this request. */
+  private toPeer(exhausted: boolean): boolean {
+    const peer = this.rt.peers.get(this.pool!.name);
+    if (peer === undefined || this.viaPeer || this.bodyStarted) return false;
+    const choice = choosePeerFallback({
+      usableServers: exhausted ? 0 : this.pool!.eligibleServers.length,
+      enabled: true,
+      peerUp: peer.up,
+      marked: this.header(PEER_MARK_HEADER) !== undefined,
+    });
+    if (choice !== 'peer') return false;
+    const fw = this.rt.forwarding;
+    const h = buildRequestHead(
+      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: 'http', upgrade: false },
+      { ...fw, requestOps: [...fw.requestOps, { action: 'set', name: 'X-Halb-Peer', lower: PEER_MARK_HEADER, value: this.rt.peerMark }] },
+    );
+    if (!h.ok) return false;
+    this.head = h;
+    this.viaPeer = true;
+    this.useServer(peer);
+    return true;
   }
 
   private useServer(s: ServerState): void {
@@ -491,6 +526,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
 
   private connectFailed(err: Error | undefined): void {
     const pool = this.pool!;
+    if (this.server !== undefined && NO_ROUTE.has((err as NodeJS.ErrnoException | undefined)?.code ?? '')) this.rt.upstream.routeLost(this.server);
     const willRetry = this.retries < pool.config.retries && !this.finished;
     this.rt.log.warn(
       { frontend: this.rt.name, backend: pool.name, server: this.serverName, err: err?.message, retry: willRetry },
@@ -498,6 +534,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     );
     if (!willRetry) {
       this.releaseServer('connect-error');
+      // every try failed to connect: for this request no own server is usable, whatever health says yet
+      if (!this.finished && this.toPeer(true)) return;
       this.fail(503, 'connect-error');
       return;
     }
@@ -532,7 +570,8 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     if (s === undefined) return;
     this.server = undefined;
     this.serverCounters!.disconnect();
-    this.pool!.release(s, outcome);
+    // the peer stand-in belongs to no pool (its policy must not count it)
+    if (s.index >= 0) this.pool!.release(s, outcome);
   }
 
   private fail(status: number, termination: Termination, close = false): void {

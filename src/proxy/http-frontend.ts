@@ -14,12 +14,14 @@ import { HttpExchange, type FrontendRuntime } from './http-exchange.ts';
 import { TrafficStats } from './traffic-stats.ts';
 import { UpstreamConnections } from './upstream-connections.ts';
 import type { AccessLog } from './access-log.ts';
-import { rawError } from './error-responses.ts';
+import { rawError, sendError } from './error-responses.ts';
+import { checkRequest, validHost } from './request-checks.ts';
 import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from './accept-proxy.ts';
 import { setClientAddress, clientIp, moveClientAddress } from './client-address.ts';
 import { NativeSocket } from './native-socket.ts';
 import { spreadConnections } from './reuseport-spread.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
+import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -33,6 +35,8 @@ export interface HttpFrontendDeps {
   workers?: number;
   /** The process's traffic counters; a frontend of its own when absent (tests). */
   traffic?: TrafficStats;
+  /** The peer node, for backends with peer_fallback. */
+  peer?: PeerInfo;
 }
 
 /** How often node checks header timeouts (it checks on an interval, not per connection). */
@@ -59,6 +63,10 @@ export class HttpFrontend {
   private readonly nodeConnection: (socket: Socket) => void;
   private simpleHost: SimpleClientHost;
   private stopping = false;
+  /** node-parsed connections whose last request so far ends them. */
+  private readonly closing = new WeakSet<Socket>();
+  /** Connections whose parser failed, their error answer given or waiting its turn. */
+  private readonly erroring = new WeakSet<Socket>();
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -74,7 +82,9 @@ export class HttpFrontend {
       headersTimeout: t.httpRequest,
       keepAliveTimeout: t.httpKeepAlive,
       connectionsCheckingInterval: checkInterval(t.httpRequest),
-      requireHostHeader: true,
+      // checked in request-checks.ts instead: node's own 400 would leave the requests pipelined
+      // behind it to be processed
+      requireHostHeader: false,
       joinDuplicateHeaders: false,
       noDelay: true,
       highWaterMark: 64 * 1024,
@@ -82,6 +92,7 @@ export class HttpFrontend {
     this.server.timeout = t.client;
     this.server.on('request', this.onRequest);
     this.server.on('upgrade', this.onUpgrade);
+    this.server.on('connect', this.onConnect);
     this.server.on('clientError', this.onClientError);
     this.server.on('timeout', onClientTimeout);
     // Every connection starts on the simple path; node's handler gets the ones that leave it.
@@ -134,6 +145,12 @@ export class HttpFrontend {
   };
 
   private readonly serveSimple = (req: SimpleClientRequest, res: SimpleClientResponse, host: string): void => {
+    // the simple shape is origin-form HTTP/1.1 without Upgrade: of checkRequest only Host applies
+    if (!validHost(host)) {
+      this.refused(req.socket, 400, 'invalid Host header');
+      sendError(res, 400, true);
+      return;
+    }
     this.inflight++;
     new HttpExchange(this.runtime, req, res, host).start();
   };
@@ -259,6 +276,8 @@ export class HttpFrontend {
       forwarding: { forwardfor: cfg.forwardfor, forwarded: cfg.forwarded, requestOps: compileHeaderOps(cfg.requestHeaders) },
       responseOps: compileHeaderOps(cfg.responseHeaders),
       pools: deps.pools,
+      peers: peerServers(deps.backends, cfg.bind, deps.peer, this.log),
+      peerMark: deps.peer?.node ?? 'halb',
       upstream: this.upstream,
       log: this.log,
       accessLog: deps.accessLog,
@@ -274,15 +293,89 @@ export class HttpFrontend {
   };
 
   private readonly onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    this.inflight++;
-    new HttpExchange(this.runtime, req, res, req.headers.host).start();
+    const socket = req.socket;
+    if (this.closing.has(socket)) {
+      // RFC 9112 §9.6: requests pipelined behind a response that closes are not processed (node
+      // parses them all the same; without this a request behind a refused one reached a server)
+      req.resume();
+      return;
+    }
+    const refusal = checkRequest(req);
+    if (refusal !== undefined) {
+      this.refused(socket, refusal.status, refusal.reason);
+      req.resume();
+      sendError(res, refusal.status, true);
+    } else {
+      this.inflight++;
+      new HttpExchange(this.runtime, req, res, req.headers.host).start();
+    }
+    // known by now: the client asked to close, or halb refused the request (which closes)
+    if (!res.shouldKeepAlive) this.closing.add(socket);
   };
 
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const t = new UpgradeTunnel(this.runtime, req, socket as Socket, head, this.tunnelDone);
-    this.tunnels.add(t);
-    t.start();
+    const s = socket as Socket;
+    const refusal = checkRequest(req, true);
+    if (refusal !== undefined) {
+      this.refused(s, refusal.status, refusal.reason);
+      this.erroring.add(s);
+      this.closing.add(s);
+      this.answerError(s, refusal.status);
+      return;
+    }
+    // node reports an upgrade as soon as it parses it, also behind requests still being answered
+    // (pipelining): the tunnel starts, and writes to the client, once their responses are out
+    afterResponses(s, () => {
+      if (s.destroyed) return;
+      const t = new UpgradeTunnel(this.runtime, req, s, head, this.tunnelDone, this.resumeHttp);
+      this.tunnels.add(t);
+      t.start();
+    });
   };
+
+  /** CONNECT asks for a forward proxy, which halb is not (node would close without an answer). */
+  private readonly onConnect = (req: http.IncomingMessage, socket: Duplex): void => {
+    this.refused(socket as Socket, 501, `method ${req.method ?? 'CONNECT'} not supported`);
+    socket.end(rawError(501));
+    (socket as Socket).destroySoon();
+  };
+
+  private refused(socket: Socket | NativeSocket, status: number, reason: string): void {
+    this.log.info({ client: clientIp(socket), reason, status }, 'client request rejected');
+  }
+
+  /** A server refused an upgrade: the connection stays HTTP, and what the client sent after the
+   *  upgrade request is parsed and routed as requests again (never tunnelled unparsed). */
+  private readonly resumeHttp = (socket: Socket, unread: Buffer): void => {
+    if (unread.length === 0 && socket.readableLength === 0) {
+      // Idle: node's parser would start its head timer now and answer 408 to a client that is
+      // merely keeping the connection; it starts with the next bytes, as after any response.
+      this.idleUntilData(socket);
+      return;
+    }
+    if (unread.length > 0) socket.unshift(unread);
+    this.nodeConnection.call(this.server, socket);
+    socket.resume();
+  };
+
+  private idleUntilData(socket: Socket): void {
+    const onData = (d: Buffer): void => {
+      socket.pause();
+      socket.off('data', onData);
+      socket.off('timeout', onIdle);
+      socket.off('end', onIdle);
+      socket.setTimeout(0);
+      this.resumeHttp(socket, d);
+    };
+    const onIdle = (): void => {
+      socket.destroy();
+    };
+    socket.on('data', onData);
+    socket.once('timeout', onIdle);
+    socket.once('end', onIdle);
+    socket.setTimeout(this.cfg.timeouts.httpKeepAlive);
+    socket.resume();
+  }
 
   private readonly tunnelDone = (t: UpgradeTunnel): void => {
     this.tunnels.delete(t);
@@ -297,15 +390,42 @@ export class HttpFrontend {
     if (status !== 0) {
       this.log.info({ client: clientIp(s), code, reason: (err as { reason?: string }).reason ?? err.message, status }, 'client request rejected');
     }
-    // a response already under way on this connection cannot be followed by an error answer
-    const busy = (s as Socket & { _httpMessage?: unknown })._httpMessage;
-    if (status === 0 || !s.writable || busy) {
+    if (status === 0 || !s.writable) {
       s.destroy();
       return;
     }
+    // llhttp stays in error and reports again on every later read: one answer is enough
+    if (this.erroring.has(s)) return;
+    this.erroring.add(s);
+    this.closing.add(s);
+    this.answerError(s, status);
+  };
+
+  /** The error answer for a connection whose parser failed, in its place among the responses. */
+  private answerError(s: Socket, status: number): void {
+    // the response before said close: node ends the socket once it is written
+    if (!s.writable) return;
+    const res = pendingResponse(s);
+    if (res !== undefined && res.req?.complete !== false) {
+      // Responses owed to complete requests before the bad bytes (pipelining) go first, as with
+      // HAProxy; node hands the socket to the next one as each finishes.
+      res.once('finish', () => this.answerError(s, status));
+      res.once('close', () => {
+        if (!res.writableFinished) s.destroy();
+      });
+      return;
+    }
+    if (res?.headersSent === true) {
+      // the request's own body failed after its response began: nothing can follow it
+      s.destroy();
+      return;
+    }
+    // A request whose body fails to parse (a bad chunk size) was already sent on to a server:
+    // while no response head went to the client, it still gets its 400, as HAProxy answers;
+    // closing the socket then ends the exchange and its server connection.
     s.end(rawError(status));
     s.destroySoon();
-  };
+  }
 
   private readonly onPlainConnection = (socket: Socket): void => {
     this.server.emit('connection', socket);
@@ -325,6 +445,33 @@ export class HttpFrontend {
       },
     );
   };
+}
+
+/** What answerError reads of the ServerResponse node has on a socket. */
+interface PendingResponse {
+  headersSent: boolean;
+  writableFinished: boolean;
+  req?: { complete: boolean };
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+function pendingResponse(s: Socket): PendingResponse | undefined {
+  // (node keeps null there between requests)
+  return (s as Socket & { _httpMessage?: PendingResponse | null })._httpMessage ?? undefined;
+}
+
+/** Runs `then` once node has no response in progress on `s` (each finishing hands the socket to
+ *  the next queued one); a response that ends without finishing ends the connection. */
+function afterResponses(s: Socket, then: () => void): void {
+  const res = pendingResponse(s);
+  if (res === undefined) {
+    then();
+    return;
+  }
+  res.once('finish', () => afterResponses(s, then));
+  res.once('close', () => {
+    if (!res.writableFinished) s.destroy();
+  });
 }
 
 function onClientTimeout(socket: Socket): void {

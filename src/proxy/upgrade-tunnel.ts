@@ -1,5 +1,7 @@
 // Upgrade requests (WebSocket and the like): pick a server, open a dedicated connection, send the
-// request head, then relay bytes both ways until either side closes or the tunnel idles out.
+// request head and wait for the answer. A 101 makes a tunnel: bytes relayed both ways until either
+// side closes or it idles out. Any other answer is relayed as a response and the client goes back
+// to HTTP parsing, so what it sent behind the upgrade request is routed as requests.
 // The server keeps its slot while the tunnel is open, so leastconn sees long-lived sockets.
 import net from 'node:net';
 import type { Socket } from 'node:net';
@@ -13,6 +15,15 @@ import { readCookie } from './cookie-persistence.ts';
 import { rawError } from './error-responses.ts';
 import { clientIp, clientPort } from './client-address.ts';
 import { span, type Termination } from './access-log.ts';
+import { ResponseParser } from './response-parser.ts';
+import { RefusedUpgradeRelay } from './upgrade-refused.ts';
+
+const STATUS = /^HTTP\/1\.[01] ([0-9]{3})/;
+const MAX_ANSWER_HEAD = 65536;
+
+function ignoreError(): void {
+  // 'close' follows and ends the tunnel
+}
 
 export class UpgradeTunnel implements PickRequest {
   readonly sourceIp: string;
@@ -38,9 +49,25 @@ export class UpgradeTunnel implements PickRequest {
   private readonly t0 = performance.now();
   private tq = -1;
   private tc = -1;
+  /** The server's answer so far, while its head is incomplete. */
+  private answered: Buffer | undefined;
+  /** Set when the server refused the upgrade: its answer goes through this to the client. */
+  private relay: RefusedUpgradeRelay | undefined;
+  private readonly parser = new ResponseParser();
+  private handedBack = false;
+  private readonly resume: (socket: Socket, unread: Buffer) => void;
 
-  constructor(rt: FrontendRuntime, req: IncomingMessage, client: Socket, head: Buffer, onDone: (t: UpgradeTunnel) => void) {
+  /** `resume`: hands the client back to the HTTP server with bytes it sent and halb read. */
+  constructor(
+    rt: FrontendRuntime,
+    req: IncomingMessage,
+    client: Socket,
+    head: Buffer,
+    onDone: (t: UpgradeTunnel) => void,
+    resume: (socket: Socket, unread: Buffer) => void,
+  ) {
     this.rt = rt;
+    this.resume = resume;
     this.req = req;
     this.client = client;
     this.firstBytes = head;
@@ -54,9 +81,11 @@ export class UpgradeTunnel implements PickRequest {
     return typeof v === 'string' ? v : v?.[0];
   }
 
+  private readonly onClientClose = (): void => this.finish(this.finished ? this.termination : 'client-abort');
+
   start(): void {
-    this.client.on('error', () => {});
-    this.client.on('close', () => this.finish(this.finished ? this.termination : 'client-abort'));
+    this.client.on('error', ignoreError);
+    this.client.on('close', this.onClientClose);
     const backend = this.rt.routes.route({ method: this.req.method ?? 'GET', host: this.req.headers.host, url: this.uri, header: (n) => this.header(n) });
     const pool = backend === undefined ? undefined : this.rt.pools.get(backend);
     if (pool === undefined) return this.reject(503, 'no-backend');
@@ -118,24 +147,13 @@ export class UpgradeTunnel implements PickRequest {
     up.on('connect', () => {
       connected = true;
       this.tc = performance.now();
-      const idle = cfg.timeouts.tunnel;
-      up.setTimeout(idle);
-      this.client.setTimeout(idle);
-      this.client.on('timeout', () => {
-        this.termination = 'client-timeout';
-        this.client.destroy();
-        up.destroy();
-      });
+      // until the server agrees to switch, it answers within the server timeout like any request
+      up.setTimeout(cfg.timeouts.server);
       up.write(this.head, 'latin1');
-      if (this.firstBytes.length > 0) up.write(this.firstBytes);
-      up.on('data', (d: Buffer) => {
-        this.bytesOut += d.length;
-      });
-      this.client.on('data', (d: Buffer) => {
-        this.bytesIn += d.length;
-      });
-      up.pipe(this.client);
-      this.client.pipe(up);
+      // What the client sent after the request waits for the answer: after a 101 it is tunnel
+      // data, after anything else it is the next request and must be parsed as one.
+      this.client.pause();
+      up.on('data', (d: Buffer) => this.answer(d));
     });
     up.on('error', (err) => {
       if (connected) {
@@ -153,11 +171,108 @@ export class UpgradeTunnel implements PickRequest {
       }
     });
     up.on('close', () => {
-      if (connected) {
-        this.client.destroySoon();
-        this.finish(this.termination);
+      if (!connected || this.handedBack) return;
+      if (this.relay !== undefined && this.parser.sink !== undefined) {
+        // a refused upgrade's answer framed by the server closing ends here
+        const err = this.parser.finish();
+        if (err === undefined) return;
+        this.rt.log.warn({ backend: cfg.name, server: s.name, reason: err }, 'bad response to an upgrade request');
+        this.termination = 'server-error';
       }
+      this.client.destroySoon();
+      this.finish(this.termination);
     });
+  }
+
+  /** Bytes from the server: its answer to the upgrade request, then (refused) that answer's body. */
+  private answer(d: Buffer): void {
+    if (this.handedBack) return;
+    if (this.relay !== undefined) {
+      const err = this.parser.execute(d);
+      if (err !== undefined) this.badAnswer(err);
+      return;
+    }
+    let buf = this.answered === undefined ? d : Buffer.concat([this.answered, d]);
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n', 0, 'latin1');
+      if (end < 0) {
+        if (buf.length > MAX_ANSWER_HEAD) this.badAnswer('response head too long');
+        else this.answered = buf;
+        return;
+      }
+      const m = STATUS.exec(buf.toString('latin1', 0, Math.min(end, 16)));
+      if (m === null) return this.badAnswer('bad status line');
+      const status = Number(m[1]);
+      if (status === 101) return this.switchProtocols(buf);
+      if (status >= 200) return this.refused(status, buf);
+      // interim (100 Continue, 103 Early Hints): passed on, the final answer follows
+      this.client.write(buf.subarray(0, end + 4));
+      buf = buf.subarray(end + 4);
+      this.answered = undefined;
+      if (buf.length === 0) return;
+    }
+  }
+
+  private switchProtocols(answer: Buffer): void {
+    const up = this.upstream!;
+    up.removeAllListeners('data');
+    this.answered = undefined;
+    const idle = this.pool!.config.timeouts.tunnel;
+    up.setTimeout(idle);
+    this.client.setTimeout(idle);
+    this.client.on('timeout', () => {
+      this.termination = 'client-timeout';
+      this.client.destroy();
+      up.destroy();
+    });
+    this.bytesOut += answer.length;
+    this.client.write(answer);
+    this.bytesIn += this.firstBytes.length;
+    if (this.firstBytes.length > 0) up.write(this.firstBytes);
+    up.on('data', (d: Buffer) => {
+      this.bytesOut += d.length;
+    });
+    this.client.on('data', (d: Buffer) => {
+      this.bytesIn += d.length;
+    });
+    up.pipe(this.client);
+    this.client.pipe(up);
+  }
+
+  /** Anything but 101: relay it as an HTTP response, then the client speaks HTTP again. */
+  private refused(status: number, answer: Buffer): void {
+    this.status = status;
+    this.answered = undefined;
+    const method = this.req.method ?? 'GET';
+    this.relay = new RefusedUpgradeRelay(this.client, this.rt.responseOps, method === 'HEAD', () => this.handBack());
+    this.parser.reset(this.relay, method === 'HEAD');
+    const err = this.parser.execute(answer);
+    if (err !== undefined) this.badAnswer(err);
+  }
+
+  private badAnswer(reason: string): void {
+    if (this.handedBack || this.finished) return;
+    this.rt.log.warn({ backend: this.pool!.name, server: this.serverName, reason }, 'bad response to an upgrade request');
+    this.release('server-error');
+    if (this.relay === undefined) return this.reject(502, 'bad-response');
+    // part of the answer went out already: the client connection cannot be reused
+    this.termination = 'bad-response';
+    this.client.destroy();
+  }
+
+  /** The refused upgrade's answer is complete: give the client back to the HTTP parser. */
+  private handBack(): void {
+    if (this.handedBack || this.finished) return;
+    this.handedBack = true;
+    this.bytesOut = this.relay!.bytesOut;
+    const c = this.client;
+    c.off('close', this.onClientClose);
+    c.off('error', ignoreError);
+    this.finish('ok');
+    // a client that said it closes after this request is not parsed further (RFC 9112 §9.6)
+    const closes = this.req.httpVersionMinor === 0 || /(?:^|,)\s*close\s*(?:,|$)/i.test(this.header('connection') ?? '');
+    if (closes) c.end();
+    else this.resume(c, this.firstBytes);
   }
 
   private release(outcome: Outcome): void {

@@ -364,6 +364,8 @@ export class UpstreamConnections {
   /** Sockets open now (busy and idle), for stats and tests. */
   open = 0;
   private readonly idle = new Map<ServerState, UpstreamConnection[]>();
+  /** Every open connection by server (busy and idle), so a lost route can end them all. */
+  private readonly live = new Map<ServerState, Set<UpstreamConnection>>();
   /** Per server, the connection the last pipelinable request went to (see appendRequest). */
   private readonly pipelineTail = new WeakMap<ServerState, UpstreamConnection>();
   /** Servers whose responses pipelining could not follow: requests to them go one by one. */
@@ -420,7 +422,27 @@ export class UpstreamConnections {
   }
 
   connect(server: ServerState, user: UpstreamUser, connectTimeout: number): UpstreamConnection {
-    return new UpstreamConnection(this, server, user, connectTimeout);
+    const c = new UpstreamConnection(this, server, user, connectTimeout);
+    let set = this.live.get(server);
+    if (set === undefined) this.live.set(server, (set = new Set()));
+    set.add(c);
+    return c;
+  }
+
+  /**
+   * A connect to `server` failed with no route (EINVAL from a blackhole route, ENETUNREACH,
+   * EHOSTUNREACH): nothing sent on its established connections can arrive either, and TCP would
+   * only retransmit silently until the server timeout. End them now: their requests without an
+   * answer yet are resent (and fail over, or go to the peer) instead of hanging.
+   */
+  routeLost(server: ServerState): void {
+    const set = this.live.get(server);
+    if (set === undefined) return;
+    for (const c of [...set]) {
+      if (!c.connected) continue;
+      c.error ??= new Error('no route to server');
+      c.socket.destroy();
+    }
   }
 
   /** @internal Puts a clean connection on its server's idle list; false when the list is full. */
@@ -464,6 +486,8 @@ export class UpstreamConnections {
   /** @internal */
   closed(c: UpstreamConnection): void {
     this.open--;
+    const set = this.live.get(c.server);
+    if (set !== undefined && set.delete(c) && set.size === 0) this.live.delete(c.server);
     if (this.pipelineTail.get(c.server) === c) this.pipelineTail.delete(c.server);
     const list = this.idle.get(c.server);
     if (list === undefined) return;

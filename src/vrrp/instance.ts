@@ -77,6 +77,9 @@ export interface InstanceStatus extends RouterStatus {
   failingTrackers: string[];
   /** The virtual addresses are configured here right now. */
   holdingAddresses: boolean;
+  /** The instance's virtual addresses (config), and who holds them as far as this node knows. */
+  virtualAddresses: string[];
+  vipHolder: 'this node' | string | undefined;
   floatingIp?: ReturnType<FloatingIpKeeper['status']>;
 }
 
@@ -201,7 +204,17 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       // delayed second burst (garp_master_delay) apply, not for a split-brain re-announce.
       const afterTransition = this.#justBecameMaster;
       this.#justBecameMaster = false;
-      this.#enqueue('announce', async () => this.#vips?.announce(afterTransition));
+      const term = this.#masterTerm;
+      this.#enqueue('announce', async () => {
+        // Queued behind the address setup: if we yielded meanwhile, the winner has announced
+        // already, and a late burst of ours would pull its clients back to a node about to drop
+        // the VIP (seen in the chaos trials as two backups taking over at once).
+        if (term !== this.#masterTerm) {
+          this.#log.info('not announcing: left master before the addresses were in');
+          return;
+        }
+        await this.#vips?.announce(afterTransition);
+      });
     });
     router.on('lower-priority', () => this.#keeper?.onLowerPriorityAdvertSeen());
     this.#applyTrackers();
@@ -259,6 +272,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       masterAdverInterval: this.config.advertInt,
       checksumForm: this.config.version === 2 ? 'message-only' : 'pseudo-header',
       counters: { advertsSent: 0, advertsReceived: 0, priorityZeroReceived: 0, priorityZeroSent: 0, sendErrors: 0, becameMaster: 0, dropped: 0, drops: {} },
+      peers: [],
     };
     const s: InstanceStatus = {
       ...base,
@@ -267,6 +281,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       fault: this.#effective.fault,
       failingTrackers: [...this.#effective.failing],
       holdingAddresses: this.#holding,
+      virtualAddresses: this.config.virtualIpAddresses.map((v) => v.address),
+      vipHolder: this.#holding ? 'this node' : base.masterAddress,
     };
     if (this.#keeper) s.floatingIp = this.#keeper.status();
     return s;
@@ -275,6 +291,8 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
   // ---- transitions -> the world ----
 
   #justBecameMaster = false;
+  /** Counts entries to and exits from master, so queued work can tell it is stale. */
+  #masterTerm = 0;
 
   #onState(change: StateChange): void {
     this.emit('state', change);
@@ -282,6 +300,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       case 'become-master':
         // Back to master while still lingering: the addresses never left (acquire is idempotent).
         this.#cancelLinger(false);
+        this.#masterTerm++;
         this.#justBecameMaster = true;
         this.#keeper?.onMaster();
         this.#enqueue('take addresses', async () => {
@@ -301,6 +320,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       case 'enter-fault':
       case 'stop': {
         const wasServing = change.from === 'master' || change.from === 'master-handing-over';
+        if (wasServing) this.#masterTerm++;
         if (wasServing && this.#handoff) this.#enqueue('end handoff', async () => this.#handoff?.end());
         if (wasServing || this.#holding) {
           this.#keeper?.onBackup();

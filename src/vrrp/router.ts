@@ -15,6 +15,9 @@ import type { AdvertFields, ChecksumForm, VrrpAdvert } from './packet.ts';
 import { nextSequence, signAdvert, verifyTrailer, vrrpMessageLength } from './hmac-trailer.ts';
 import type { AdvertSequence, HmacKey } from './hmac-trailer.ts';
 import { createMachine, machineConfig, step } from './state-machine.ts';
+import { PeerTable } from './peer-table.ts';
+import type { PeerView } from './peer-table.ts';
+import type { AdvertPacer, AdvertRound } from './advert-pacer.ts';
 import type { MachineAction, MachineEvent, MachineState, MachineStateName, TimerName } from './state-machine.ts';
 
 /** What the router needs from a transport; VrrpTransport (transport.ts) is the real one. */
@@ -31,6 +34,10 @@ export interface RouterTransport {
   close(): void;
   /** The transport's own drops (transport.ts: ttl, interface, peer, malformed). */
   readonly drops?: Readonly<Record<string, number>>;
+  /** A sender thread for a master's periodic adverts (advert-pacer.ts); absent: sent from here. */
+  pacer?(): AdvertPacer | undefined;
+  /** Deliver packets already queued on the socket now (before a timeout is judged). */
+  drain?(): number;
 }
 
 export interface RouterPacket {
@@ -85,6 +92,10 @@ export interface RouterStatus {
   /** Checksum form our v3 adverts use (adopted from a peer that uses a non-standard one). */
   checksumForm: ChecksumForm;
   counters: RouterCountersSnapshot;
+  /** Every peer heard (accepted adverts only), as its adverts show it. */
+  peers: PeerView[];
+  /** The advert sender thread, when one sends our periodic adverts. */
+  advertPacer?: { realtime: boolean; maxLateMs: number; queued: number };
 }
 
 export interface VrrpRouterEvents {
@@ -109,6 +120,17 @@ export interface VrrpRouterOptions {
    * after everything it sent before (docs/vrrp-hmac.md). Tests inject it.
    */
   hmacEpoch?: number;
+  /** Send periodic adverts from the transport's sender thread when it has one. Default true. */
+  pacedAdverts?: boolean;
+}
+
+/**
+ * How far ahead the sender thread is fed: enough rounds to ride out an event-loop stall of
+ * 500 ms (or three intervals), no more, so a node whose JS side hangs goes silent and its backup
+ * takes over as from a dead master.
+ */
+export function pacedRounds(advertIntMs: number): number {
+  return Math.min(128, Math.max(3, Math.ceil(Math.max(500, 3 * advertIntMs) / advertIntMs)));
 }
 
 const STATE_ACTIONS: ReadonlySet<MachineAction['type']> = new Set(['become-master', 'become-backup', 'enter-fault', 'stop', 'keep-serving']);
@@ -123,6 +145,7 @@ const TRANSPORT_DROPS: Record<string, TransportDropReason> = {
 export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
   readonly config: VrrpInstanceConfig;
   readonly counters = new RouterCounters();
+  readonly #peerTable = new PeerTable();
   readonly #transport: RouterTransport;
   readonly #log: Logger;
   readonly #timers: RouterTimers;
@@ -142,6 +165,14 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
   #machine: MachineState;
   #busy = false;
   #closed = false;
+  readonly #pacer: AdvertPacer | undefined;
+  /** In an Adver_Timer expiry: the thread sent this round; we only feed it. */
+  #inAdverTick = false;
+  /** What to feed the thread after this step: the priority, and whether we sent one just now. */
+  #paceRequest: { priority: number; sentNow: boolean } | undefined;
+  #pacing = false;
+  #pacerSent = 0;
+  #pacerErrors = 0;
   #checksumForm: ChecksumForm;
   readonly #onPacket = (pkt: RouterPacket): void => this.#receive(pkt);
 
@@ -170,6 +201,7 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     this.#checksumForm = config.version === 2 ? 'message-only' : 'pseudo-header';
     this.#machine = createMachine(machineConfig(config, this.#transport.localAddress));
     this.#transport.on('packet', this.#onPacket);
+    this.#pacer = opts.pacedAdverts === false ? undefined : this.#transport.pacer?.();
   }
 
   get state(): MachineStateName {
@@ -217,11 +249,13 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     for (const h of this.#armed.values()) this.#timers.clearTimeout(h);
     this.#armed.clear();
     this.#queue.length = 0;
+    this.#pacer?.stop();
     this.#transport.off('packet', this.#onPacket);
     this.#transport.close();
   }
 
   status(): RouterStatus {
+    this.#syncPacerCounters();
     const m = this.#machine;
     const transportDrops: Partial<Record<TransportDropReason, number>> = {};
     for (const [k, n] of Object.entries(this.#transport.drops ?? {})) {
@@ -239,7 +273,12 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
       masterAdverInterval: m.masterAdverInterval,
       checksumForm: this.#checksumForm,
       counters: this.counters.snapshot(transportDrops),
+      peers: this.#peerTable.view(this.#timers.now()),
     };
+    if (this.#pacer) {
+      const ps = this.#pacer.stats();
+      s.advertPacer = { realtime: ps.realtime, maxLateMs: ps.maxLateMs, queued: ps.queued };
+    }
     if (m.masterAddress !== undefined) s.masterAddress = m.masterAddress;
     if (m.masterPriority !== undefined) s.masterPriority = m.masterPriority;
     return s;
@@ -260,6 +299,7 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
         const result = step(this.#machine, ev, this.#timers.now());
         this.#machine = result.state;
         for (const action of result.actions) this.#execute(action, from);
+        this.#pace();
       }
     } finally {
       this.#busy = false;
@@ -296,6 +336,7 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
       this.#hmacLast.set(src, v.sequence);
     }
     this.counters.advertsReceived++;
+    this.#peerTable.observe(normaliseIp(pkt.src) ?? pkt.src, adv.priority, adv.advertIntMs, this.#timers.now());
     if (adv.priority === 0) this.counters.priorityZeroReceived++;
     this.#followChecksumForm(adv, pkt.src);
     this.#dispatch({ type: 'advert', from: pkt.src, priority: adv.priority, maxAdvertInt: adv.advertIntMs });
@@ -406,13 +447,88 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     const delay = Math.max(0, at - this.#timers.now());
     const handle = this.#timers.setTimeout(() => {
       if (this.#armed.get(which) !== handle) return;
+      if (which === 'master-down' && this.#transport.drain) {
+        // After a starved loop libuv runs timers before it polls sockets: an advert that came
+        // in time is still queued. Read it first, or a busy backup takes over from a live master.
+        this.#transport.drain();
+        if (this.#armed.get(which) !== handle || this.#closed) return;
+      }
       this.#armed.delete(which);
-      this.#dispatch({ type: 'timer', which });
+      this.#inAdverTick = which === 'adver' && this.#pacing;
+      try {
+        this.#dispatch({ type: 'timer', which });
+      } finally {
+        this.#inAdverTick = false;
+      }
     }, delay);
     this.#armed.set(which, handle);
   }
 
   #sendAdvert(priority: number): void {
+    const pacer = this.#pacer;
+    if (pacer) {
+      // A periodic round: the thread sent it on time; only refill its queue (#pace).
+      const sentNow = !this.#inAdverTick;
+      this.#paceRequest = { priority, sentNow: sentNow || (this.#paceRequest?.sentNow ?? false) };
+      if (!sentNow) return;
+      // Rounds the thread still holds carry older HMAC numbers than this one: never after it.
+      if (this.#pacing) pacer.stop();
+    }
+    for (const [payload, dst] of this.#encodeRound(priority)) {
+      if (this.#transport.sendTo(payload, dst)) {
+        this.counters.advertsSent++;
+        if (priority === 0) this.counters.priorityZeroSent++;
+      } else {
+        this.counters.sendErrors++;
+      }
+    }
+  }
+
+  /**
+   * After each machine step: a master (or one handing over) feeds the thread the coming rounds
+   * at its current priority, the first one interval after an advert sent just now, else keeping
+   * the thread's phase; any other state empties it.
+   */
+  #pace(): void {
+    const pacer = this.#pacer;
+    if (!pacer) return;
+    const st = this.#machine.name;
+    const req = this.#paceRequest;
+    this.#paceRequest = undefined;
+    if (st !== 'master' && st !== 'master-handing-over') {
+      if (this.#pacing) {
+        pacer.stop();
+        this.#pacing = false;
+        this.#syncPacerCounters();
+      }
+      return;
+    }
+    if (!req) return;
+    const interval = this.config.advertInt;
+    const rounds: AdvertRound[] = [];
+    for (let i = pacedRounds(interval); i > 0; i--) rounds.push(this.#encodeRound(req.priority));
+    this.#syncPacerCounters();
+    pacer.schedule(rounds, interval, req.sentNow ? interval : -1);
+    this.#pacing = true;
+    this.#pacedPriority = req.priority;
+  }
+
+  #pacedPriority = 0;
+
+  /** Adverts the thread sent since we last looked go into the router's counters. */
+  #syncPacerCounters(): void {
+    if (!this.#pacer) return;
+    const st = this.#pacer.stats();
+    const sent = st.sent - this.#pacerSent;
+    this.counters.advertsSent += sent;
+    if (this.#pacedPriority === 0) this.counters.priorityZeroSent += sent;
+    this.counters.sendErrors += st.errors - this.#pacerErrors;
+    this.#pacerSent = st.sent;
+    this.#pacerErrors = st.errors;
+  }
+
+  /** One advert per destination (v3 checksums cover the destination; HMAC numbers each copy). */
+  #encodeRound(priority: number): [Buffer, string][] {
     const c = this.config;
     const fields: AdvertFields = {
       version: c.version,
@@ -427,6 +543,7 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
       if (this.#authData) fields.authData = this.#authData;
     }
     const src = this.#transport.localAddress;
+    const out: [Buffer, string][] = [];
     let message: Buffer | undefined;
     for (const dst of this.#transport.destinations) {
       // The pseudo-header covers the destination: one encoding per unicast peer.
@@ -439,12 +556,8 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
         payload = signAdvert(message, this.#hmacKey, this.#hmacNext, src, c.family);
         this.#hmacNext = nextSequence(this.#hmacNext);
       }
-      if (this.#transport.sendTo(payload, dst)) {
-        this.counters.advertsSent++;
-        if (priority === 0) this.counters.priorityZeroSent++;
-      } else {
-        this.counters.sendErrors++;
-      }
+      out.push([payload, dst]);
     }
+    return out;
   }
 }

@@ -24,7 +24,9 @@ import {
   send,
   close,
   setRef,
+  drain,
 } from '#rawsock';
+import { ThreadAdvertPacer } from './advert-pacer.ts';
 import type { RawHandle } from '#rawsock';
 import { interfaceInfo, defaultSourceAddress } from '../vip/interface-info.ts';
 
@@ -77,6 +79,7 @@ export class VrrpTransport extends EventEmitter<VrrpTransportEvents> {
   readonly counters = { received: 0, sent: 0, sendErrors: 0, receiveErrors: 0 };
   #handle: RawHandle | undefined;
   #peers: BlockList | undefined;
+  #pacer: ThreadAdvertPacer | undefined;
 
   private constructor(opts: VrrpTransportOptions, handle: RawHandle, ifindex: number, localAddress: string) {
     super();
@@ -177,6 +180,18 @@ export class VrrpTransport extends EventEmitter<VrrpTransportEvents> {
     }
   }
 
+  /** A thread that sends queued adverts on time however busy the event loop is (one per transport). */
+  pacer(): ThreadAdvertPacer | undefined {
+    if (!this.#handle) return undefined;
+    this.#pacer ??= new ThreadAdvertPacer(this.#handle, this.localAddress, this.ifindex);
+    return this.#pacer;
+  }
+
+  /** Deliver what the socket holds now, before a timer decides the peer went silent. */
+  drain(): number {
+    return this.#handle ? drain(this.#handle) : 0;
+  }
+
   /** Whether the open transport keeps the process alive (default true). */
   setRef(ref: boolean): void {
     if (this.#handle) setRef(this.#handle, ref);
@@ -190,6 +205,8 @@ export class VrrpTransport extends EventEmitter<VrrpTransportEvents> {
   close(): void {
     const handle = this.#handle;
     this.#handle = undefined;
+    this.#pacer?.close();
+    this.#pacer = undefined;
     if (handle) close(handle);
   }
 

@@ -27,24 +27,14 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "rawsock.h"
+
 #define RECV_BUF_SIZE 9216 /* jumbo frame; VRRP adverts are far smaller */
 #define RECV_BATCH 64      /* bound work per wake-up; uv_poll is level-triggered */
 
-typedef struct {
-  napi_env env;
-  int fd;
-  int family; /* AF_INET, AF_INET6 or AF_PACKET */
-  uv_poll_t *poll;
-  napi_ref on_packet;
-  napi_ref on_error;
-  napi_async_context async;
-  unsigned char *buf;
-  int closed;
-} sock_t;
-
 /* ---------- error helpers ---------- */
 
-static void throw_errno(napi_env env, const char *syscall, int err) {
+void throw_errno(napi_env env, const char *syscall, int err) {
   char msg[256];
   const char *name = strerrorname_np(err);
   if (name == NULL) name = "EUNKNOWN";
@@ -75,25 +65,9 @@ static napi_value make_errno_error(napi_env env, const char *syscall, int err) {
   return error;
 }
 
-#define CHECK(call)                                                   \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      bool pending_;                                                  \
-      napi_is_exception_pending(env, &pending_);                      \
-      if (!pending_) napi_throw_error(env, NULL, "rawsock: " #call); \
-      return NULL;                                                    \
-    }                                                                 \
-  } while (0)
-
-#define THROW_TYPE(msg)                       \
-  do {                                        \
-    napi_throw_type_error(env, NULL, (msg));  \
-    return NULL;                              \
-  } while (0)
-
 /* ---------- argument helpers ---------- */
 
-static sock_t *get_sock(napi_env env, napi_value v) {
+sock_t *get_sock(napi_env env, napi_value v) {
   sock_t *s = NULL;
   if (napi_unwrap(env, v, (void **)&s) != napi_ok || s == NULL) {
     napi_throw_type_error(env, NULL, "rawsock: expected a socket handle");
@@ -106,7 +80,7 @@ static sock_t *get_sock(napi_env env, napi_value v) {
   return s;
 }
 
-static int get_str(napi_env env, napi_value v, char *out, size_t size, const char *what) {
+int get_str(napi_env env, napi_value v, char *out, size_t size, const char *what) {
   size_t len = 0;
   if (napi_get_value_string_utf8(env, v, out, size, &len) != napi_ok) {
     char msg[128];
@@ -123,7 +97,7 @@ static int get_str(napi_env env, napi_value v, char *out, size_t size, const cha
   return 0;
 }
 
-static int get_i32(napi_env env, napi_value v, int32_t *out, const char *what) {
+int get_i32(napi_env env, napi_value v, int32_t *out, const char *what) {
   if (napi_get_value_int32(env, v, out) != napi_ok) {
     char msg[128];
     snprintf(msg, sizeof msg, "rawsock: %s must be a number", what);
@@ -133,14 +107,14 @@ static int get_i32(napi_env env, napi_value v, int32_t *out, const char *what) {
   return 0;
 }
 
-static int is_nullish(napi_env env, napi_value v) {
+int is_nullish(napi_env env, napi_value v) {
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok) return 1;
   return t == napi_undefined || t == napi_null;
 }
 
 /* Parse an address of the socket's family into a sockaddr. */
-static int parse_addr(napi_env env, int family, napi_value v, struct sockaddr_storage *ss, socklen_t *len,
+int parse_addr(napi_env env, int family, napi_value v, struct sockaddr_storage *ss, socklen_t *len,
                       const char *what) {
   char text[INET6_ADDRSTRLEN + 1];
   if (get_str(env, v, text, sizeof text, what) < 0) return -1;
@@ -635,6 +609,23 @@ static napi_value start_receiving(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* drain(h) -> packets delivered: read what is queued now, synchronously. A timer that fires
+ * after the loop was starved runs before libuv polls the socket; the VRRP shell drains first so
+ * an advert that arrived in time is not mistaken for a silent master. */
+static napi_value drain_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  sock_t *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  int n = 0;
+  if (s->poll != NULL)
+    while (n < 4 * RECV_BATCH && !s->closed && deliver_one(s)) n++;
+  napi_value out;
+  CHECK(napi_create_int32(env, n, &out));
+  return out;
+}
+
 /* setRef(h, ref): whether an active receiver keeps the event loop alive (default yes). */
 static napi_value set_ref(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -655,6 +646,57 @@ static napi_value set_ref(napi_env env, napi_callback_info info) {
 }
 
 /* ---------- sending ---------- */
+
+/* sendmsg with the source address and interface in a PKTINFO control message; -errno on failure. */
+ssize_t rawsock_sendmsg(int fd, int family, const void *data, size_t len, struct sockaddr_storage *dst, socklen_t dlen,
+                        const struct sockaddr_storage *src, int32_t ifindex) {
+  union {
+    struct cmsghdr align;
+    unsigned char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_name = dst;
+  msg.msg_namelen = dlen;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (src != NULL || ifindex > 0) {
+    msg.msg_control = control.buf;
+    struct cmsghdr *c;
+    if (family == AF_INET) {
+      msg.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+      c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = IPPROTO_IP;
+      c->cmsg_type = IP_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+      struct in_pktinfo pi;
+      memset(&pi, 0, sizeof pi);
+      pi.ipi_ifindex = ifindex;
+      if (src != NULL) pi.ipi_spec_dst = ((const struct sockaddr_in *)src)->sin_addr;
+      memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    } else {
+      msg.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+      c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = IPPROTO_IPV6;
+      c->cmsg_type = IPV6_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+      struct in6_pktinfo pi;
+      memset(&pi, 0, sizeof pi);
+      pi.ipi6_ifindex = (unsigned)ifindex;
+      if (src != NULL) pi.ipi6_addr = ((const struct sockaddr_in6 *)src)->sin6_addr;
+      memcpy(CMSG_DATA(c), &pi, sizeof pi);
+      /* link-local destinations (ff02::12, fe80::) need their scope */
+      ((struct sockaddr_in6 *)dst)->sin6_scope_id = (uint32_t)ifindex;
+    }
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(fd, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : n;
+}
 
 /* send(h, payload, dst, source?, ifindex?) -> bytes sent. source and ifindex go in a
  * PKTINFO control message, so one unbound socket can both receive multicast and send from
@@ -684,53 +726,9 @@ static napi_value send_fn(napi_env env, napi_callback_info info) {
   int32_t ifindex = 0;
   if (argc >= 5 && !is_nullish(env, argv[4]) && get_i32(env, argv[4], &ifindex, "ifindex") < 0) return NULL;
 
-  union {
-    struct cmsghdr align;
-    unsigned char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-  } control;
-  memset(&control, 0, sizeof control);
-  struct iovec iov = {.iov_base = data, .iov_len = len};
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_name = &dst;
-  msg.msg_namelen = dlen;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (have_src || ifindex > 0) {
-    msg.msg_control = control.buf;
-    struct cmsghdr *c;
-    if (s->family == AF_INET) {
-      msg.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
-      c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = IPPROTO_IP;
-      c->cmsg_type = IP_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-      struct in_pktinfo pi;
-      memset(&pi, 0, sizeof pi);
-      pi.ipi_ifindex = ifindex;
-      if (have_src) pi.ipi_spec_dst = ((struct sockaddr_in *)&src)->sin_addr;
-      memcpy(CMSG_DATA(c), &pi, sizeof pi);
-    } else {
-      msg.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
-      c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = IPPROTO_IPV6;
-      c->cmsg_type = IPV6_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-      struct in6_pktinfo pi;
-      memset(&pi, 0, sizeof pi);
-      pi.ipi6_ifindex = (unsigned)ifindex;
-      if (have_src) pi.ipi6_addr = ((struct sockaddr_in6 *)&src)->sin6_addr;
-      memcpy(CMSG_DATA(c), &pi, sizeof pi);
-      /* link-local destinations (ff02::12, fe80::) need their scope */
-      ((struct sockaddr_in6 *)&dst)->sin6_scope_id = (uint32_t)ifindex;
-    }
-  }
-  ssize_t n;
-  do {
-    n = sendmsg(s->fd, &msg, 0);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = rawsock_sendmsg(s->fd, s->family, data, len, &dst, dlen, have_src ? &src : NULL, ifindex);
   if (n < 0) {
-    throw_errno(env, "sendmsg", errno);
+    throw_errno(env, "sendmsg", (int)-n);
     return NULL;
   }
   napi_value out;
@@ -975,11 +973,13 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"setIcmp6Filter", NULL, set_icmp6_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"startReceiving", NULL, start_receiving, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setRef", NULL, set_ref, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"drain", NULL, drain_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"send", NULL, send_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendFrame", NULL, send_frame, NULL, NULL, NULL, napi_enumerable, NULL},
       {"interfaceInfo", NULL, interface_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addAddress", NULL, add_address, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  if (pacer_register(env, exports) != 0) return NULL;
   return exports;
 }

@@ -100,6 +100,9 @@ export class FakeDocument {
   createElement(tag: string): FakeElement {
     return new FakeElement(tag);
   }
+  createElementNS(_ns: string, tag: string): FakeElement {
+    return new FakeElement(tag);
+  }
   createTextNode(t: string): FakeText {
     return new FakeText(t);
   }

@@ -45,6 +45,7 @@ function backend(webs: Web[], health: HealthConfig, errorLimit = 0): BackendConf
     timeouts: { connect: 1000, client: 1000, server: 1000, httpRequest: 1000, httpKeepAlive: 1000, queue: 1000, tunnel: 1000 },
     stickSource: false,
     pipeline: 1,
+    peerFallback: false,
   };
 }
 

@@ -86,6 +86,7 @@ export function backendConfig(name: string, servers: { name: string; port: numbe
     timeouts: { ...TIMEOUTS },
     stickSource: false,
     pipeline: 1,
+    peerFallback: false,
     ...over,
   };
 }

@@ -84,7 +84,7 @@ test('upgrade with no usable server gets 503', async () => {
   try {
     const reply = await new Promise<string>((resolve) => {
       const c = net.connect(p.port, '127.0.0.1', () =>
-        c.write('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'),
+        c.write('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'),
       );
       let d = '';
       c.on('data', (x) => (d += x));

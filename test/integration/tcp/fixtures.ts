@@ -26,6 +26,7 @@ export function backendCfg(servers: ServerConfig[], over: Partial<BackendConfig>
     timeouts: timeouts(),
     stickSource: false,
     pipeline: 1,
+    peerFallback: false,
     ...over,
   };
 }

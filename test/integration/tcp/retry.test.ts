@@ -129,3 +129,27 @@ test('connect timeout counts as a connect error and is redispatched', async () =
     await srv.close();
   }
 });
+
+test('observe layer4: a server that resets mid-stream stays up, a refusing one goes down', async () => {
+  const dead = await refusedPort();
+  const resetting = await listenServer((s) => {
+    s.write('partial');
+    setTimeout(() => s.resetAndDestroy(), 20);
+  });
+  const be = backendCfg([serverCfg('s1', dead), serverCfg('s2', resetting.port)], { passive: { errorLimit: 1, observe: 'layer4' } });
+  const h = await startFrontend(be);
+  try {
+    for (let i = 0; i < 4; i++) {
+      const c = await connect(h.port);
+      c.on('error', () => {});
+      assert.equal((await readAll(c)).toString(), 'partial');
+    }
+    assert.equal(h.logs.lines.filter((l) => l.termination === 'server-reset').length, 4);
+    assert.equal(h.pool.servers[0]!.up, false);
+    // Four failed exchanges at error-limit 1, and still up: layer4 does not count them.
+    assert.equal(h.pool.servers[1]!.up, true);
+  } finally {
+    await h.close();
+    await resetting.close();
+  }
+});

@@ -218,8 +218,8 @@ export class SeedLab {
   }
 
   /** Bridge, lb1, lb2, web1..3 (serving), client. */
-  static async create(): Promise<SeedLab> {
-    const lab = await Lab.create();
+  static async create(opts: { prefix?: string } = {}): Promise<SeedLab> {
+    const lab = await Lab.create(opts);
     const seed = new SeedLab(lab);
     try {
       for (const lb of ['lb1', 'lb2']) await lab.host(lb, { addresses: [`${LB_ADDR[lb]}/24`], mac: LB_MAC[lb] });

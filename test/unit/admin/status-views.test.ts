@@ -24,6 +24,7 @@ const vrrpInstance = {
   fault: false,
   failingTrackers: ['backend webservers'],
   counters: { advertsSent: 0, advertsReceived: 42, priorityZeroReceived: 1, priorityZeroSent: 0, sendErrors: 0, becameMaster: 2, dropped: 3, drops: { 'wire-ttl': 3 } },
+  peers: [{ address: '192.168.10.101', priority: 101, state: 'master', lastAdvertAgoMs: 420, advertIntervalMs: 1000, adverts: 42 }],
 };
 
 const status = {
@@ -61,6 +62,9 @@ BACKEND webservers  roundrobin  1/2 up  usable  queue 0
 
 VRRP    VRID  STATE   PRIO CFG/EFF/ADV  MASTER                VIPS HERE  FAILING TRACKERS    ADVERTS TX/RX  DROPS
 LB_VIP  51    BACKUP  100/50/50         192.168.10.101 (101)  no         backend webservers  0/42           wire-ttl:3
+
+PEER OF  ADDRESS         STATE (FROM ADVERTS)  PRIO  LAST ADVERT  INTERVAL
+LB_VIP   192.168.10.101  MASTER                101   0.4s ago     1000 ms
 `,
   );
 });

@@ -200,6 +200,26 @@ test('pipeline: http backends only, within 1..64', () => {
   assert.equal(problems('frontends:', '  h: { bind: ":80", default_backend: web }', ...BACKEND, '    pipeline: 65').length, 1);
 });
 
+test('peer_fallback: http backends only, an address must be an IP, default off', () => {
+  assert.deepEqual(
+    problems('frontends:', '  t: { bind: ":5432", mode: tcp, default_backend: web }', ...BACKEND, '    peer_fallback: true'),
+    ['7:20 backends.web.peer_fallback: peer_fallback needs mode http (the peer mark is an HTTP header)'],
+  );
+  const bad = problems('frontends:', '  h: { bind: ":80", default_backend: web }', ...BACKEND, '    peer_fallback_address: lb2');
+  assert.equal(bad.length, 1);
+  assert.match(bad[0]!, /backends\.web\.peer_fallback_address/);
+  const ok = parseConfigText(
+    ['frontends:', '  h: { bind: ":80", default_backend: web }', ...BACKEND, '    peer_fallback: true', '    peer_fallback_address: 10.0.0.2', ''].join('\n'),
+    'halb.yaml',
+  );
+  assert.ok(ok.ok);
+  assert.equal(ok.config.backends[0]?.peerFallback, true);
+  assert.equal(ok.config.backends[0]?.peerFallbackAddress, '10.0.0.2');
+  const off = parseConfigText(['frontends:', '  h: { bind: ":80", default_backend: web }', ...BACKEND, ''].join('\n'), 'halb.yaml');
+  assert.ok(off.ok);
+  assert.equal(off.config.backends[0]?.peerFallback, false);
+});
+
 test('rules and header ops: shape errors', () => {
   assert.deepEqual(
     problems(

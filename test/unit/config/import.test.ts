@@ -160,7 +160,7 @@ test('haproxy: defaults, acl routing, checks, server options, listen', () => {
   assert.deepEqual(config.backends?.api, {
     balance: 'hdr(X-User)',
     health: { tcp: true },
-    passive: { error_limit: 10 },
+    passive: { observe: 'layer4', error_limit: 10 },
     stick: 'source',
     servers: [{ name: 'x', address: '10.0.1.1:8080' }],
   });
@@ -274,4 +274,25 @@ test('importCommand writes one file per node and reports warnings', async () => 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('haproxy import: observe, on-error and error-limit become passive health', () => {
+  const cfg = [
+    'backend a',
+    '  server x 10.0.1.1:80 check observe layer7 on-error mark-down error-limit 3',
+    'backend b',
+    '  server y 10.0.1.2:80 check observe layer4 on-error fail-check',
+    'backend c',
+    '  server z 10.0.1.3:80 check error-limit 5',
+  ].join('\n');
+  const { config, warnings } = importHaproxy(cfg, 'haproxy.cfg');
+  assert.deepEqual(config.backends?.a?.passive, { observe: 'layer7', on_error: 'mark-down', error_limit: 3 });
+  assert.deepEqual(config.backends?.b?.passive, { observe: 'layer4', on_error: 'fail-check' });
+  assert.equal(config.backends?.c?.passive, undefined);
+  assert.deepEqual(
+    warnings.map((w) => `${w.line}: ${w.message}`),
+    [
+      '5: backend c: error-limit/on-error without observe do nothing in HAProxy; dropped',
+    ],
+  );
 });

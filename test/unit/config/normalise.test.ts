@@ -442,3 +442,19 @@ test('VRRP authentication hmac-sha256: key file and key id (default 1), on v3 to
   const b = parse(...base, '      version: 2', '      authentication: { type: hmac-sha256, key_file: k, key_id: 9 }').vrrp!.instances[0]!;
   assert.deepEqual(b.authentication, { type: 'hmac-sha256', keyFile: 'k', keyId: 9 });
 });
+
+test('passive: observe alone takes HAProxy error-limit 10; error_limit alone keeps counting every failure', () => {
+  const c = parse(
+    'frontends:',
+    '  f: { bind: ":80", default_backend: a }',
+    'backends:',
+    '  a: { passive: { observe: layer4 }, servers: [ { name: x, address: "10.0.0.1:80" } ] }',
+    '  b: { passive: { observe: layer7, on_error: sudden-death, error_limit: 2 }, servers: [ { name: y, address: "10.0.0.2:80" } ] }',
+    '  c: { passive: { error_limit: 3 }, servers: [ { name: z, address: "10.0.0.3:80" } ] }',
+  );
+  assert.deepEqual(c.backends.map((b) => b.passive), [
+    { errorLimit: 10, observe: 'layer4' },
+    { errorLimit: 2, observe: 'layer7', onError: 'sudden-death' },
+    { errorLimit: 3 },
+  ]);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { force, initialRiseFall, intervalFor, isUp, phase, step, type RiseFall } from '../../../src/health/rise-fall.ts';
+import { force, initialRiseFall, intervalFor, isUp, onError, phase, step, type RiseFall } from '../../../src/health/rise-fall.ts';
 
 function run(s: RiseFall, results: string): string {
   // one char per check: '+' passed, '-' failed; output per check: U/D verdict and '!' on a flip
@@ -57,4 +57,19 @@ test('phases and intervals', () => {
   assert.equal(force(s, true).health, 4);
   const same = initialRiseFall(2, 2, 'fully-up');
   assert.equal(step(same, true).state, same); // no change, same object
+});
+
+test('on-error modes from fully up (rise 2, fall 3): HAProxy 2.6 section 5.2 semantics', () => {
+  const up = initialRiseFall(2, 3, 'fully-up'); // health 4
+  assert.deepEqual(onError(up, 'fastinter'), { state: up, changed: false, up: true });
+  assert.equal(onError(up, 'fail-check').state.health, 3);
+  // sudden-death: one more failed check takes it down
+  const sd = onError(up, 'sudden-death');
+  assert.equal(sd.state.health, 2);
+  assert.equal(sd.up, true);
+  assert.equal(step(sd.state, false).changed, true);
+  assert.deepEqual(onError(up, 'mark-down'), { state: { rise: 2, fall: 3, health: 0 }, changed: true, up: false });
+  // a down server stays down under sudden-death
+  const down = initialRiseFall(2, 3, 'fully-down');
+  assert.equal(onError(down, 'sudden-death').state.health, 0);
 });

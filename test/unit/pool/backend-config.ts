@@ -17,6 +17,7 @@ export function backendConfig(servers: ServerConfig[], over: Partial<BackendConf
     timeouts: { connect: 1000, client: 1000, server: 1000, httpRequest: 1000, httpKeepAlive: 1000, queue: 1000, tunnel: 1000 },
     stickSource: false,
     pipeline: 1,
+    peerFallback: false,
     ...over,
   };
 }

@@ -218,6 +218,31 @@ test('passive health with active checks leaves recovery to the checker', () => {
   assert.equal(timers.size, 0);
 });
 
+test('observe layer4 counts only failed connects; failed exchanges neither count nor reset', () => {
+  const cfg = backendConfig([serverConfig('a'), serverConfig('b')], { passive: { errorLimit: 2, observe: 'layer4' } });
+  const p = pool(cfg, new FakeTimers());
+  const a = p.servers[0]!;
+  for (const o of ['server-error', 'timeout', 'connect-error', 'server-error', 'timeout'] as const) {
+    a.active++;
+    p.release(a, o);
+  }
+  assert.equal(a.up, true);
+  a.active++;
+  p.release(a, 'connect-error');
+  assert.equal(a.up, false);
+});
+
+test('observe layer7 counts failed exchanges as well', () => {
+  const cfg = backendConfig([serverConfig('a'), serverConfig('b')], { passive: { errorLimit: 2, observe: 'layer7' } });
+  const p = pool(cfg, new FakeTimers());
+  const a = p.servers[0]!;
+  for (const o of ['server-error', 'timeout'] as const) {
+    a.active++;
+    p.release(a, o);
+  }
+  assert.equal(a.up, false);
+});
+
 test('passive health disabled with errorLimit 0', () => {
   const p = pool();
   const a = p.servers[0]!;

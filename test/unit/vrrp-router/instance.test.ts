@@ -41,7 +41,7 @@ function fakeTable() {
   return { table, held, log };
 }
 
-async function setup(o: { handoff?: boolean } = {}) {
+async function setup(o: { handoff?: boolean; handoffBegun?: Promise<void> } = {}) {
   const clock = new FakeClock();
   const transport = new FakeTransport(clock);
   const web = new Source('web');
@@ -65,7 +65,11 @@ async function setup(o: { handoff?: boolean } = {}) {
     ...(o.handoff
       ? {
           handoff: {
-            begin: async (peer: string, windowMs: number) => (log.push(`handoff begin ${peer} ${windowMs}`), true),
+            begin: async (peer: string, windowMs: number) => {
+              log.push(`handoff begin ${peer} ${windowMs}`);
+              await o.handoffBegun;
+              return true;
+            },
             end: async () => void log.push('handoff end'),
             removeStale: async () => void log.push('handoff removeStale'),
           },
@@ -190,5 +194,29 @@ test('taking over from a dead master (silent for Master_Down_Interval): no hando
   await settle();
   assert.equal(inst.state, 'master');
   assert.ok(!log.some((l) => l.startsWith('handoff begin')), log.join(', '));
+  await inst.stop();
+});
+
+test('a master that yields before its addresses are in sends no gratuitous ARP for them (it would pull clients from the winner)', async () => {
+  // Chaos seed 509388878: two backups took over at once after a priority-0 advert; the loser
+  // stepped down while its handoff rule and VIP were still being set up, then announced the VIP
+  // after the winner had, so clients followed it and timed out when its linger ended.
+  let begun!: () => void;
+  const handoffBegun = new Promise<void>((r) => (begun = r));
+  const { clock, transport, inst, held, announced } = await setup({ handoff: true, handoffBegun });
+  transport.advert('10.0.0.2', { priority: 200 });
+  transport.advert('10.0.0.2', { priority: 0 });
+  clock.advance(1000);
+  await settle();
+  assert.equal(inst.state, 'master');
+  transport.advert('10.0.0.3', { priority: 250 });
+  assert.equal(inst.state, 'backup');
+  begun();
+  await settle();
+  assert.deepEqual(announced, [], 'no GARP after leaving master');
+  assert.equal(held.size, 1, 'the VIP lingers as for any yielding master');
+  clock.advance(1000);
+  await settle();
+  assert.equal(held.size, 0, 'and goes after the release delay');
   await inst.stop();
 });

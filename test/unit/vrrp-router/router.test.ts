@@ -367,3 +367,21 @@ test('hmac-sha256 without a key is a programming error, not a silent unsigned ro
     /needs its key/,
   );
 });
+
+test('status().peers: each peer as its accepted adverts show it; dropped adverts add no peer; silence and priority 0 read so', () => {
+  const { clock, transport, router } = setup();
+  router.start();
+  assert.deepEqual(router.status().peers, []);
+  transport.advert('10.0.0.2', { priority: 150 });
+  transport.advert('10.0.0.9', { priority: 200, vrid: 52 }); // not ours: dropped, not a peer
+  clock.advance(400);
+  assert.deepEqual(router.status().peers, [{ address: '10.0.0.2', priority: 150, lastAdvertAgoMs: 400, advertIntervalMs: 1000, adverts: 1, state: 'master' }]);
+  transport.advert('10.0.0.2', { priority: 0 });
+  assert.equal(router.status().peers[0]!.state, 'stepping-down');
+  assert.equal(router.status().peers[0]!.adverts, 2);
+  // We take over after Skew_Time and hear nothing more: the peer reads silent.
+  clock.advance(4000);
+  assert.equal(router.state, 'master');
+  assert.equal(router.status().peers[0]!.state, 'silent');
+  assert.equal(router.status().peers[0]!.lastAdvertAgoMs, 4000);
+});

@@ -5,9 +5,9 @@
 //   lb1..3 10.76.0.11-13 --+-- br0 (namespace sw) --+-- web2 10.76.0.22
 //                         VIP 10.76.0.100, priorities 103 / 102 / 101
 
-import { Lab } from '../../test/helpers/netns.ts';
-import { VrrpNode, hasAddress } from '../../test/system/vrrp/vrrp-node-client.ts';
-import { ClientRun } from '../../test/system/node/seed-lab.ts';
+import { Lab } from '../../helpers/netns.ts';
+import { VrrpNode, eventually, hasAddress } from '../vrrp/vrrp-node-client.ts';
+import { ClientRun } from '../node/seed-lab.ts';
 
 export const CHAOS_VIP = '10.76.0.100';
 export const NODES = ['lb1', 'lb2', 'lb3'] as const;
@@ -17,8 +17,8 @@ export const PRIORITY: Record<NodeName, number> = { lb1: 103, lb2: 102, lb3: 101
 const WEB_ADDR = { web1: '10.76.0.21', web2: '10.76.0.22' };
 export const ADVERT_MS = 100;
 
-const WEB_SCRIPT = new URL('../../test/system/node/web-server.ts', import.meta.url).pathname;
-const CLIENT_SCRIPT = new URL('../../test/system/node/http-client.ts', import.meta.url).pathname;
+const WEB_SCRIPT = new URL('../node/web-server.ts', import.meta.url).pathname;
+const CLIENT_SCRIPT = new URL('../node/http-client.ts', import.meta.url).pathname;
 
 function nodeYaml(host: NodeName): string {
   return [
@@ -168,6 +168,20 @@ export class ChaosLab {
       }),
     );
     return done;
+  }
+
+  /** Every node runs and sees all its web servers up (its health checks have risen again). */
+  async settled(timeoutMs: number): Promise<void> {
+    await eventually(async () => {
+      for (const n of NODES) {
+        if (!this.alive(n)) return false;
+        const r = await this.lab.exec(n, 'curl', ['-sS', '--max-time', '2', 'http://127.0.0.1:9100/status'], { check: false });
+        if (r.code !== 0) return false;
+        const st = JSON.parse(r.stdout) as { backends?: { servers?: { up?: boolean }[] }[] };
+        if (!(st.backends ?? []).every((b) => (b.servers ?? []).every((x) => x.up))) return false;
+      }
+      return true;
+    }, timeoutMs, 'every node up with all its servers healthy');
   }
 
   async vipHolders(): Promise<NodeName[]> {

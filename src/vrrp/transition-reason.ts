@@ -1,0 +1,20 @@
+// Why a VRRP instance changed state, in words for the event timeline. Pure.
+import type { StateChange } from './router.ts';
+
+export function transitionReason(instance: string, c: StateChange, failingTrackers: readonly string[]): string {
+  const head = `${instance}: ${c.from} -> ${c.to} (priority ${c.priority})`;
+  switch (c.action) {
+    case 'become-master':
+      if (c.handoffFrom !== undefined) return `${head}: took over from ${c.handoffFrom}`;
+      return c.from === 'initialize' ? `${head}: address owner, master at start` : `${head}: no advert from a master within Master_Down_Interval`;
+    case 'become-backup':
+      if (c.from === 'initialize') return `${head}: start as backup`;
+      return c.master !== undefined ? `${head}: heard master ${c.master}` : `${head}: stepped down`;
+    case 'enter-fault':
+      return `${head}: fault${failingTrackers.length ? `: ${failingTrackers.join(', ')}` : ''}`;
+    case 'stop':
+      return `${head}: stopped`;
+    case 'keep-serving':
+      return `${head}: handing over, serving until the new master is heard`;
+  }
+}
