@@ -34,9 +34,13 @@ if [ "${1:-}" = "--apt" ]; then
   fi
 fi
 
-# node_modules is (re)installed when missing or older than the lockfile.
-if [ ! -d "$halb_root/node_modules" ] || [ "$halb_root/package-lock.json" -nt "$halb_root/node_modules/.package-lock.json" ]; then
+# node_modules is (re)installed when missing or installed from another lockfile: the stamp holds
+# the lockfile's hash (not its mtime: a fresh checkout or git worktree sharing node_modules has a
+# newer lockfile with the same content, and must not wipe what is installed).
+halb_lock_sum=$(sha256sum "$halb_root/package-lock.json" | cut -d' ' -f1)
+if [ ! -d "$halb_root/node_modules" ] || [ "$(cat "$halb_root/node_modules/.halb-lock-sha256" 2>/dev/null)" != "$halb_lock_sum" ]; then
   (cd "$halb_root" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed" >&2; return 1; }
+  echo "$halb_lock_sum" > "$halb_root/node_modules/.halb-lock-sha256"
 fi
 # Our two C addons (node-gyp, against Node 24's headers), when not yet built from their sources.
 halb_gyp_log=$(mktemp)
