@@ -17,7 +17,7 @@ import type { TrafficSnapshot } from './proxy/traffic-stats.ts';
 import type { VrrpGroup } from './node/vrrp-group.ts';
 import type { AdminState } from './pool/server-state.ts';
 import { enableNonlocalBind } from './node/nonlocal-bind.ts';
-import { TrafficSampler, type TrafficSample } from './admin/traffic-sampler.ts';
+import { sampleOf, TrafficSampler } from './admin/traffic-sampler.ts';
 import { NodeHistory, type HealthTransition, type NodeEvent } from './admin/node-history.ts';
 
 export interface NodeOptions {
@@ -107,8 +107,8 @@ export class HalbNode {
       { source: config.source, frontends: config.frontends.length, backends: config.backends.length, workers: n, vrrp: config.vrrp?.instances.length ?? 0 },
       'halb node started',
     );
-    this.traffic.add(this.trafficSample());
-    this.sampling = setInterval(() => this.traffic.add(this.trafficSample()), 1000);
+    this.traffic.add(sampleOf(this.trafficTotals(), Date.now()));
+    this.sampling = setInterval(() => this.traffic.add(sampleOf(this.trafficTotals(), Date.now())), 1000);
     this.sampling.unref();
     this.history.event('start', `started ${config.source}: ${config.frontends.length} frontends, ${config.backends.length} backends, ${n} worker${n === 1 ? '' : 's'}`, Date.now());
   }
@@ -252,7 +252,7 @@ export class HalbNode {
         name: p.name,
         balance: p.algorithm,
         usable: p.hasUsable(),
-        queue: p.queueLength,
+        queue: this.workers ? this.workers.queued(p.name) : p.queueLength,
         servers: p.servers.map((s) => {
           const c = checks.get(`${p.name}/${s.name}`);
           const w = counted?.[p.name]?.[s.name];
@@ -266,6 +266,8 @@ export class HalbNode {
             active: w ? w.active : s.active,
             requests: w ? w.requests : s.requests,
             failures: w ? w.failures : s.failures,
+            wentDown: s.wentDown,
+            wentUp: s.wentUp,
             lastCheck: c?.last,
             history: this.history.healthOf(p.name, s.name),
           };
@@ -279,22 +281,6 @@ export class HalbNode {
   /** Traffic counters of the whole node (metrics-api: summed over workers, ~1 s old with workers). */
   trafficTotals(): TrafficSnapshot {
     return this.workers ? this.workers.trafficSnapshot() : this.runtime.traffic.snapshot();
-  }
-
-  /**
-   * Cumulative traffic per backend, from the pools' per-server counts (summed over workers).
-   * Failed forwards (no connection, reset, timeout) count as errors; there is no latency
-   * histogram yet, so the p50/p99 charts stay empty until the traffic stats feed this.
-   */
-  private trafficSample(): TrafficSample {
-    const groups: Record<string, { requests: number; errors: number }> = {};
-    for (const b of this.status().backends) {
-      groups[`backend/${b.name}`] = {
-        requests: b.servers.reduce((n, s) => n + s.requests, 0),
-        errors: b.servers.reduce((n, s) => n + s.failures, 0),
-      };
-    }
-    return { at: Date.now(), bounds: [], groups };
   }
 
   private adminHandlers() {
@@ -352,6 +338,9 @@ export interface NodeStatus {
       active: number;
       requests: number;
       failures: number;
+      /** Health transitions, decided in this process (the primary) for every worker. */
+      wentDown: number;
+      wentUp: number;
       lastCheck?: CheckStatus['last'];
       history: HealthTransition[];
     }[];

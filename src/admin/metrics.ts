@@ -21,6 +21,8 @@ export interface StatusView {
       requests?: number;
       failures?: number;
       backup?: boolean;
+      wentDown?: number;
+      wentUp?: number;
       lastCheck?: unknown;
     }[];
   }[];
@@ -45,8 +47,10 @@ interface VrrpView {
     priorityZeroReceived?: number;
     sendErrors?: number;
     becameMaster?: number;
+    transitions?: { to: string; reason: string; count: number }[];
     drops?: Record<string, number | undefined>;
   };
+  floatingIp?: { calls?: Record<string, number> };
 }
 
 interface CheckView {
@@ -108,6 +112,19 @@ export class NodeMetrics {
     perServer('gauge', 'halb_server_check_ok', '1 when the last active health check passed (absent before the first check)', (s) => {
       const c = s.lastCheck as CheckView | undefined;
       return typeof c?.ok === 'boolean' ? (c.ok ? 1 : 0) : undefined;
+    });
+    new Counter({
+      name: 'halb_server_health_transitions_total',
+      help: 'server health changes (active checks, passive health), by the state entered (HAProxy chkdown is to="down")',
+      labelNames: ['backend', 'server', 'to'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const [b, s] of servers()) {
+          this.inc({ backend: b, server: s.name, to: 'down' }, s.wentDown ?? 0);
+          this.inc({ backend: b, server: s.name, to: 'up' }, s.wentUp ?? 0);
+        }
+      },
     });
     new Gauge({
       name: 'halb_server_weight',
@@ -228,9 +245,30 @@ export class NodeMetrics {
     };
     counter('halb_vrrp_adverts_sent_total', 'VRRP advertisements sent', (c) => c.advertsSent);
     counter('halb_vrrp_adverts_received_total', 'valid VRRP advertisements received for our VRID', (c) => c.advertsReceived);
+    counter('halb_vrrp_priority_zero_sent_total', 'priority-0 advertisements sent (this master stepping down)', (c) => c.priorityZeroSent);
     counter('halb_vrrp_priority_zero_received_total', 'priority-0 advertisements received (a master stepping down)', (c) => c.priorityZeroReceived);
     counter('halb_vrrp_send_errors_total', 'advertisement sends the kernel refused', (c) => c.sendErrors);
     counter('halb_vrrp_became_master_total', 'transitions into MASTER', (c) => c.becameMaster);
+    new Counter({
+      name: 'halb_vrrp_transitions_total',
+      help: 'VRRP state changes, by the state entered and why (master-down, takeover, heard-master, fault, handover, ...)',
+      labelNames: ['instance', 'to', 'reason'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const v of vrrp()) for (const t of v.counters?.transitions ?? []) this.inc({ instance: instanceName(v), to: t.to, reason: t.reason }, t.count);
+      },
+    });
+    new Counter({
+      name: 'halb_cloud_api_calls_total',
+      help: 'calls to the cloud provider API that moves the floating IP, by result (ok, http_4xx, http_5xx, transport, aborted)',
+      labelNames: ['instance', 'result'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const v of vrrp()) for (const [result, n] of Object.entries(v.floatingIp?.calls ?? {})) this.inc({ instance: instanceName(v), result }, n);
+      },
+    });
     new Counter({
       name: 'halb_vrrp_dropped_packets_total',
       help: 'VRRP packets dropped, by reason',

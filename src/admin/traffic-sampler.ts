@@ -4,6 +4,7 @@
 // histogram's bucket deltas (as Prometheus' histogram_quantile does on rate()). Pure: samples
 // carry their own time; nothing here reads a clock or a socket.
 import { BoundedRing } from './bounded-ring.ts';
+import { RESPONSE_TIME_BUCKETS, type TrafficCountersSnapshot, type TrafficSnapshot } from '../proxy/traffic-stats.ts';
 
 /** Cumulative counters of one frontend or backend since the process started. */
 export interface TrafficCounters {
@@ -77,6 +78,23 @@ export function stepPoint(prev: TrafficCounters, cur: TrafficCounters, dtMs: num
     p99 = quantile(0.99, bounds, delta);
   }
   return { at, rps: (requests * 1000) / dtMs, errorRate: requests > 0 ? errors / requests : null, p50, p99 };
+}
+
+/**
+ * One sample of the node's traffic counters: per frontend and backend, HTTP requests (TCP
+ * frontends and backends, which have no requests: their sessions), 5xx as errors, and the
+ * response-time histogram.
+ */
+export function sampleOf(t: TrafficSnapshot, at: number): TrafficSample {
+  const groups: Record<string, TrafficCounters> = {};
+  const add = (key: string, c: TrafficCountersSnapshot): void => {
+    const r = c.requests;
+    const http = r['1xx'] + r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'] + r.other;
+    groups[key] = http > 0 ? { requests: http, errors: r['5xx'], buckets: c.responseTime.counts } : { requests: c.connectionsTotal, errors: 0 };
+  };
+  for (const [name, c] of Object.entries(t.frontends)) add(`frontend/${name}`, c);
+  for (const [name, c] of Object.entries(t.backends)) add(`backend/${name}`, c);
+  return { at, bounds: RESPONSE_TIME_BUCKETS, groups };
 }
 
 export class TrafficSampler {

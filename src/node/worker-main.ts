@@ -43,11 +43,13 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'stats-request': {
       const servers: ServerCounters = {};
+      const queues: Record<string, number> = {};
       for (const pool of runtime.pools.values()) {
+        queues[pool.name] = pool.queueLength;
         const out: ServerCounters[string] = (servers[pool.name] = {});
         for (const s of pool.servers) out[s.name] = { active: s.active, requests: s.requests, failures: s.failures };
       }
-      send({ t: 'stats', servers, traffic: runtime.traffic.snapshot() });
+      send({ t: 'stats', servers, traffic: runtime.traffic.snapshot(), queues });
       break;
     }
     case 'stop':

@@ -18,7 +18,7 @@ export type FromWorker =
   | { t: 'applied'; generation: number; listenErrors: { frontend: string; bind: string; error: string }[] }
   | { t: 'passive-down'; backend: string; server: string; reason: string }
   | { t: 'passive-error'; backend: string; server: string; mode: OnError; reason: string }
-  | { t: 'stats'; servers: ServerCounters; traffic: TrafficSnapshot };
+  | { t: 'stats'; servers: ServerCounters; traffic: TrafficSnapshot; queues: Record<string, number> };
 
 export function isToWorker(m: unknown): m is ToWorker {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

@@ -37,6 +37,7 @@ export class WorkerSet {
   private stopping = false;
   /** Each worker's last reported counters; the status and metrics sum them. */
   private readonly latest = new Map<ChildProcess, ServerCounters>();
+  private readonly queues = new Map<ChildProcess, Record<string, number>>();
   /** Each worker's last traffic snapshot, and the totals of workers that exited. */
   private readonly traffic = new Map<ChildProcess, TrafficSnapshot>();
   private retired: TrafficSnapshot = emptyTraffic();
@@ -75,12 +76,14 @@ export class WorkerSet {
       else if (m.t === 'passive-error') this.hooks.onPassiveError(m.backend, m.server, m.mode, m.reason);
       else if (m.t === 'stats') {
         this.latest.set(worker, m.servers);
+        this.queues.set(worker, m.queues);
         this.traffic.set(worker, m.traffic);
       }
     });
     worker.on('exit', (code, signal) => {
       this.workers.delete(worker);
       this.latest.delete(worker);
+      this.queues.delete(worker);
       // what it served since its last report is lost; what it reported stays counted
       const last = this.traffic.get(worker);
       if (last) this.retired = mergeTraffic(this.retired, retireTraffic(last));
@@ -162,6 +165,13 @@ export class WorkerSet {
       }
     }
     return sum;
+  }
+
+  /** Requests waiting for a server slot in the backend, summed over the workers' last reports. */
+  queued(backend: string): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q[backend] ?? 0;
+    return n;
   }
 
   /** The node's traffic: live workers' last reports (at most STATS_POLL_MS old) plus exited ones. */

@@ -129,6 +129,8 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
         active: 0,
         requests: 0,
         failures: 0,
+        wentDown: 0,
+        wentUp: 0,
         maxconn: sc.maxconn,
         index,
       };
@@ -241,6 +243,8 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
     const s = this.mustGet(serverName);
     if (s.up === up) return;
     s.up = up;
+    if (up) s.wentUp++;
+    else s.wentDown++;
     if (up) {
       this.errors[s.index] = 0;
       this.cancelRetry(s);

@@ -19,6 +19,9 @@ export interface ServerState {
   /** Requests/connections finished (by this process), and how many of them failed. For stats. */
   requests: number;
   failures: number;
+  /** Health transitions UP->DOWN and DOWN->UP (checks, passive health), as HAProxy's chkdown. */
+  wentDown: number;
+  wentUp: number;
   maxconn?: number;
   /** Index in the backend's server list; "first" policy and stable tie-breaks use it. */
   readonly index: number;

@@ -22,6 +22,8 @@ export interface ServerSnapshot {
   /** Stats counters continue across a reload (Prometheus counters should not reset). */
   requests: number;
   failures: number;
+  wentDown?: number;
+  wentUp?: number;
 }
 
 /** backend name -> server name -> state. Plain JSON: it can cross worker IPC. */
@@ -47,6 +49,8 @@ export function snapshotPools(pools: Iterable<BackendPool>): PoolSnapshot {
         configWeight: pool.config.servers[s.index]!.weight,
         requests: s.requests,
         failures: s.failures,
+        wentDown: s.wentDown,
+        wentUp: s.wentUp,
       };
     }
     out[pool.name] = servers;
@@ -71,6 +75,9 @@ export function restorePools(pools: Iterable<BackendPool>, snapshot: PoolSnapsho
         pool.setHealth(s.name, prev.up, 'state carried over reload');
         touched = true;
       }
+      // After setHealth: carrying a state over is not a transition.
+      s.wentDown = prev.wentDown ?? 0;
+      s.wentUp = prev.wentUp ?? 0;
       if (prev.configAdmin === configAdmin(pool.config, s.index) && prev.admin !== s.admin) {
         pool.setAdmin(s.name, prev.admin);
         touched = true;

@@ -43,6 +43,8 @@ export function peerServers(
       active: 0,
       requests: 0,
       failures: 0,
+      wentDown: 0,
+      wentUp: 0,
       index: -1,
     });
   }

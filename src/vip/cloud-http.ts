@@ -3,6 +3,7 @@
 // log line: messages carry method and path only, and anything echoed back is redacted.
 
 import { retryAfterMs } from './backoff.ts';
+import { failedCallResult, type ApiCallCounts } from './api-call-counts.ts';
 
 export interface ApiRequest {
   method: 'GET' | 'POST' | 'DELETE';
@@ -12,6 +13,8 @@ export interface ApiRequest {
   body?: unknown;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Where the call's result is counted (the provider's, for /metrics). */
+  calls?: ApiCallCounts;
 }
 
 export interface ApiAnswer {
@@ -64,6 +67,18 @@ export type ErrorBodyParser = (json: unknown) => { code?: string; message?: stri
 const MAX_ERROR_TEXT = 300;
 
 export async function apiRequest(req: ApiRequest, parseError: ErrorBodyParser, now: () => number = Date.now): Promise<ApiAnswer> {
+  if (!req.calls) return request(req, parseError, now);
+  try {
+    const ans = await request(req, parseError, now);
+    req.calls.record('ok');
+    return ans;
+  } catch (err) {
+    req.calls.record(failedCallResult(err instanceof ApiError ? err : undefined, req.signal?.aborted === true));
+    throw err;
+  }
+}
+
+async function request(req: ApiRequest, parseError: ErrorBodyParser, now: () => number): Promise<ApiAnswer> {
   const what = describe(req.method, req.url);
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;

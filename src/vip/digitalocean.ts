@@ -17,6 +17,7 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
 import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, readAction, type CloudAssignOps, type CloudClientOptions, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
 import { apiRequest, ApiError, type ErrorBodyParser } from './cloud-http.ts';
+import { ApiCallCounts } from './api-call-counts.ts';
 import { tokenLoader, type TokenLoader } from './cloud-token.ts';
 import { type AcquireResult, type AddressProvider, type VerifyResult } from './provider.ts';
 
@@ -42,6 +43,7 @@ const DO_ACTION = { done: 'completed', failed: 'errored' };
 export class DigitalOceanReservedIp implements AddressProvider {
   readonly name: string;
   readonly ip: string;
+  readonly calls = new ApiCallCounts();
   private readonly apiBase: string;
   private readonly metadataBase: string;
   private readonly token: TokenLoader;
@@ -116,7 +118,7 @@ export class DigitalOceanReservedIp implements AddressProvider {
   /** The droplet this node runs on: config, else the metadata service (remembered). */
   async droplet(signal: AbortSignal): Promise<number> {
     if (this.dropletId !== undefined) return this.dropletId;
-    const ans = await apiRequest({ method: 'GET', url: `${this.metadataBase}/metadata/v1/id`, timeoutMs: Math.min(this.timeoutMs, 5_000), signal }, () => ({}));
+    const ans = await apiRequest({ method: 'GET', url: `${this.metadataBase}/metadata/v1/id`, timeoutMs: Math.min(this.timeoutMs, 5_000), signal, calls: this.calls }, () => ({}));
     const id = Number(ans.text.trim());
     if (!Number.isSafeInteger(id) || id <= 0) {
       throw new ApiError(`GET /metadata/v1/id: not a droplet id: ${JSON.stringify(ans.text.slice(0, 40))}`, { kind: 'transport' });
@@ -139,7 +141,7 @@ export class DigitalOceanReservedIp implements AddressProvider {
   }
 
   private async call(token: string, method: 'GET' | 'POST', path: string, signal: AbortSignal, body?: unknown): Promise<unknown> {
-    const ans = await apiRequest({ method, url: this.apiBase + path, token, body, timeoutMs: this.timeoutMs, signal }, parseDoError, this.deps.now);
+    const ans = await apiRequest({ method, url: this.apiBase + path, token, body, timeoutMs: this.timeoutMs, signal, calls: this.calls }, parseDoError, this.deps.now);
     return ans.json;
   }
 }

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.ts';
 import type { Millis } from '../config/types.ts';
 import { ProviderError, type AcquireResult, type AddressProvider } from './provider.ts';
+import type { ApiCallResult } from './api-call-counts.ts';
 
 export interface KeeperTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -54,6 +55,8 @@ export interface KeeperStatus {
   acquires: number;
   failures: number;
   reassertions: number;
+  /** The provider's API calls by how they ended, when it talks to an API. */
+  calls?: Record<ApiCallResult, number>;
 }
 
 /**
@@ -91,7 +94,8 @@ export class FloatingIpKeeper extends EventEmitter {
   }
 
   status(): KeeperStatus {
-    return { ...this.st, master: this.master, acquiring: this.inflight !== undefined };
+    const calls = this.provider.calls?.snapshot();
+    return { ...this.st, master: this.master, acquiring: this.inflight !== undefined, ...(calls ? { calls } : {}) };
   }
 
   /** Resolves when the acquire/verify/release started so far has settled (tests, shutdown). */

@@ -19,6 +19,7 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
 import { acquireLoop, DEFAULT_RETRY_POLICY, toProviderError, readAction, type CloudAssignOps, type CloudClientOptions, type Holder, type LoopDeps, type RetryPolicy } from './cloud-assign.ts';
 import { apiRequest, ApiError, type ErrorBodyParser } from './cloud-http.ts';
+import { ApiCallCounts } from './api-call-counts.ts';
 import { tokenLoader, type TokenLoader } from './cloud-token.ts';
 import { ProviderError, type AcquireResult, type AddressProvider, type VerifyResult } from './provider.ts';
 
@@ -47,6 +48,7 @@ const HETZNER_ACTION = { done: 'success', failed: 'error' };
 export class HetznerFloatingIp implements AddressProvider {
   readonly name: string;
   readonly ip: string;
+  readonly calls = new ApiCallCounts();
   private readonly apiBase: string;
   private readonly metadataBase: string;
   private readonly token: TokenLoader;
@@ -118,7 +120,7 @@ export class HetznerFloatingIp implements AddressProvider {
 
   async server(signal: AbortSignal): Promise<number> {
     if (this.serverId !== undefined) return this.serverId;
-    const ans = await apiRequest({ method: 'GET', url: `${this.metadataBase}/hetzner/v1/metadata/instance-id`, timeoutMs: Math.min(this.timeoutMs, 5_000), signal }, () => ({}));
+    const ans = await apiRequest({ method: 'GET', url: `${this.metadataBase}/hetzner/v1/metadata/instance-id`, timeoutMs: Math.min(this.timeoutMs, 5_000), signal, calls: this.calls }, () => ({}));
     const id = Number(ans.text.trim());
     if (!Number.isSafeInteger(id) || id <= 0) {
       throw new ApiError(`GET /hetzner/v1/metadata/instance-id: not a server id: ${JSON.stringify(ans.text.slice(0, 40))}`, { kind: 'transport' });
@@ -156,7 +158,7 @@ export class HetznerFloatingIp implements AddressProvider {
   }
 
   private async call(token: string, method: 'GET' | 'POST', path: string, signal: AbortSignal, body?: unknown): Promise<unknown> {
-    const ans = await apiRequest({ method, url: this.apiBase + path, token, body, timeoutMs: this.timeoutMs, signal }, parseHetznerError, this.deps.now);
+    const ans = await apiRequest({ method, url: this.apiBase + path, token, body, timeoutMs: this.timeoutMs, signal, calls: this.calls }, parseHetznerError, this.deps.now);
     return ans.json;
   }
 }

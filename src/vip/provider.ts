@@ -10,8 +10,11 @@
 //   when aborted (the node left MASTER while acquiring).
 // - verify() answers "does the address reach this node now?" with one cheap look; it never
 //   changes anything. A failed look (network, 5xx) rejects; "it is elsewhere" resolves with ours=false.
+// - calls, where the provider talks to an API: how its calls ended, for /metrics.
 // - release() exists only where giving the address up means something (L2: delete the address;
 //   clouds: unassign). Callers must not rely on it for correctness: the next master acquires anyway.
+
+import type { ApiCallCounts } from './api-call-counts.ts';
 
 export interface AcquireResult {
   /** True when this call moved the address; false when it was already ours. */
@@ -34,6 +37,7 @@ export interface AddressProvider {
   acquire(signal?: AbortSignal): Promise<AcquireResult>;
   release?(): Promise<void>;
   verify(): Promise<VerifyResult>;
+  readonly calls?: ApiCallCounts;
 }
 
 /**

@@ -37,6 +37,8 @@ export interface RouterCountersSnapshot {
   sendErrors: number;
   /** Transitions into MASTER. */
   becameMaster: number;
+  /** Every state change, by the state entered and why (transition-reason.ts). */
+  transitions: { to: string; reason: string; count: number }[];
   dropped: number;
   /** Only reasons that happened, so the object stays readable. */
   drops: Partial<Record<DropReason, number>>;
@@ -50,6 +52,14 @@ export class RouterCounters {
   sendErrors = 0;
   becameMaster = 0;
   readonly #drops = new Map<DropReason, number>();
+  readonly #transitions = new Map<string, { to: string; reason: string; count: number }>();
+
+  transition(to: string, reason: string): void {
+    const key = `${to} ${reason}`;
+    const t = this.#transitions.get(key);
+    if (t) t.count++;
+    else this.#transitions.set(key, { to, reason, count: 1 });
+  }
 
   drop(reason: DropReason): void {
     this.#drops.set(reason, (this.#drops.get(reason) ?? 0) + 1);
@@ -80,6 +90,7 @@ export class RouterCounters {
       priorityZeroSent: this.priorityZeroSent,
       sendErrors: this.sendErrors,
       becameMaster: this.becameMaster,
+      transitions: [...this.#transitions.values()].map((t) => ({ ...t })),
       dropped,
       drops,
     };

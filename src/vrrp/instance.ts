@@ -271,7 +271,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       localAddress: '',
       masterAdverInterval: this.config.advertInt,
       checksumForm: this.config.version === 2 ? 'message-only' : 'pseudo-header',
-      counters: { advertsSent: 0, advertsReceived: 0, priorityZeroReceived: 0, priorityZeroSent: 0, sendErrors: 0, becameMaster: 0, dropped: 0, drops: {} },
+      counters: { advertsSent: 0, advertsReceived: 0, priorityZeroReceived: 0, priorityZeroSent: 0, sendErrors: 0, becameMaster: 0, transitions: [], dropped: 0, drops: {} },
       peers: [],
     };
     const s: InstanceStatus = {

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { VrrpInstanceConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { RouterCounters } from './counters.ts';
+import { transitionCause } from './transition-reason.ts';
 import type { DropReason, RouterCountersSnapshot, TransportDropReason } from './counters.ts';
 import { compareIp, normaliseIp } from './ip-address.ts';
 import { checkAuth, decodeAdvert, encodeAdvert, passwordAuthData, AUTH_NONE, AUTH_PASS } from './packet.ts';
@@ -437,6 +438,7 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     const change: StateChange = { from, to: m.name, action, priority: m.priority };
     if (m.masterAddress !== undefined) change.master = m.masterAddress;
     if (handoffFrom !== undefined) change.handoffFrom = handoffFrom;
+    this.counters.transition(m.name, transitionCause(change));
     this.#log.info({ from, to: m.name, priority: m.priority, master: m.masterAddress, handoffFrom }, `VRRP ${from} -> ${m.name}`);
     this.emit('state', change);
   }

@@ -55,8 +55,10 @@ beforeEach(() => {
 describe('DigitalOcean reserved IP', () => {
   it('assigns to the droplet from the metadata service and polls the action to completion', async () => {
     fake.actionPolls = 3;
-    const res = await provider().acquire();
+    const p = provider();
+    const res = await p.acquire();
     assert.equal(res.changed, true);
+    assert.deepEqual(p.calls.snapshot(), { ok: fake.requests.length, http_4xx: 0, http_5xx: 0, transport: 0, aborted: 0 }, 'every call counted as ok');
     assert.equal(fake.holders.get(IP), ME);
     const post = fake.requests.find((r) => r.route === 'action');
     assert.deepEqual(post?.body, { type: 'assign', droplet_id: ME });
@@ -64,6 +66,16 @@ describe('DigitalOcean reserved IP', () => {
     assert.equal(fake.count('metadata'), 1);
     assert.equal(fake.count('poll'), 3);
     assert.match(res.detail, /completed/);
+  });
+
+  it('counts refused and unreachable calls by result', async () => {
+    const bad = provider({ env: { DO_TOKEN: 'dop_v1_wrong_token_000' }, dropletId: ME });
+    await assert.rejects(bad.acquire(), ProviderError);
+    assert.ok(bad.calls.snapshot().http_4xx >= 1, JSON.stringify(bad.calls.snapshot()));
+    assert.equal(bad.calls.snapshot().ok, 0);
+    const gone = provider({ apiBase: 'http://127.0.0.1:9', dropletId: ME, retry: { maxAttempts: 2, actionPollMs: 10, actionTimeoutMs: 200 } });
+    await assert.rejects(gone.verify());
+    assert.ok(gone.calls.snapshot().transport >= 1, JSON.stringify(gone.calls.snapshot()));
   });
 
   it('is done at once when the address is already here (no POST)', async () => {

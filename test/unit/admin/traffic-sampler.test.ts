@@ -1,7 +1,8 @@
 // The sampler's maths: quantiles from bucket deltas, rates between samples, resets, bounds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { quantile, stepPoint, TrafficSampler } from '../../../src/admin/traffic-sampler.ts';
+import { quantile, sampleOf, stepPoint, TrafficSampler } from '../../../src/admin/traffic-sampler.ts';
+import { RESPONSE_TIME_BUCKETS, TrafficStats } from '../../../src/proxy/traffic-stats.ts';
 
 const BOUNDS = [0.01, 0.1, 1];
 
@@ -49,4 +50,24 @@ test('TrafficSampler: one point per step per group, bounded, skips resets and cl
   ]);
   assert.equal(series[0]!.points[0]!.p50, 0.005);
   assert.deepEqual(series[1]!.points.map((p) => [p.at, p.rps, p.p50]), [[5000, 20, null]]);
+});
+
+test('sampleOf: frontends and backends from the traffic counters; HTTP requests, 5xx, histogram; TCP by sessions', () => {
+  const t = new TrafficStats();
+  const web = t.frontend('web');
+  web.response(200);
+  web.response(503);
+  web.observe(0.003);
+  const pool = t.backend('pool');
+  pool.response(200);
+  t.backend('db').connectionsTotal = 7;
+  const s = sampleOf(t.snapshot(), 42);
+  assert.equal(s.at, 42);
+  assert.deepEqual(s.bounds, RESPONSE_TIME_BUCKETS);
+  assert.equal(s.groups['frontend/web']!.requests, 2);
+  assert.equal(s.groups['frontend/web']!.errors, 1);
+  assert.equal(s.groups['frontend/web']!.buckets!.reduce((a, b) => a + b, 0), 1);
+  assert.equal(s.groups['frontend/web']!.buckets!.length, RESPONSE_TIME_BUCKETS.length + 1);
+  assert.equal(s.groups['backend/pool']!.requests, 1);
+  assert.deepEqual(s.groups['backend/db'], { requests: 7, errors: 0 }, 'a TCP backend counts its sessions');
 });

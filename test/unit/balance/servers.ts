@@ -15,6 +15,8 @@ export function servers(weights: number[], names?: string[]): ServerState[] {
     active: 0,
     requests: 0,
     failures: 0,
+    wentDown: 0,
+    wentUp: 0,
     index,
   }));
 }

@@ -24,6 +24,19 @@ test('health, admin and weight overrides survive a reload by name', () => {
   assert.deepEqual(next.eligibleServers.map((s) => s.name), ['d', 'c']);
 });
 
+test('health transitions are counted and carried over a reload, the carrying itself not counted', () => {
+  const old = mk(backendConfig([serverConfig('a')]));
+  old.setHealth('a', false, 'HTTP status 500');
+  old.setHealth('a', false, 'still 500');
+  old.setHealth('a', true, 'HTTP status 200');
+  old.setHealth('a', false, 'timeout');
+  assert.deepEqual([old.server('a')!.wentDown, old.server('a')!.wentUp], [2, 1]);
+  const next = mk(backendConfig([serverConfig('a')]));
+  restorePools([next], JSON.parse(JSON.stringify(snapshotPools([old]))));
+  assert.equal(next.server('a')!.up, false);
+  assert.deepEqual([next.server('a')!.wentDown, next.server('a')!.wentUp], [2, 1]);
+});
+
 test('changed config values win; a new address starts fresh; unknown backends are ignored', () => {
   const old = mk(backendConfig([serverConfig('a'), serverConfig('b'), serverConfig('c')]));
   old.setHealth('a', false, 'x');

@@ -66,6 +66,10 @@ test('a higher-priority master keeps us Backup; its silence makes us Master', ()
   assert.equal(transport.sent.length, 0);
   clock.advance(masterDownInterval(3, 100, 1000));
   assert.equal(router.state, 'master');
+  assert.deepEqual(router.status().counters.transitions, [
+    { to: 'backup', reason: 'start', count: 1 },
+    { to: 'master', reason: 'master-down', count: 1 },
+  ]);
 });
 
 test('priority 0 from the master: Backup takes over after Skew_Time', () => {
