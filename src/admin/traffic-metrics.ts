@@ -27,8 +27,8 @@ function family(scope: Scope, rows: Row[], out: string[]): void {
   };
   out.push(`# HELP ${p}http_requests_total HTTP requests finished on ${w}, by response status class (other: no response status)`, `# TYPE ${p}http_requests_total counter`);
   for (const r of rows) for (const k of STATUS_CLASSES) out.push(`${p}http_requests_total{${r.labels},code="${k}"} ${r.c.requests[k]}`);
-  simple('received_bytes_total', 'counter', `bytes read from clients for ${w}`, (c) => c.bytesIn);
-  simple('sent_bytes_total', 'counter', `bytes written to clients for ${w}`, (c) => c.bytesOut);
+  simple('received_bytes_total', 'counter', `body bytes read from clients for ${w} (HTTP: request bodies, heads not counted; TCP: the stream)`, (c) => c.bytesIn);
+  simple('sent_bytes_total', 'counter', `body bytes written to clients for ${w} (HTTP: response bodies, heads not counted; TCP: the stream)`, (c) => c.bytesOut);
   if (scope === 'frontend') {
     simple('connections_total', 'counter', 'client connections accepted', (c) => c.connectionsTotal);
     simple('current_connections', 'gauge', 'client connections open now', (c) => c.connectionsCurrent);

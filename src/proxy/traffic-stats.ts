@@ -22,9 +22,9 @@ export interface HistogramSnapshot {
 export interface TrafficCountersSnapshot {
   /** Finished HTTP requests by response status class (TCP sessions are not requests). */
   requests: Record<StatusClass, number>;
-  /** Bytes halb read from clients (request side), as HAProxy's bin. */
+  /** Body bytes halb read from clients (HTTP request bodies, TCP streams); unlike HAProxy's bin, heads are not counted. */
   bytesIn: number;
-  /** Bytes halb wrote to clients (response side), as HAProxy's bout. */
+  /** Body bytes halb wrote to clients (HTTP response bodies, TCP streams); unlike HAProxy's bout, heads are not counted. */
   bytesOut: number;
   /** Frontend: client connections accepted. Backend/server: sessions sent there (HTTP requests, TCP connections). */
   connectionsTotal: number;

@@ -8,8 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import vm from 'node:vm';
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHalb, freePort, HALB_MAIN, type HalbProcess } from '../../helpers/halb-process.ts';
@@ -227,6 +227,38 @@ test('GET /metrics: Prometheus text with server, backend and frontend gauges', a
     assert.match(text, /^halb_server_check_duration_seconds\{backend="pool",server="a"\} [\d.e-]+$/m);
   } finally {
     await setServer('b', { admin: 'ready' });
+  }
+});
+
+// CI installs Debian's prometheus (scripts/provision.sh --apt): there a missing promtool fails the test.
+const promtool = existsSync('/usr/bin/promtool') || process.env.CI === 'true' ? false : 'promtool not installed (apt-get install prometheus)';
+
+test('GET /metrics: traffic counted in the worker reaches the scrape, and promtool accepts it', async () => {
+  const metric = (text: string, series: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+    return line === undefined ? NaN : Number(line.slice(series.length + 1));
+  };
+  const scrape = async (): Promise<string> => (await fetch(`${adminUrl}/metrics`)).text();
+  const before = await scrape();
+  const ok0 = metric(before, 'halb_frontend_http_requests_total{frontend="web",code="2xx"}') || 0;
+  await hit(20);
+  // Workers report every second: wait for the next report rather than a fixed sleep.
+  await until('the worker reports the 20 requests', async () => metric(await scrape(), 'halb_frontend_http_requests_total{frontend="web",code="2xx"}') >= ok0 + 20);
+  const text = await scrape();
+  assert.ok(metric(text, 'halb_backend_http_requests_total{backend="pool",code="2xx"}') >= ok0 + 20);
+  assert.ok(metric(text, 'halb_frontend_response_time_seconds_count{frontend="web"}') >= ok0 + 20);
+  assert.equal(metric(text, 'halb_frontend_response_time_seconds_bucket{frontend="web",le="+Inf"}'), metric(text, 'halb_frontend_response_time_seconds_count{frontend="web"}'));
+  // Body bytes: GETs send none; each response body is the server's name (one byte).
+  assert.equal(metric(text, 'halb_frontend_received_bytes_total{frontend="web"}'), metric(before, 'halb_frontend_received_bytes_total{frontend="web"}') || 0);
+  assert.ok(metric(text, 'halb_frontend_sent_bytes_total{frontend="web"}') >= (metric(before, 'halb_frontend_sent_bytes_total{frontend="web"}') || 0) + 20);
+  const perServer = ['a', 'b', 'c'].map((n) => metric(text, `halb_server_sessions_total{backend="pool",server="${n}"}`));
+  assert.ok(perServer.every((n) => n > 0), `every server took requests: ${perServer.join()}`);
+  assert.equal(metric(text, 'halb_server_health_transitions_total{backend="pool",server="a",to="down"}'), 0);
+  assert.match(text, /^# TYPE halb_frontend_response_time_seconds histogram$/m);
+  if (promtool === false) {
+    const r = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal((r.stdout + r.stderr).trim(), '', 'no lint complaint');
   }
 });
 
