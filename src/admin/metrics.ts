@@ -61,6 +61,8 @@ interface CheckView {
 const ADMIN_STATES = ['ready', 'drain', 'maint'] as const;
 const VRRP_STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP'] as const;
 
+// The label is vrrp_instance, not instance: Prometheus sets `instance` to the scrape target and
+// would rename ours to exported_instance.
 const instanceName = (v: VrrpView): string => v.instance ?? v.name ?? '';
 const vrrpState = (v: VrrpView): string => v.keepalivedState ?? (v.state ?? '').toUpperCase();
 
@@ -187,58 +189,58 @@ export class NodeMetrics {
     new Gauge({
       name: 'halb_vrrp_master',
       help: '1 while the instance is MASTER',
-      labelNames: ['instance'],
+      labelNames: ['vrrp_instance'],
       registers: reg,
       collect() {
         this.reset();
-        for (const v of vrrp()) this.set({ instance: instanceName(v) }, vrrpState(v) === 'MASTER' ? 1 : 0);
+        for (const v of vrrp()) this.set({ vrrp_instance: instanceName(v) }, vrrpState(v) === 'MASTER' ? 1 : 0);
       },
     });
     new Gauge({
       name: 'halb_vrrp_state',
       help: '1 for the keepalived state the instance is in, 0 for the others',
-      labelNames: ['instance', 'state'],
+      labelNames: ['vrrp_instance', 'state'],
       registers: reg,
       collect() {
         this.reset();
-        for (const v of vrrp()) for (const st of VRRP_STATES) this.set({ instance: instanceName(v), state: st }, vrrpState(v) === st ? 1 : 0);
+        for (const v of vrrp()) for (const st of VRRP_STATES) this.set({ vrrp_instance: instanceName(v), state: st }, vrrpState(v) === st ? 1 : 0);
       },
     });
     new Gauge({
       name: 'halb_vrrp_priority',
       help: 'effective VRRP priority after trackers',
-      labelNames: ['instance'],
+      labelNames: ['vrrp_instance'],
       registers: reg,
       collect() {
         this.reset();
         for (const v of vrrp()) {
           const p = v.effectivePriority ?? v.priority;
-          if (typeof p === 'number') this.set({ instance: instanceName(v) }, p);
+          if (typeof p === 'number') this.set({ vrrp_instance: instanceName(v) }, p);
         }
       },
     });
     new Gauge({
       name: 'halb_vrrp_holding_addresses',
       help: '1 while the virtual addresses are configured on this node',
-      labelNames: ['instance'],
+      labelNames: ['vrrp_instance'],
       registers: reg,
       collect() {
         this.reset();
-        for (const v of vrrp()) this.set({ instance: instanceName(v) }, v.holdingAddresses ? 1 : 0);
+        for (const v of vrrp()) this.set({ vrrp_instance: instanceName(v) }, v.holdingAddresses ? 1 : 0);
       },
     });
     const counter = (name: string, help: string, read: (c: NonNullable<VrrpView['counters']>) => number | undefined): void => {
       new Counter({
         name,
         help,
-        labelNames: ['instance'],
+        labelNames: ['vrrp_instance'],
         registers: reg,
         collect() {
           this.reset();
           for (const v of vrrp()) {
             const n = v.counters ? read(v.counters) : undefined;
-            if (typeof n === 'number' && n > 0) this.inc({ instance: instanceName(v) }, n);
-            else this.inc({ instance: instanceName(v) }, 0);
+            if (typeof n === 'number' && n > 0) this.inc({ vrrp_instance: instanceName(v) }, n);
+            else this.inc({ vrrp_instance: instanceName(v) }, 0);
           }
         },
       });
@@ -252,31 +254,31 @@ export class NodeMetrics {
     new Counter({
       name: 'halb_vrrp_transitions_total',
       help: 'VRRP state changes, by the state entered and why (master-down, takeover, heard-master, fault, handover, ...)',
-      labelNames: ['instance', 'to', 'reason'],
+      labelNames: ['vrrp_instance', 'to', 'reason'],
       registers: reg,
       collect() {
         this.reset();
-        for (const v of vrrp()) for (const t of v.counters?.transitions ?? []) this.inc({ instance: instanceName(v), to: t.to, reason: t.reason }, t.count);
+        for (const v of vrrp()) for (const t of v.counters?.transitions ?? []) this.inc({ vrrp_instance: instanceName(v), to: t.to, reason: t.reason }, t.count);
       },
     });
     new Counter({
       name: 'halb_cloud_api_calls_total',
       help: 'calls to the cloud provider API that moves the floating IP, by result (ok, http_4xx, http_5xx, transport, aborted)',
-      labelNames: ['instance', 'result'],
+      labelNames: ['vrrp_instance', 'result'],
       registers: reg,
       collect() {
         this.reset();
-        for (const v of vrrp()) for (const [result, n] of Object.entries(v.floatingIp?.calls ?? {})) this.inc({ instance: instanceName(v), result }, n);
+        for (const v of vrrp()) for (const [result, n] of Object.entries(v.floatingIp?.calls ?? {})) this.inc({ vrrp_instance: instanceName(v), result }, n);
       },
     });
     new Counter({
       name: 'halb_vrrp_dropped_packets_total',
       help: 'VRRP packets dropped, by reason',
-      labelNames: ['instance', 'reason'],
+      labelNames: ['vrrp_instance', 'reason'],
       registers: reg,
       collect() {
         this.reset();
-        for (const v of vrrp()) for (const [reason, n] of Object.entries(v.counters?.drops ?? {})) if (typeof n === 'number') this.inc({ instance: instanceName(v), reason }, n);
+        for (const v of vrrp()) for (const [reason, n] of Object.entries(v.counters?.drops ?? {})) if (typeof n === 'number') this.inc({ vrrp_instance: instanceName(v), reason }, n);
       },
     });
   }

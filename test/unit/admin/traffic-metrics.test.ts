@@ -38,11 +38,11 @@ test('traffic is rendered as cumulative histogram buckets and counters by status
   assert.match(body, /^halb_backend_retries_total\{backend="pool"\} 1$/m);
   assert.match(body, /^halb_frontend_received_bytes_total\{frontend="web"\} 5$/m);
   assert.match(body, /^# TYPE halb_vrrp_dropped_packets_total counter$/m);
-  assert.match(body, /^halb_vrrp_dropped_packets_total\{instance="VI",reason="wire-ttl"\} 2$/m);
-  assert.match(body, /^halb_vrrp_transitions_total\{instance="VI",to="master",reason="master-down"\} 4$/m);
-  assert.match(body, /^halb_vrrp_transitions_total\{instance="VI",to="backup",reason="heard-master"\} 3$/m);
-  assert.match(body, /^halb_cloud_api_calls_total\{instance="VI",result="http_5xx"\} 1$/m);
-  assert.match(body, /^halb_cloud_api_calls_total\{instance="VI",result="transport"\} 2$/m);
+  assert.match(body, /^halb_vrrp_dropped_packets_total\{vrrp_instance="VI",reason="wire-ttl"\} 2$/m);
+  assert.match(body, /^halb_vrrp_transitions_total\{vrrp_instance="VI",to="master",reason="master-down"\} 4$/m);
+  assert.match(body, /^halb_vrrp_transitions_total\{vrrp_instance="VI",to="backup",reason="heard-master"\} 3$/m);
+  assert.match(body, /^halb_cloud_api_calls_total\{vrrp_instance="VI",result="http_5xx"\} 1$/m);
+  assert.match(body, /^halb_cloud_api_calls_total\{vrrp_instance="VI",result="transport"\} 2$/m);
   assert.match(body, /^halb_server_health_transitions_total\{backend="pool",server="w\\"1",to="down"\} 2$/m);
   assert.match(body, /^halb_backend_queue\{backend="pool"\} 3$/m);
 });
