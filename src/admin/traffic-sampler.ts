@@ -112,7 +112,7 @@ export class TrafficSampler {
     this.#samples.push(sample);
   }
 
-  /** Per group, oldest first; a group that appeared later starts where it first appears. */
+  /** Per group, oldest first; a group that appeared later counts from zero in the step it appeared. */
   series(): TrafficSeries[] {
     const samples = this.#samples.items();
     const out = new Map<string, TrafficPoint[]>();
@@ -121,8 +121,9 @@ export class TrafficSampler {
       const cur = samples[i]!;
       const sameBounds = prev.bounds.length === cur.bounds.length && prev.bounds.every((b, j) => b === cur.bounds[j]);
       for (const [key, c] of Object.entries(cur.groups)) {
-        const p = prev.groups[key];
-        if (!p) continue;
+        // A group the previous sample lacks is new (first traffic, a frontend added by a reload):
+        // its counters started at zero, so its first step counts from there.
+        const p = prev.groups[key] ?? { requests: 0, errors: 0, ...(c.buckets ? { buckets: c.buckets.map(() => 0) } : {}) };
         const point = stepPoint(p, sameBounds ? c : { requests: c.requests, errors: c.errors }, cur.at - prev.at, cur.at, cur.bounds);
         if (!point) continue;
         let list = out.get(key);

@@ -49,7 +49,11 @@ test('TrafficSampler: one point per step per group, bounded, skips resets and cl
     [5000, 20, 0],
   ]);
   assert.equal(series[0]!.points[0]!.p50, 0.005);
-  assert.deepEqual(series[1]!.points.map((p) => [p.at, p.rps, p.p50]), [[5000, 20, null]]);
+  // frontend/web first appears at 3000: its counters started at zero, so that step counts.
+  assert.deepEqual(series[1]!.points.map((p) => [p.at, p.rps, p.p50]), [
+    [3000, 30, null],
+    [5000, 20, null],
+  ]);
 });
 
 test('sampleOf: frontends and backends from the traffic counters; HTTP requests, 5xx, histogram; TCP by sessions', () => {
