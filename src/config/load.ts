@@ -8,6 +8,7 @@ import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, inputSchema } from './schema.ts';
 import { pathText, type PathItem } from './checks.ts';
+import { peerFallbackProblems } from './peer-address.ts';
 import { nodeNames, nodeView, selectNode, sourcePath, type NodeSelect, type NodeView } from './node-views.ts';
 import { pairProblems } from './pair-checks.ts';
 import { nearest } from './suggest.ts';
@@ -174,6 +175,8 @@ function validateView(parsed: ParsedYaml, view: NodeView | undefined): LoadResul
     const src = sourcePath(view?.origins, path);
     return { file: sourceName, ...place(locate(doc, src, atKey)), path: pathText(src), message };
   };
+  // Rules that need the normalised config (which frontend uses which backend, the VRRP peer).
+  if (result.success) extra.push(...peerFallbackProblems(result.data));
   if (result.success && extra.length === 0) {
     result.data.source = sourceName;
     if (view) result.data.node = view.node;

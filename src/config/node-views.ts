@@ -76,6 +76,7 @@ export function nodeView(data: Data, node: string): NodeView {
     }
   }
   if (instances) deriveUnicast(instances, nodes, node, origins);
+  derivePeerFallback(merged, nodes, node, origins);
   return { node, data: merged, origins };
 }
 
@@ -142,6 +143,22 @@ function deriveUnicast(instances: Data, nodes: Data, node: string, origins: Map<
       }
     }
     inst['unicast'] = uni;
+  }
+}
+
+// peer_fallback forwards to the pair's other node: with two nodes in the map, that is the other
+// one's address, multicast or unicast alike (unicast alone would also find it in its peers).
+function derivePeerFallback(data: Data, nodes: Data, node: string, origins: Map<string, PathItem[]>): void {
+  const backends = data['backends'];
+  if (!isRecord(backends)) return;
+  const others = Object.keys(nodes).filter((n) => n !== node);
+  const other = others.length === 1 ? nodes[others[0]!] : undefined;
+  const address = isRecord(other) && typeof other['address'] === 'string' ? other['address'] : undefined;
+  if (address === undefined) return;
+  for (const [bname, be] of Object.entries(backends)) {
+    if (!isRecord(be) || be['peer_fallback'] !== true || be['peer_fallback_address'] !== undefined) continue;
+    be['peer_fallback_address'] = address;
+    origins.set(pathText(['backends', bname, 'peer_fallback_address']), ['nodes', others[0]!, 'address']);
   }
 }
 

@@ -220,6 +220,44 @@ test('peer_fallback: http backends only, an address must be an IP, default off',
   assert.equal(off.config.backends[0]?.peerFallback, false);
 });
 
+test('peer_fallback that cannot reach the peer is refused: a VIP-only bind, multicast without a known peer; nodes: gives the peer', () => {
+  const vrrp = (unicast: string) => [
+    'vrrp:',
+    '  instances:',
+    '    VI:',
+    '      interface: eth0',
+    '      virtual_router_id: 51',
+    '      priority: 100',
+    '      virtual_ipaddress: ["10.0.0.100/24"]',
+    ...(unicast ? [unicast] : []),
+  ];
+  const vipOnly = problems('frontends:', '  h: { bind: "10.0.0.100:80", default_backend: web }', ...BACKEND, '    peer_fallback: true', ...vrrp('      unicast: { source: 10.0.0.1, peers: [10.0.0.2] }'));
+  assert.equal(vipOnly.length, 1, vipOnly.join('\n'));
+  assert.match(vipOnly[0]!, /^2:\d+ frontends\.h\.bind: backends\.web\.peer_fallback: frontend binds the VIP only \(10\.0\.0\.100:80\): the peer 10\.0\.0\.2 is not reachable there/);
+  const multicast = problems('frontends:', '  h: { bind: ":80", default_backend: web }', ...BACKEND, '    peer_fallback: true', ...vrrp(''));
+  assert.deepEqual(multicast, ['7:5 backends.web.peer_fallback: no peer address known (multicast VRRP): set peer_fallback_address']);
+  const noVrrp = problems('frontends:', '  h: { bind: ":80", default_backend: web }', ...BACKEND, '    peer_fallback: true');
+  assert.match(noVrrp[0]!, /^7:5 backends\.web\.peer_fallback: peer_fallback needs a peer/);
+  // Multicast in a pair file: the other node's address is the peer.
+  const pair = [
+    'frontends:',
+    '  h: { bind: ":80", default_backend: web }',
+    ...BACKEND,
+    '    peer_fallback: true',
+    ...vrrp(''),
+    'nodes:',
+    '  lb1: { address: 10.0.0.1, vrrp: { VI: { priority: 101 } } }',
+    '  lb2: { address: 10.0.0.2 }',
+    '',
+  ].join('\n');
+  const lb1 = parseConfigText(pair, 'halb.yaml', { node: 'lb1' });
+  assert.ok(lb1.ok, JSON.stringify(!lb1.ok && lb1.errors));
+  assert.equal(lb1.config.backends[0]?.peerFallbackAddress, '10.0.0.2');
+  const lb2 = parseConfigText(pair, 'halb.yaml', { node: 'lb2' });
+  assert.ok(lb2.ok);
+  assert.equal(lb2.config.backends[0]?.peerFallbackAddress, '10.0.0.1');
+});
+
 test('rules and header ops: shape errors', () => {
   assert.deepEqual(
     problems(
