@@ -22,7 +22,7 @@ fi
 
 if [ "${1:-}" = "--apt" ]; then
   halb_need=()
-  for halb_pb in keepalived:keepalived haproxy:haproxy nftables:nft iproute2:ip iputils-arping:arping tcpdump:tcpdump curl:curl procps:sysctl chromium:chromium prometheus:promtool; do
+  for halb_pb in keepalived:keepalived haproxy:haproxy nftables:nft iproute2:ip iputils-arping:arping tcpdump:tcpdump curl:curl procps:sysctl chromium:chromium prometheus:promtool frr:vtysh; do
     command -v "${halb_pb##*:}" >/dev/null 2>&1 || [ -x "/usr/sbin/${halb_pb##*:}" ] || halb_need+=("${halb_pb%%:*}")
   done
   if [ ${#halb_need[@]} -gt 0 ]; then
@@ -30,7 +30,7 @@ if [ "${1:-}" = "--apt" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${halb_need[@]}" >/dev/null
     # Debian starts these as services; halb's tests run their own copies in namespaces.
-    for halb_svc in keepalived haproxy; do service "$halb_svc" stop >/dev/null 2>&1 || true; done
+    for halb_svc in keepalived haproxy frr; do service "$halb_svc" stop >/dev/null 2>&1 || true; done
   fi
 fi
 

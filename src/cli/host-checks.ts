@@ -1,8 +1,11 @@
 // `halb validate` checks that need the host, not just the file: a VIP the host already holds
 // (halb would take it over and, on release, remove the host's own address), an HMAC key file or
-// admin token file that cannot be read (or that other users can). Run on the node the config is for.
+// admin token file that cannot be read (or that other users can), FRR missing for `bgp:`. Run on the
+// node the config is for.
 
+import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { missingFrrPrograms } from '../bgp/frr-binaries.ts';
 import { errorAt } from '../config/load.ts';
 import type { ConfigError } from '../config/errors.ts';
 import type { Config } from '../config/types.ts';
@@ -13,7 +16,8 @@ import { readAdminToken } from '../admin/admin-token.ts';
 export async function hostProblems(config: Config, file: string, table = new LinuxAddresses()): Promise<ConfigError[]> {
   const instances = config.vrrp?.instances ?? [];
   const admin = config.global.admin;
-  if (instances.length === 0 && !admin?.token && !admin?.tls) return [];
+  const bgp = config.bgp;
+  if (instances.length === 0 && !admin?.token && !admin?.tls && !bgp) return [];
   const text = await readFile(file, 'utf8');
   const out: ConfigError[] = [];
   if (admin?.token) {
@@ -33,6 +37,20 @@ export async function hostProblems(config: Config, file: string, table = new Lin
         out.push(errorAt(text, file, ['global', 'admin', 'tls', key], `${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`));
       }
     }
+  }
+  if (bgp) {
+    const missing = missingFrrPrograms(bgp);
+    if (missing.length > 0) {
+      out.push(errorAt(text, file, ['bgp', 'frr_dir'], `bgp needs FRR: missing ${missing.join(', ')}; install it (apt-get install frr) or set bgp.frr_dir`));
+    }
+    bgp.neighbors.forEach((n, i) => {
+      if (n.passwordFile === undefined) return;
+      try {
+        accessSync(n.passwordFile, constants.R_OK);
+      } catch (err) {
+        out.push(errorAt(text, file, ['bgp', 'neighbors', i, 'password_file'], `${n.passwordFile}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`));
+      }
+    });
   }
   for (const inst of instances) {
     const base = ['vrrp', 'instances', inst.name];
@@ -60,3 +78,4 @@ export async function hostProblems(config: Config, file: string, table = new Lin
   }
   return out;
 }
+

@@ -6,6 +6,7 @@ import { isWildcardHost, ipFamily } from './address.ts';
 import { formatDuration } from './duration.ts';
 import { nearest } from './suggest.ts';
 import { resolveBackendModes } from './modes.ts';
+import { bgpProblems } from './bgp-checks.ts';
 import type { HostPort } from './types.ts';
 import type { ParsedInput } from './schema.ts';
 
@@ -132,6 +133,7 @@ export function findProblems(input: ParsedInput): Problem[] {
 
   // ---- vrrp ----
   if (input.vrrp) out.push(...vrrpProblems(input, frontendNames, backendNames));
+  if (input.bgp) out.push(...bgpProblems(input, input.bgp, frontendNames, backendNames));
   return out;
 }
 

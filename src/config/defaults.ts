@@ -16,6 +16,13 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
 
 export const DEFAULTS = {
   workers: 1,
+  // BGP: FRR's daemons as Debian installs them; hold 9 s / keepalive 3 s (BFD detects faster);
+  // BFD 300 ms x 3 = 900 ms detection; a planned stop serves 5 s after its withdraw.
+  frrDir: '/usr/lib/frr',
+  bgpHoldSeconds: 9,
+  bfdDetectMultiplier: 3,
+  bfdIntervalMs: 300,
+  bgpDrainMs: 5000,
   logLevel: 'info',
   logFormat: 'auto',
   accessLog: true,

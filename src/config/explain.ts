@@ -16,6 +16,7 @@ export function summary(config: Config): string {
     `${plural(config.backends.length, 'backend')} (${plural(servers, 'server')})`,
   ];
   if (config.vrrp) parts.push(plural(config.vrrp.instances.length, 'vrrp instance'));
+  if (config.bgp) parts.push(`bgp AS${config.bgp.asn} (${plural(config.bgp.neighbors.length, 'neighbor')}, ${config.bgp.announce.length} prefix${config.bgp.announce.length === 1 ? '' : 'es'} to announce)`);
   return parts.join(', ');
 }
 

@@ -67,6 +67,9 @@ export function nodeView(data: Data, node: string): NodeView {
   if (isRecord(entry['global'])) {
     merged['global'] = mergeInto(merged['global'], entry['global'], ['global'], [...at, 'global'], origins);
   }
+  if (isRecord(entry['bgp'])) {
+    merged['bgp'] = mergeInto(merged['bgp'], entry['bgp'], ['bgp'], [...at, 'bgp'], origins);
+  }
   const instances = vrrpInstances(merged);
   if (isRecord(entry['vrrp']) && instances) {
     for (const [iname, over] of Object.entries(entry['vrrp'])) {

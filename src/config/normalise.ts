@@ -3,9 +3,12 @@
 
 import { DEFAULTS, DEFAULT_TIMEOUTS } from './defaults.ts';
 import { resolveBackendModes } from './modes.ts';
-import type { ParsedBackend, ParsedFrontend, ParsedInput, ParsedInstance } from './schema.ts';
+import type { ParsedBackend, ParsedBgp, ParsedFrontend, ParsedInput, ParsedInstance } from './schema.ts';
 import type {
   AdminConfig,
+  BgpAnnounceConfig,
+  BgpConfig,
+  BgpNeighborConfig,
   BackendConfig,
   BindConfig,
   Config,
@@ -61,7 +64,57 @@ export function normalise(input: ParsedInput, source: string): Config {
   };
   if (g.admin) config.global.admin = admin(g.admin);
   if (input.vrrp) config.vrrp = vrrp(input.vrrp);
+  if (input.bgp) config.bgp = bgp(input.bgp, config.frontends);
   return config;
+}
+
+/** The frontends that serve a prefix: those binding its address, 0.0.0.0 (IPv4) or :: (dual-stack). */
+export function frontendsServing(address: string, family: 4 | 6, frontends: readonly FrontendConfig[]): FrontendConfig[] {
+  return frontends.filter((f) => f.bind.some((b) => b.host === address || b.host === '::' || (family === 4 && b.host === '0.0.0.0')));
+}
+
+function bgp(b: ParsedBgp, frontends: readonly FrontendConfig[]): BgpConfig {
+  return {
+    asn: b.asn,
+    routerId: b.router_id,
+    daemon: b.daemon ?? 'frr',
+    frrDir: b.frr_dir ?? DEFAULTS.frrDir,
+    neighbors: b.neighbors.map((n) => {
+      const hold = n.hold_time !== undefined ? Math.round(n.hold_time / 1000) : DEFAULTS.bgpHoldSeconds;
+      const out: BgpNeighborConfig = {
+        address: n.address,
+        asn: n.asn,
+        bfd: n.bfd ?? false,
+        holdTimeSeconds: hold,
+        keepaliveSeconds: n.keepalive !== undefined ? Math.round(n.keepalive / 1000) : Math.floor(hold / 3),
+      };
+      if (n.password_file !== undefined) out.passwordFile = n.password_file;
+      return out;
+    }),
+    bfd: {
+      detectMultiplier: b.bfd?.detect_multiplier ?? DEFAULTS.bfdDetectMultiplier,
+      receiveIntervalMs: b.bfd?.receive_interval ?? DEFAULTS.bfdIntervalMs,
+      transmitIntervalMs: b.bfd?.transmit_interval ?? DEFAULTS.bfdIntervalMs,
+    },
+    announce: b.announce.map((a) => {
+      const serving = frontendsServing(a.prefix.address, a.prefix.family, frontends);
+      const trackFrontends = a.track?.frontends ?? serving.map((f) => f.name);
+      const trackBackends =
+        a.track?.backends ?? [...new Set(serving.flatMap((f) => [...(f.defaultBackend !== undefined ? [f.defaultBackend] : []), ...f.rules.map((r) => r.backend)]))];
+      const out: BgpAnnounceConfig = {
+        address: a.prefix.address,
+        prefixLength: a.prefix.family === 4 ? 32 : 128,
+        family: a.prefix.family,
+        communities: a.communities ?? [],
+        trackFrontends,
+        trackBackends,
+      };
+      if (a.med !== undefined) out.med = a.med;
+      if (a.local_pref !== undefined) out.localPref = a.local_pref;
+      return out;
+    }),
+    drainMs: b.drain ?? DEFAULTS.bgpDrainMs,
+  };
 }
 
 function admin(a: NonNullable<NonNullable<ParsedInput['global']>['admin']>): AdminConfig {

@@ -458,6 +458,69 @@ const vrrpSchema = z.strictObject({
   instances: z.record(nameSchema, instanceSchema),
 });
 
+// ---- bgp: announce the VIPs to routers (ECMP over active-active nodes) ----
+
+// 4-byte ASNs (RFC 6793); 0 and AS_TRANS are refused in checks.ts with a reason.
+const asnSchema = z
+  .int({ error: (iss) => (iss.input === undefined ? undefined : `an ASN is an integer 1..4294967295, got ${describeValue(iss.input)}`) })
+  .min(1, { error: (iss) => `an ASN is 1..4294967295, got ${String(iss.input)}` })
+  .max(4294967295, { error: (iss) => `an ASN is 1..4294967295, got ${String(iss.input)}` });
+
+const hostPrefixSchema = z
+  .string()
+  .describe('"203.0.113.10/32" or "2001:db8::10/128" (a bare address means the host route)')
+  .transform((text, ctx) => {
+    const [addr = '', len, extra] = text.split('/');
+    const family = isIP(addr);
+    const full = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (len !== undefined && Number(len) !== full)) {
+      ctx.addIssue({ code: 'custom', message: `announce a host route: "<ipv4>/32" or "<ipv6>/128", got "${text}"`, input: text });
+      return z.NEVER;
+    }
+    return { address: addr, prefixLength: full, family: family as 4 | 6 };
+  });
+
+const communitySchema = z.string().refine(
+  (c) => {
+    const m = /^(\d+):(\d+)$/.exec(c);
+    return m !== null && Number(m[1]) <= 65535 && Number(m[2]) <= 65535;
+  },
+  { error: (iss) => `a community is "<0-65535>:<0-65535>", got "${String(iss.input)}"` },
+);
+
+const bgpNeighborSchema = z.strictObject({
+  address: ipSchema,
+  asn: asnSchema,
+  password_file: z.string().min(1).describe('TCP-MD5 password (RFC 2385), read from this file so it never sits in halb.yaml').optional(),
+  bfd: z.boolean().optional(),
+  hold_time: durationSchema.optional(),
+  keepalive: durationSchema.optional(),
+});
+
+const bgpAnnounceSchema = z.strictObject({
+  prefix: hostPrefixSchema,
+  communities: z.array(communitySchema).optional(),
+  med: intIn(0, 4294967295).optional(),
+  local_pref: intIn(0, 4294967295).optional(),
+  track: z
+    .strictObject({ backends: z.array(nameSchema).optional(), frontends: z.array(nameSchema).optional() })
+    .describe('announced only while these frontends listen and these backends have a server up (default: the frontends binding the prefix and their backends)')
+    .optional(),
+});
+
+const bgpSchema = z.strictObject({
+  asn: asnSchema,
+  router_id: z.ipv4({ error: (iss) => `router_id is an IPv4 address, got ${describeValue(iss.input)}` }),
+  daemon: z.enum(['frr'], { error: (iss) => `daemon must be frr, got ${describeValue(iss.input)}` }).optional(),
+  frr_dir: z.string().min(1).describe("where FRR's daemons are (default /usr/lib/frr)").optional(),
+  neighbors: z.array(bgpNeighborSchema).min(1, { error: 'bgp needs at least one neighbor' }),
+  bfd: z
+    .strictObject({ detect_multiplier: intIn(2, 255).optional(), receive_interval: durationSchema.optional(), transmit_interval: durationSchema.optional() })
+    .optional(),
+  announce: z.array(bgpAnnounceSchema).min(1, { error: 'bgp needs at least one prefix to announce' }),
+  drain: durationSchema.describe('planned stop: after the withdraw, keep serving this long (router convergence plus a grace)').optional(),
+});
+
 // ---- nodes: one file for the pair ----
 
 // Per-node overrides of the shared settings (node-views.ts merges them in). Shapes only: each value
@@ -467,6 +530,7 @@ const nodeSchema = z.strictObject({
   hostname: z.union([z.string().min(1), z.array(z.string().min(1))]).describe('host names that pick this entry (besides the entry name)').optional(),
   global: globalSchema.partial().optional(),
   vrrp: z.record(nameSchema, instanceSchema.partial()).describe('per-instance overrides: priority, state, interface, unicast ...').optional(),
+  bgp: bgpSchema.partial().describe('per-node overrides: router_id, neighbors, announce attributes ...').optional(),
 });
 
 // ---- whole file ----
@@ -478,6 +542,7 @@ export const inputSchema = z.strictObject({
   frontends: z.record(nameSchema, frontendSchema).optional(),
   backends: z.record(nameSchema, backendSchema).optional(),
   vrrp: vrrpSchema.optional(),
+  bgp: bgpSchema.optional(),
   nodes: z.record(nameSchema, nodeSchema).optional(),
 });
 
@@ -488,6 +553,7 @@ export type ParsedInput = z.output<typeof inputSchema>;
 export type ParsedFrontend = ParsedInput['frontends'] extends Record<string, infer F> | undefined ? F : never;
 export type ParsedBackend = ParsedInput['backends'] extends Record<string, infer B> | undefined ? B : never;
 export type ParsedInstance = NonNullable<ParsedInput['vrrp']>['instances'][string];
+export type ParsedBgp = NonNullable<ParsedInput['bgp']>;
 
 /** Input -> validated, normalised Config (source is set to "" here; load.ts fills it in). */
 // Cross-field checks run only on a shape-clean input: zod lets refinements run after "continuable"

@@ -298,4 +298,41 @@ export interface Config {
   frontends: FrontendConfig[];
   backends: BackendConfig[];
   vrrp?: VrrpConfig;
+  bgp?: BgpConfig;
+}
+
+/** A BGP neighbor (the upstream router) this node peers with. */
+export interface BgpNeighborConfig {
+  address: string;
+  asn: number;
+  /** TCP-MD5 password file (read when the daemon is configured, never logged). */
+  passwordFile?: string;
+  bfd: boolean;
+  /** Seconds as BGP counts them: hold 0 (no keepalives) or 3..65535, keepalive below hold / 3. */
+  holdTimeSeconds: number;
+  keepaliveSeconds: number;
+}
+
+export interface BgpAnnounceConfig {
+  address: string;
+  prefixLength: 32 | 128;
+  family: 4 | 6;
+  communities: string[];
+  med?: number;
+  localPref?: number;
+  /** Announced only while these frontends listen and these backends have a usable server. */
+  trackFrontends: string[];
+  trackBackends: string[];
+}
+
+export interface BgpConfig {
+  asn: number;
+  routerId: string;
+  daemon: 'frr';
+  frrDir: string;
+  neighbors: BgpNeighborConfig[];
+  bfd: { detectMultiplier: number; receiveIntervalMs: Millis; transmitIntervalMs: Millis };
+  announce: BgpAnnounceConfig[];
+  /** Planned stop: after withdrawing, keep serving this long. */
+  drainMs: Millis;
 }
