@@ -69,7 +69,7 @@ test('JSON Schema: committed halb.schema.json is up to date and strict', () => {
   assert.equal(committed, jsonSchemaText(), 'regenerate with: npm run schema > halb.schema.json');
   const s = configJsonSchema() as { additionalProperties: boolean; properties: Record<string, unknown> };
   assert.equal(s.additionalProperties, false);
-  assert.deepEqual(Object.keys(s.properties), ['global', 'defaults', 'frontends', 'backends', 'vrrp', 'nodes']);
+  assert.deepEqual(Object.keys(s.properties), ['global', 'defaults', 'frontends', 'backends', 'vrrp', 'bgp', 'nodes']);
   // Input side: durations accept strings and numbers, not the millisecond output.
   const text = JSON.stringify(s);
   assert.ok(text.includes('"virtual_router_id":{"type":"integer","minimum":1,"maximum":255}'));
