@@ -15,6 +15,9 @@ import { AdminServer } from './admin/admin-server.ts';
 import { NodeMetrics } from './admin/metrics.ts';
 import type { TrafficSnapshot } from './proxy/traffic-stats.ts';
 import type { VrrpGroup } from './node/vrrp-group.ts';
+import type { BgpSpeaker, BgpStatus } from './bgp/bgp-speaker.ts';
+import { hostname } from 'node:os';
+import { rm } from 'node:fs/promises';
 import type { AdminState } from './pool/server-state.ts';
 import { enableNonlocalBind } from './node/nonlocal-bind.ts';
 import { sampleOf, TrafficSampler } from './admin/traffic-sampler.ts';
@@ -37,6 +40,8 @@ export class HalbNode {
   private admin: AdminServer | undefined;
   private readonly metrics: NodeMetrics;
   private vrrp: VrrpGroup | undefined;
+  private bgp: BgpSpeaker | undefined;
+  private bgpRunDir: string | undefined;
   private generation = 0;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
@@ -103,6 +108,22 @@ export class HalbNode {
       });
       await this.vrrp.start();
     }
+    if (config.bgp) {
+      const { BgpSpeaker } = await import('./bgp/bgp-speaker.ts');
+      // One directory per process: several nodes may share a host's /run (namespace labs).
+      this.bgpRunDir = `/run/halb/bgp-${process.pid}`;
+      this.bgp = new BgpSpeaker({
+        bgp: config.bgp,
+        hostname: config.node ?? hostname(),
+        runDir: this.bgpRunDir,
+        log: this.log.child({ component: 'bgp' }),
+        signals: () => ({
+          listening: new Set(this.config.frontends.filter((f) => !this.listenErrors.some((e) => e.frontend === f.name)).map((f) => f.name)),
+          usable: new Set([...this.runtime.pools.values()].filter((p) => p.hasUsable()).map((p) => p.name)),
+        }),
+      });
+      await this.bgp.start();
+    }
     this.log.info(
       { source: config.source, frontends: config.frontends.length, backends: config.backends.length, workers: n, vrrp: config.vrrp?.instances.length ?? 0 },
       'halb node started',
@@ -137,7 +158,11 @@ export class HalbNode {
         this.workers?.broadcast({ t: 'health', backend: pool.name, server: s.name, up: s.up, reason });
         this.history.health(pool.name, s.name, s.up, reason, Date.now());
       };
-      const onUsable = (): void => this.vrrp?.backendsChanged();
+      const onUsable = (): void => {
+        this.vrrp?.backendsChanged();
+    void this.bgp?.refresh();
+        void this.bgp?.refresh();
+      };
       pool.on('server-state', onState);
       pool.on('usable-changed', onUsable);
       this.detachPools.push(() => {
@@ -274,6 +299,7 @@ export class HalbNode {
         }),
       })),
       vrrp: this.vrrp?.status() ?? [],
+      ...(this.bgp ? { bgp: this.bgp.status() } : {}),
       events: this.history.timeline(),
     };
   }
@@ -310,6 +336,9 @@ export class HalbNode {
     // heard), so a planned stop fails no request; then the instances close.
     await this.vrrp?.handover();
     await this.vrrp?.stop();
+    // BGP: withdraw, keep serving while the routers move the flows, then stop FRR.
+    await this.bgp?.drainAndStop();
+    if (this.bgpRunDir) await rm(this.bgpRunDir, { recursive: true, force: true });
     this.checkers?.stop();
     for (const off of this.detachPools.splice(0)) off();
     await Promise.all([this.workers?.stop(graceMs), this.runtime.close(graceMs)]);
@@ -346,6 +375,8 @@ export interface NodeStatus {
     }[];
   }[];
   vrrp: unknown[];
+  /** BGP sessions and what is announced, with why (a node with `bgp:`). */
+  bgp?: BgpStatus;
   /** The node's event timeline, oldest first. */
   events: NodeEvent[];
 }

@@ -27,6 +27,7 @@ export interface StatusView {
     }[];
   }[];
   vrrp: unknown[];
+  bgp?: { neighbors: { address: string; state: string }[]; prefixes: { prefix: string; announced: boolean }[] };
 }
 
 /** The fields of a VRRP instance's status read here (vrrp/instance.ts InstanceStatus). */
@@ -251,6 +252,26 @@ export class NodeMetrics {
     counter('halb_vrrp_priority_zero_received_total', 'priority-0 advertisements received (a master stepping down)', (c) => c.priorityZeroReceived);
     counter('halb_vrrp_send_errors_total', 'advertisement sends the kernel refused', (c) => c.sendErrors);
     counter('halb_vrrp_became_master_total', 'transitions into MASTER', (c) => c.becameMaster);
+    new Gauge({
+      name: 'halb_bgp_session_established',
+      help: '1 while the BGP session with the neighbor is Established',
+      labelNames: ['neighbor'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const n of view().bgp?.neighbors ?? []) this.set({ neighbor: n.address }, n.state === 'Established' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'halb_bgp_prefix_announced',
+      help: '1 while this node announces the prefix (it can serve it), 0 while withdrawn',
+      labelNames: ['prefix'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const p of view().bgp?.prefixes ?? []) this.set({ prefix: p.prefix }, p.announced ? 1 : 0);
+      },
+    });
     new Counter({
       name: 'halb_vrrp_transitions_total',
       help: 'VRRP state changes, by the state entered and why (master-down, takeover, heard-master, fault, handover, ...)',

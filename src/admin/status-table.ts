@@ -14,6 +14,12 @@ interface ServerRow {
 }
 
 interface StatusJson {
+  bgp?: {
+    asn?: number;
+    routerId?: string;
+    neighbors?: { address?: string; asn?: number; state?: string; prefixesSent?: number; uptimeMs?: number }[];
+    prefixes?: { prefix?: string; announced?: boolean; reason?: string }[];
+  };
   source?: string;
   generation?: number;
   workers?: number;
@@ -135,5 +141,11 @@ export function formatStatus(status: unknown, now: number): string {
   // The pair as this node hears it: every peer's last advert.
   const peers = vrrp.flatMap((v) => (v.peers ?? []).map((p) => [text(v.instance ?? v.name), text(p.address), (p.state ?? '-').toUpperCase(), text(p.priority), typeof p.lastAdvertAgoMs === 'number' ? `${(p.lastAdvertAgoMs / 1000).toFixed(1)}s ago` : '-', typeof p.advertIntervalMs === 'number' ? `${p.advertIntervalMs} ms` : '-']));
   if (peers.length > 0) out.push('', ...alignColumns([['PEER OF', 'ADDRESS', 'STATE (FROM ADVERTS)', 'PRIO', 'LAST ADVERT', 'INTERVAL'], ...peers]));
+  const bgp = st.bgp;
+  if (bgp) {
+    out.push('', `BGP AS${text(bgp.asn)}  router-id ${text(bgp.routerId)}`);
+    out.push(...alignColumns([['NEIGHBOR', 'AS', 'SESSION', 'UP FOR', 'PREFIXES SENT'], ...(bgp.neighbors ?? []).map((n) => [text(n.address), text(n.asn), text(n.state), n.state === 'Established' && typeof n.uptimeMs === 'number' ? `${(n.uptimeMs / 1000).toFixed(0)}s` : '-', text(n.prefixesSent)])]));
+    out.push(...alignColumns([['PREFIX', 'ANNOUNCED', 'WHY'], ...(bgp.prefixes ?? []).map((p) => [text(p.prefix), p.announced ? 'yes' : 'WITHDRAWN', text(p.reason)])]));
+  }
   return out.join('\n') + '\n';
 }

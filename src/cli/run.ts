@@ -34,12 +34,6 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     return 1;
   }
   const config = first.config;
-  if (config.bgp) {
-    // The bgp: section validates (halb validate) but no daemon driver runs it yet (issue 14):
-    // refusing is honest; serving without announcing would look like a working node to nobody.
-    process.stderr.write(`halb run: ${path}: bgp: is checked by halb validate, but this version does not start or drive the BGP daemon yet; remove bgp: to run; nothing was started\n`);
-    return 1;
-  }
   const log = createLogger({ level: config.global.log.level, format: opts.logFormat ?? config.global.log.format });
   for (const w of first.warnings) log.warn(formatConfigError(w));
   // An unprivileged node (systemd unit, setpriv) that lacks a capability its config needs is
