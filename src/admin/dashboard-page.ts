@@ -183,6 +183,26 @@ function backend(b) {
   return t;
 }
 
+function bgp(st) {
+  const b = st.bgp;
+  if (!b) return el('p', 'empty', 'no BGP on this node');
+  const box = el('div', '');
+  box.appendChild(el('p', 'dim', 'AS' + b.asn + ' · router-id ' + b.routerId));
+  const n = table(null, ['Neighbor', 'AS', 'Session', 'Up for', 'Prefixes sent']);
+  for (const x of b.neighbors || []) {
+    const up = x.state === 'Established';
+    n.body.appendChild(el('tr', up ? 'up' : 'down', td('mono', x.address), td('num', x.asn), td('st', pill(up ? 'ok' : 'bad', x.state)),
+      td('num', up ? Math.round(x.uptimeMs / 1000) + ' s' : '—'), td('num', x.prefixesSent)));
+  }
+  box.appendChild(n.t);
+  const p = table(null, ['Prefix', 'Announced', 'Why']);
+  for (const x of b.prefixes || []) {
+    p.body.appendChild(el('tr', x.announced ? 'up' : 'down', td('mono', x.prefix), td('st', pill(x.announced ? 'ok' : 'bad', x.announced ? 'announced' : 'withdrawn')), td('reason', x.reason)));
+  }
+  box.appendChild(p.t);
+  return box;
+}
+
 function vrrp(st) {
   if (!st.vrrp || st.vrrp.length === 0) return el('p', 'empty', 'no VRRP instances on this node');
   const { t, body } = table(null, ['Instance', 'VRID', 'State', 'Priority (config / effective / advertised)', 'Master', 'VIPs here', 'Failing trackers', 'Adverts (sent / received)', 'Drops']);
@@ -302,6 +322,7 @@ function render(st) {
   $('frontends').replaceChildren(frontends(st));
   $('backends').replaceChildren(...(st.backends.length ? st.backends.map(backend) : [el('p', 'empty', 'no backends')]));
   $('vrrp').replaceChildren(vrrp(st));
+  $('bgp').replaceChildren(bgp(st));
   $('pair').replaceChildren(pair(st));
   $('timeline').replaceChildren(timeline(st));
   if (focused) {
@@ -374,6 +395,8 @@ const html = (script: string): string => `<!doctype html>
 <div id="backends"></div>
 <h2>VRRP</h2>
 <div id="vrrp"></div>
+<h2>BGP</h2>
+<div id="bgp"></div>
 <h2>The pair (as this node hears it)</h2>
 <div id="pair"></div>
 <h2>Events</h2>

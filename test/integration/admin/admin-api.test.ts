@@ -421,10 +421,10 @@ test('dashboard: one self-contained page whose script draws the live status and 
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /frame-ancestors 'none'/);
   assert.equal(r.headers.get('x-frame-options'), 'DENY');
-  for (const id of ['source', 'conn', 'flash', 'frontends', 'backends', 'vrrp']) assert.match(html, new RegExp(`id="${id}"`));
+  for (const id of ['source', 'conn', 'flash', 'frontends', 'backends', 'vrrp', 'bgp']) assert.match(html, new RegExp(`id="${id}"`));
 
   // Run the page's script against the live node.
-  const document = new FakeDocument(['source', 'conn', 'token', 'flash', 'frontends', 'backends', 'vrrp', 'pair', 'timeline', 'traffic']);
+  const document = new FakeDocument(['source', 'conn', 'token', 'flash', 'frontends', 'backends', 'vrrp', 'bgp', 'pair', 'timeline', 'traffic']);
   // The operator pastes the TCP listener's token into the page's box.
   document.getElementById('token')!.value = TOKEN;
   const base = `${adminUrl}/dashboard`;
