@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { HALB_MAIN } from '../../helpers/halb-process.ts';
-import { EcmpLab, NODES, VIP, hops, until } from './ecmp-lab.ts';
+import { EcmpLab, VIP, hops, until } from './ecmp-lab.ts';
 
 let e: EcmpLab;
 
