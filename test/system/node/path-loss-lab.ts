@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { masterDownInterval } from '../../../src/vrrp/state-machine.ts';
 import { eventually, type NodeEvent, type VrrpNode } from '../vrrp/vrrp-node-client.ts';
 import { Keepalived } from '../vrrp/keepalived-runner.ts';
-import { SeedLab, VIP, WEB_ADDR, lbYaml, switchover } from './seed-lab.ts';
+import { VIP, WEB_ADDR, lbYaml, switchover, type SeedLab } from './seed-lab.ts';
 
 export const HAPROXY = '/usr/sbin/haproxy';
 
