@@ -7,17 +7,17 @@
 // read before the server connection exists: the kernel's receive buffer holds them meanwhile.
 
 import net from 'node:net';
-import type { BackendConfig, FrontendConfig, ServerConfig } from '../config/types.ts';
-import type { Logger } from '../log/logger.ts';
-import type { AcquireFailure, BackendPool, Outcome } from '../pool/backend-pool.ts';
-import type { ServerState } from '../pool/server-state.ts';
-import type { PickRequest } from '../balance/policy.ts';
-import { ACCEPT_PROXY_TIMEOUT_MS, readProxyHeader, type ClientAddress, type ProxyHeaderOutcome } from './accept-proxy.ts';
+import type { BackendConfig, FrontendConfig, ServerConfig } from '../../config/types.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { AcquireFailure, BackendPool, Outcome } from '../../pool/backend-pool.ts';
+import type { ServerState } from '../../pool/server-state.ts';
+import type { PickRequest } from '../../balance/policy.ts';
+import { ACCEPT_PROXY_TIMEOUT_MS, readProxyHeader, type ClientAddress, type ProxyHeaderOutcome } from '../accept-proxy.ts';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
 import { TcpRelay, type RelayOptions, type RelayResult } from './tcp-relay.ts';
 import { NativeTcpRelay, type Relay } from './native-tcp-relay.ts';
-import { spreadConnections } from './reuseport-spread.ts';
-import { TrafficStats, type TrafficCounters } from './traffic-stats.ts';
+import { spreadConnections } from '../reuseport-spread.ts';
+import { TrafficStats, type TrafficCounters } from '../traffic-stats.ts';
 
 export interface TcpFrontendDeps {
   pools: Map<string, BackendPool>;

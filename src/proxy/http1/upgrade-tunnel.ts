@@ -6,15 +6,15 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import type { BackendPool, AcquireFailure, Outcome } from '../pool/backend-pool.ts';
-import type { ServerState } from '../pool/server-state.ts';
-import type { PickRequest } from '../balance/policy.ts';
+import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-pool.ts';
+import type { ServerState } from '../../pool/server-state.ts';
+import type { PickRequest } from '../../balance/policy.ts';
 import type { FrontendRuntime } from './http-exchange.ts';
 import { buildRequestHead } from './request-head.ts';
 import { readCookie } from './cookie-persistence.ts';
 import { rawError } from './error-responses.ts';
-import { clientIp, clientPort } from './client-address.ts';
-import { span, type Termination } from './access-log.ts';
+import { clientIp, clientPort } from '../client-address.ts';
+import { span, type Termination } from '../access-log.ts';
 import { ResponseParser } from './response-parser.ts';
 import { RefusedUpgradeRelay } from './upgrade-refused.ts';
 

@@ -5,23 +5,23 @@
 // so no closures are allocated per request.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import type { NativeSocket } from './native-socket.ts';
-import type { Logger } from '../log/logger.ts';
-import type { BackendPool, AcquireFailure, Outcome } from '../pool/backend-pool.ts';
-import type { ServerState } from '../pool/server-state.ts';
-import type { PickRequest } from '../balance/policy.ts';
-import type { RouteTable, RouteInput } from './route-table.ts';
+import type { NativeSocket } from '../native/native-socket.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-pool.ts';
+import type { ServerState } from '../../pool/server-state.ts';
+import type { PickRequest } from '../../balance/policy.ts';
+import type { RouteTable, RouteInput } from '../route-table.ts';
 import { applyHeaderOps, type CompiledHeaderOp } from './header-ops.ts';
 import { buildRequestHead, type ForwardingOptions, type RequestHead } from './request-head.ts';
 import type { ResponseSink } from './response-parser.ts';
-import type { UpstreamConnection, UpstreamConnections, UpstreamUser } from './upstream-connections.ts';
+import type { UpstreamConnection, UpstreamConnections, UpstreamUser } from '../upstream-connections.ts';
 import { readCookie, persistenceCookie } from './cookie-persistence.ts';
-import { span, type AccessLog, type Termination } from './access-log.ts';
+import { span, type AccessLog, type Termination } from '../access-log.ts';
 import { sendError } from './error-responses.ts';
-import { clientIp, clientPort } from './client-address.ts';
-import { holdWrites } from './write-batch.ts';
-import type { TrafficCounters, TrafficStats } from './traffic-stats.ts';
-import { choosePeerFallback, PEER_MARK_HEADER } from '../pool/peer-fallback.ts';
+import { clientIp, clientPort } from '../client-address.ts';
+import { holdWrites } from '../native/write-batch.ts';
+import type { TrafficCounters, TrafficStats } from '../traffic-stats.ts';
+import { choosePeerFallback, PEER_MARK_HEADER } from '../../pool/peer-fallback.ts';
 
 /** connect() errors that mean the kernel has no route to the server (see UpstreamConnections.routeLost). */
 const NO_ROUTE = new Set(['EINVAL', 'ENETUNREACH', 'EHOSTUNREACH']);
@@ -33,7 +33,7 @@ export interface FrontendRuntime {
   forwarding: ForwardingOptions;
   responseOps: readonly CompiledHeaderOp[];
   pools: ReadonlyMap<string, BackendPool>;
-  /** Stand-in servers for the peer node, by backend (peer_fallback; proxy/peer-forward.ts). */
+  /** Stand-in servers for the peer node, by backend (peer_fallback; proxy/http1/peer-forward.ts). */
   peers: ReadonlyMap<string, ServerState>;
   /** The value of the peer mark this node adds. */
   peerMark: string;
