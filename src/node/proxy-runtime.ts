@@ -9,8 +9,8 @@ import type { BackendConfig, Config, FrontendConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { BackendPool } from '../pool/backend-pool.ts';
 import { restorePools, snapshotPools, type PoolSnapshot } from '../pool/state-transfer.ts';
-import { HttpFrontend } from '../proxy/http-frontend.ts';
-import { TcpFrontend } from '../proxy/tcp-frontend.ts';
+import { HttpFrontend } from '../proxy/http1/http-frontend.ts';
+import { TcpFrontend } from '../proxy/tcp/tcp-frontend.ts';
 import { AccessLog } from '../proxy/access-log.ts';
 import { TrafficStats } from '../proxy/traffic-stats.ts';
 

@@ -18,7 +18,7 @@
 
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.ts';
-import { parseProxyHeader, type ParsedEndpoint } from './proxy-protocol.ts';
+import { parseProxyHeader, type ParsedEndpoint } from './tcp/proxy-protocol.ts';
 
 export interface ClientAddress {
   address: string;

@@ -3,10 +3,10 @@
 // request being served is the connection's `user`, so no per-request closures are created.
 import net from 'node:net';
 import type { ServerState } from '../pool/server-state.ts';
-import { NativeSocket } from './native-socket.ts';
-import { ResponseParser, type ResponseSink } from './response-parser.ts';
+import { NativeSocket } from './native/native-socket.ts';
+import { ResponseParser, type ResponseSink } from './http1/response-parser.ts';
 import { setListeners, type ListenerSet } from './socket-listeners.ts';
-import { holdWrites } from './write-batch.ts';
+import { holdWrites } from './native/write-batch.ts';
 
 /** What a connection reports to the request using it. */
 export interface UpstreamUser extends ResponseSink {

@@ -1,4 +1,4 @@
-/* See response-head.h. A line-for-line port of rawHead in src/proxy/response-parser.ts; the unit
+/* See response-head.h. A line-for-line port of rawHead in src/proxy/http1/response-parser.ts; the unit
  * test test/unit/proxy/response-head-native.test.ts feeds both the same heads. */
 #include "response-head.h"
 

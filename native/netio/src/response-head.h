@@ -1,6 +1,6 @@
 /* The common shape of a server's response head, recognised in C so the response can be forwarded
  * without JavaScript seeing its bytes. The rules are those of the JS raw scan
- * (src/proxy/response-parser.ts, rawHead): anything else is left to the JS parser. Pure. */
+ * (src/proxy/http1/response-parser.ts, rawHead): anything else is left to the JS parser. Pure. */
 #ifndef HALB_RESPONSE_HEAD_H
 #define HALB_RESPONSE_HEAD_H
 

@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BackendPool } from '../../../src/pool/backend-pool.ts';
-import { encodeProxyV2 } from '../../../src/proxy/proxy-protocol.ts';
+import { encodeProxyV2 } from '../../../src/proxy/tcp/proxy-protocol.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { ServerState } from '../../../src/pool/server-state.ts';
 import { startBackend, startProxy, backendConfig, frontendConfig, rawExchange, type Backend, type Proxy } from './proxy-harness.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
-import { NativeSocket, type AdoptOptions } from '../../../src/proxy/native-socket.ts';
+import { NativeSocket, type AdoptOptions } from '../../../src/proxy/native/native-socket.ts';
 
 /** A connected pair on loopback: `ours` adopted into a NativeSocket, `peer` a plain net.Socket. */
 async function pair(opts: AdoptOptions = {}): Promise<{ ours: NativeSocket; peer: net.Socket; close(): void }> {

@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { BackendConfig, FrontendConfig, Timeouts } from '../../../src/config/types.ts';
 import { BackendPool } from '../../../src/pool/backend-pool.ts';
-import { HttpFrontend } from '../../../src/proxy/http-frontend.ts';
+import { HttpFrontend } from '../../../src/proxy/http1/http-frontend.ts';
 import { AccessLog } from '../../../src/proxy/access-log.ts';
 import { silentLogger, type Logger } from '../../../src/log/logger.ts';
 

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { BackendConfig, FrontendConfig, ServerConfig, Timeouts } from '../../../src/config/types.ts';
 import { createLogger, type Logger } from '../../../src/log/logger.ts';
 import { BackendPool } from '../../../src/pool/backend-pool.ts';
-import { TcpFrontend, type TcpAccessRecord, type TcpFrontendDeps } from '../../../src/proxy/tcp-frontend.ts';
+import { TcpFrontend, type TcpAccessRecord, type TcpFrontendDeps } from '../../../src/proxy/tcp/tcp-frontend.ts';
 
 export function timeouts(over: Partial<Timeouts> = {}): Timeouts {
   return { connect: 2000, client: 10_000, server: 10_000, httpRequest: 10_000, httpKeepAlive: 10_000, queue: 1000, tunnel: 10_000, ...over };

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
-import { encodeProxyV1, encodeProxyV2, parseProxyHeader, type ProxyParseResult } from '../../../src/proxy/proxy-protocol.ts';
+import { encodeProxyV1, encodeProxyV2, parseProxyHeader, type ProxyParseResult } from '../../../src/proxy/tcp/proxy-protocol.ts';
 import { readProxyHeader } from '../../../src/proxy/accept-proxy.ts';
 import { BackendPool } from '../../../src/pool/backend-pool.ts';
 import { silentLogger } from '../../../src/log/logger.ts';

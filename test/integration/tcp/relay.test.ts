@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { encodeProxyV1 } from '../../../src/proxy/proxy-protocol.ts';
+import { encodeProxyV1 } from '../../../src/proxy/tcp/proxy-protocol.ts';
 import { backendCfg, connect, frontendCfg, listenServer, readAll, serverCfg, startFrontend, timeouts, untilEqual } from './fixtures.ts';
 
 test('client half-closes first and still receives the server reply', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkRequest, type CheckedRequest } from '../../../src/proxy/request-checks.ts';
+import { checkRequest, type CheckedRequest } from '../../../../src/proxy/http1/request-checks.ts';
 
 const WS = ['Connection', 'Upgrade', 'Upgrade', 'websocket'];
 const KEY = ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version', '13'];

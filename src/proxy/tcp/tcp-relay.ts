@@ -8,7 +8,7 @@
 // the end, so nothing is counted per chunk.
 
 import type { Socket } from 'node:net';
-import { holdWrites } from './write-batch.ts';
+import { holdWrites } from '../native/write-batch.ts';
 
 /** How the relay ended, for the access log (HAProxy's termination state, spelled out). */
 export type RelayTermination =

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { persistenceCookie, readCookie } from '../../../src/proxy/cookie-persistence.ts';
+import { persistenceCookie, readCookie } from '../../../../src/proxy/http1/cookie-persistence.ts';
 
 test('readCookie finds the named cookie only', () => {
   assert.equal(readCookie('a=1; SRV=web2; b=3', 'SRV'), 'web2');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRequestHead, forwardedElement, unmapIpv4, type ForwardingOptions, type RequestHeadInput } from '../../../src/proxy/request-head.ts';
-import { compileHeaderOps } from '../../../src/proxy/header-ops.ts';
+import { buildRequestHead, forwardedElement, unmapIpv4, type ForwardingOptions, type RequestHeadInput } from '../../../../src/proxy/http1/request-head.ts';
+import { compileHeaderOps } from '../../../../src/proxy/http1/header-ops.ts';
 
 const plain: ForwardingOptions = { forwardfor: false, forwarded: false, requestOps: [] };
 const fwd: ForwardingOptions = { forwardfor: true, forwarded: true, requestOps: [] };

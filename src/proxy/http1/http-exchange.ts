@@ -5,23 +5,24 @@
 // so no closures are allocated per request.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import type { NativeSocket } from './native-socket.ts';
-import type { Logger } from '../log/logger.ts';
-import type { BackendPool, AcquireFailure, Outcome } from '../pool/backend-pool.ts';
-import type { ServerState } from '../pool/server-state.ts';
-import type { PickRequest } from '../balance/policy.ts';
-import type { RouteTable, RouteInput } from './route-table.ts';
+import type { NativeSocket } from '../native/native-socket.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-pool.ts';
+import type { ServerState } from '../../pool/server-state.ts';
+import type { PickRequest } from '../../balance/policy.ts';
+import type { RouteTable, RouteInput } from '../route-table.ts';
 import { applyHeaderOps, type CompiledHeaderOp } from './header-ops.ts';
 import { buildRequestHead, type ForwardingOptions, type RequestHead } from './request-head.ts';
 import type { ResponseSink } from './response-parser.ts';
-import type { UpstreamConnection, UpstreamConnections, UpstreamUser } from './upstream-connections.ts';
+import type { UpstreamConnection, UpstreamConnections, UpstreamUser } from '../upstream-connections.ts';
+import { retryStep, retryCounter, triedWith } from '../retry-policy.ts';
 import { readCookie, persistenceCookie } from './cookie-persistence.ts';
-import { span, type AccessLog, type Termination } from './access-log.ts';
+import { span, type AccessLog, type Termination } from '../access-log.ts';
 import { sendError } from './error-responses.ts';
-import { clientIp, clientPort } from './client-address.ts';
-import { holdWrites } from './write-batch.ts';
-import type { TrafficCounters, TrafficStats } from './traffic-stats.ts';
-import { choosePeerFallback, PEER_MARK_HEADER } from '../pool/peer-fallback.ts';
+import { clientIp, clientPort } from '../client-address.ts';
+import { holdWrites } from '../native/write-batch.ts';
+import type { TrafficCounters, TrafficStats } from '../traffic-stats.ts';
+import { choosePeerFallback, PEER_MARK_HEADER } from '../../pool/peer-fallback.ts';
 
 /** connect() errors that mean the kernel has no route to the server (see UpstreamConnections.routeLost). */
 const NO_ROUTE = new Set(['EINVAL', 'ENETUNREACH', 'EHOSTUNREACH']);
@@ -33,7 +34,7 @@ export interface FrontendRuntime {
   forwarding: ForwardingOptions;
   responseOps: readonly CompiledHeaderOp[];
   pools: ReadonlyMap<string, BackendPool>;
-  /** Stand-in servers for the peer node, by backend (peer_fallback; proxy/peer-forward.ts). */
+  /** Stand-in servers for the peer node, by backend (peer_fallback; proxy/http1/peer-forward.ts). */
   peers: ReadonlyMap<string, ServerState>;
   /** The value of the peer mark this node adds. */
   peerMark: string;
@@ -501,13 +502,13 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
         this.useServer(this.server!);
         return;
       }
-      const retriesLeft = this.retries < this.pool!.config.retries;
+      const step = retryStep(this.pool!.config, this.retries, resendable);
       this.rt.log.warn(
-        { frontend: this.rt.name, backend: this.pool!.name, server: this.serverName, err: err?.message, retry: resendable && retriesLeft },
+        { frontend: this.rt.name, backend: this.pool!.name, server: this.serverName, err: err?.message, retry: step !== 'give-up' },
         'server closed before responding',
       );
-      if (resendable && retriesLeft) {
-        this.retryElsewhere('server-error');
+      if (step !== 'give-up') {
+        this.retryElsewhere('server-error', step);
         return;
       }
       this.releaseServer('server-error');
@@ -527,36 +528,31 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   private connectFailed(err: Error | undefined): void {
     const pool = this.pool!;
     if (this.server !== undefined && NO_ROUTE.has((err as NodeJS.ErrnoException | undefined)?.code ?? '')) this.rt.upstream.routeLost(this.server);
-    const willRetry = this.retries < pool.config.retries && !this.finished;
+    const step = retryStep(pool.config, this.retries, !this.finished);
     this.rt.log.warn(
-      { frontend: this.rt.name, backend: pool.name, server: this.serverName, err: err?.message, retry: willRetry },
+      { frontend: this.rt.name, backend: pool.name, server: this.serverName, err: err?.message, retry: step !== 'give-up' },
       'connect to server failed',
     );
-    if (!willRetry) {
+    if (step === 'give-up') {
       this.releaseServer('connect-error');
       // every try failed to connect: for this request no own server is usable, whatever health says yet
       if (!this.finished && this.toPeer(true)) return;
       this.fail(503, 'connect-error');
       return;
     }
-    this.retryElsewhere('connect-error');
+    this.retryElsewhere('connect-error', step);
   }
 
-  private retryElsewhere(outcome: Outcome): void {
+  private retryElsewhere(outcome: Outcome, step: 'same-server' | 'redispatch'): void {
     const s = this.server!;
     this.releaseServer(outcome);
     this.retries++;
     this.staleRetried = false;
-    const moved = this.pool!.config.redispatch;
-    if (moved) {
-      this.backendCounters!.redispatches++;
-      this.serverCounters!.redispatches++;
-    } else {
-      this.backendCounters!.retries++;
-      this.serverCounters!.retries++;
-    }
-    if (moved) {
-      (this.tried ??= new Set()).add(s);
+    const counter = retryCounter(step);
+    this.backendCounters![counter]++;
+    this.serverCounters![counter]++;
+    if (step === 'redispatch') {
+      this.tried = triedWith(this.tried, s);
       this.acquire(this.tried);
     } else {
       const same = this.pool!.acquireNamed(s.name);

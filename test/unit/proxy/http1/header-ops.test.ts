@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyHeaderOps, compileHeaderOps, findHeader, removeHeader } from '../../../src/proxy/header-ops.ts';
+import { applyHeaderOps, compileHeaderOps, findHeader, removeHeader } from '../../../../src/proxy/http1/header-ops.ts';
 
 test('set replaces every occurrence, add appends, del removes; case-insensitive', () => {
   const ops = compileHeaderOps([

@@ -9,7 +9,7 @@ import {
   parseProxyHeader,
   PROXY_V2_SIGNATURE,
   type ProxyParseResult,
-} from '../../../src/proxy/proxy-protocol.ts';
+} from '../../../../src/proxy/tcp/proxy-protocol.ts';
 
 function ok(r: ProxyParseResult): Extract<ProxyParseResult, { status: 'ok' }> {
   assert.equal(r.status, 'ok', JSON.stringify(r));

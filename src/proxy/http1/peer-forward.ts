@@ -2,10 +2,10 @@
 // pointing at the peer node's frontend (src/pool/peer-fallback.ts decides when it is used). It
 // belongs to no pool, so the balancer never picks it and its slot release is a no-op there.
 
-import type { BackendConfig, BindConfig, VrrpInstanceConfig } from '../config/types.ts';
-import type { Logger } from '../log/logger.ts';
-import type { ServerState } from '../pool/server-state.ts';
-import { peerAddress, peerTarget } from '../pool/peer-fallback.ts';
+import type { BackendConfig, BindConfig, VrrpInstanceConfig } from '../../config/types.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { ServerState } from '../../pool/server-state.ts';
+import { peerAddress, peerTarget } from '../../pool/peer-fallback.ts';
 
 export interface PeerInfo {
   /** This node's name, sent as the mark's value so the peer's logs say who forwarded. */

@@ -7,17 +7,18 @@
 // read before the server connection exists: the kernel's receive buffer holds them meanwhile.
 
 import net from 'node:net';
-import type { BackendConfig, FrontendConfig, ServerConfig } from '../config/types.ts';
-import type { Logger } from '../log/logger.ts';
-import type { AcquireFailure, BackendPool, Outcome } from '../pool/backend-pool.ts';
-import type { ServerState } from '../pool/server-state.ts';
-import type { PickRequest } from '../balance/policy.ts';
-import { ACCEPT_PROXY_TIMEOUT_MS, readProxyHeader, type ClientAddress, type ProxyHeaderOutcome } from './accept-proxy.ts';
+import type { BackendConfig, FrontendConfig, ServerConfig } from '../../config/types.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { AcquireFailure, BackendPool, Outcome } from '../../pool/backend-pool.ts';
+import type { ServerState } from '../../pool/server-state.ts';
+import type { PickRequest } from '../../balance/policy.ts';
+import { ACCEPT_PROXY_TIMEOUT_MS, readProxyHeader, type ClientAddress, type ProxyHeaderOutcome } from '../accept-proxy.ts';
+import { retryStep, retryCounter, triedWith } from '../retry-policy.ts';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.ts';
 import { TcpRelay, type RelayOptions, type RelayResult } from './tcp-relay.ts';
 import { NativeTcpRelay, type Relay } from './native-tcp-relay.ts';
-import { spreadConnections } from './reuseport-spread.ts';
-import { TrafficStats, type TrafficCounters } from './traffic-stats.ts';
+import { spreadConnections } from '../reuseport-spread.ts';
+import { TrafficStats, type TrafficCounters } from '../traffic-stats.ts';
 
 export interface TcpFrontendDeps {
   pools: Map<string, BackendPool>;
@@ -360,15 +361,16 @@ class TcpSession {
     this.serverCounters!.disconnect();
     this.held = undefined;
     const backend = pool.config;
-    if (this.aborted || this.client.destroyed || this.attempts > backend.retries) {
+    const step = retryStep(backend, this.attempts - 1, !this.aborted && !this.client.destroyed);
+    if (step === 'give-up') {
       return this.finish(this.aborted ? 'aborted' : 'connect-error', 'ok', `${server.name}: ${reason}`);
     }
-    const field = backend.redispatch ? 'redispatches' : 'retries';
+    const field = retryCounter(step);
     this.backendCounters![field]++;
     this.serverCounters![field]++;
     this.fe.logger.debug({ server: server.name, attempt: this.attempts, reason }, 'tcp connect failed, retrying');
-    if (backend.redispatch) {
-      (this.tried ??= new Set()).add(server);
+    if (step === 'redispatch') {
+      this.tried = triedWith(this.tried, server);
       let r = pool.acquire(this.req!, this.tried);
       // Every server tried: start over rather than give up while retries remain.
       if (r === 'no-server') r = pool.acquire(this.req!);

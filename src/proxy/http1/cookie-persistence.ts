@@ -1,6 +1,6 @@
 // Cookie persistence (HAProxy `cookie NAME insert`): the value names the server that served the
 // client; while that server is usable later requests go back to it.
-import type { CookiePersistence } from '../config/types.ts';
+import type { CookiePersistence } from '../../config/types.ts';
 
 /** Value of cookie `name` in a Cookie header (node joins several Cookie headers with "; "). */
 export function readCookie(header: string | undefined, name: string): string | undefined {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scanResponseHead } from '#netio';
-import { ResponseParser, type ResponseSink } from '../../../src/proxy/response-parser.ts';
+import { ResponseParser, type ResponseSink } from '../../../../src/proxy/http1/response-parser.ts';
 
 interface Verdict {
   status: number;

@@ -6,15 +6,16 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import type { BackendPool, AcquireFailure, Outcome } from '../pool/backend-pool.ts';
-import type { ServerState } from '../pool/server-state.ts';
-import type { PickRequest } from '../balance/policy.ts';
+import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-pool.ts';
+import type { ServerState } from '../../pool/server-state.ts';
+import type { PickRequest } from '../../balance/policy.ts';
 import type { FrontendRuntime } from './http-exchange.ts';
 import { buildRequestHead } from './request-head.ts';
+import { retryStep, triedWith } from '../retry-policy.ts';
 import { readCookie } from './cookie-persistence.ts';
 import { rawError } from './error-responses.ts';
-import { clientIp, clientPort } from './client-address.ts';
-import { span, type Termination } from './access-log.ts';
+import { clientIp, clientPort } from '../client-address.ts';
+import { span, type Termination } from '../access-log.ts';
 import { ResponseParser } from './response-parser.ts';
 import { RefusedUpgradeRelay } from './upgrade-refused.ts';
 
@@ -162,13 +163,15 @@ export class UpgradeTunnel implements PickRequest {
       }
       this.release('connect-error');
       this.rt.log.warn({ backend: cfg.name, server: s.name, err: err.message }, 'tunnel connect failed');
-      if (this.retries < cfg.retries && !this.finished) {
-        this.retries++;
-        if (cfg.redispatch) (this.tried ??= new Set()).add(s);
-        this.acquire();
-      } else {
+      const step = retryStep(cfg, this.retries, !this.finished);
+      if (step === 'give-up') {
         this.reject(503, 'connect-error');
+        return;
       }
+      this.retries++;
+      // same-server: the tunnel does not hold on to the server by name, the pool picks again
+      if (step === 'redispatch') this.tried = triedWith(this.tried, s);
+      this.acquire();
     });
     up.on('close', () => {
       if (!connected || this.handedBack) return;

@@ -1,6 +1,6 @@
 // User header rewrites (set/add/del) on a flat [name, value, name, value, ...] list, the shape
 // node gives in rawHeaders and accepts in writeHead. Names compare case-insensitively.
-import type { HeaderOp } from '../config/types.ts';
+import type { HeaderOp } from '../../config/types.ts';
 
 export interface CompiledHeaderOp {
   action: 'set' | 'add' | 'del';

@@ -5,12 +5,12 @@
 // node's server for good, so llhttp's checks and node's timeouts apply to it as before.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { moveClientAddress } from './client-address.ts';
-import { NativeSocket } from './native-socket.ts';
+import { moveClientAddress } from '../client-address.ts';
+import { NativeSocket } from '../native/native-socket.ts';
 import { parseSimpleRequest, type SimpleRequest } from './simple-request.ts';
-import { setListeners, type ListenerSet } from './socket-listeners.ts';
+import { setListeners, type ListenerSet } from '../socket-listeners.ts';
 import type { ExchangeRequest, ExchangeResponse } from './http-exchange.ts';
-import { holdWrites, releaseWrites } from './write-batch.ts';
+import { holdWrites, releaseWrites } from '../native/write-batch.ts';
 
 export interface SimpleClientHost {
   maxHeaderBytes: number;

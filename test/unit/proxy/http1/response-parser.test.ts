@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ResponseParser, type ResponseSink } from '../../../src/proxy/response-parser.ts';
+import { ResponseParser, type ResponseSink } from '../../../../src/proxy/http1/response-parser.ts';
 
 interface Seen {
   heads: { status: number; reason: string; headers: string[]; cl: number; keepAlive: boolean }[];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isIPv6 } from 'node:net';
-import { formatIPv6, parseIPv4Text, parseIPv6Text } from '../../../src/proxy/proxy-protocol-address.ts';
+import { formatIPv6, parseIPv4Text, parseIPv6Text } from '../../../../src/proxy/tcp/proxy-protocol-address.ts';
 
 test('IPv4 text: strict dotted quad', () => {
   assert.deepEqual(parseIPv4Text('0.0.0.0'), new Uint8Array(4));

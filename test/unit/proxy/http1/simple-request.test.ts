@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSimpleRequest } from '../../../src/proxy/simple-request.ts';
+import { parseSimpleRequest } from '../../../../src/proxy/http1/simple-request.ts';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
