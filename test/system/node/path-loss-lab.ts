@@ -22,15 +22,18 @@ export interface Variant {
   version: 2 | 3;
   advertMs: number;
   passive: boolean;
+  /** Track weight: -2 lowers 101 below the peer's 100; 0 means FAULT (keepalived's weight 0), which sends priority 0. */
+  weight: -2 | 0;
 }
 
-// The issue's lab: health interval 1 s, fall 2, track weight -2 (101 -> 99 < 100), no peer fallback.
+// The issue's lab: health interval 1 s, fall 2, no peer fallback; v3 tracks with weight -2
+// (101 -> 99 < 100), v2 with weight 0 (FAULT), as the issue measured both.
 export const VARIANTS: Variant[] = [
-  { id: 'a halb v3 100ms, passive off', impl: 'halb', version: 3, advertMs: 100, passive: false },
-  { id: 'b halb v3 100ms, passive layer4 mark-down', impl: 'halb', version: 3, advertMs: 100, passive: true },
-  { id: 'c halb v2 1s, passive layer4 mark-down', impl: 'halb', version: 2, advertMs: 1000, passive: true },
-  { id: 'd keepalived+HAProxy v3 100ms', impl: 'keepalived', version: 3, advertMs: 100, passive: false },
-  { id: 'e keepalived+HAProxy v2 1s', impl: 'keepalived', version: 2, advertMs: 1000, passive: false },
+  { id: 'a halb v3 100ms, passive off', impl: 'halb', version: 3, advertMs: 100, passive: false, weight: -2 },
+  { id: 'b halb v3 100ms, passive layer4 mark-down', impl: 'halb', version: 3, advertMs: 100, passive: true, weight: -2 },
+  { id: 'c halb v2 1s weight 0, passive layer4 mark-down', impl: 'halb', version: 2, advertMs: 1000, passive: true, weight: 0 },
+  { id: 'd keepalived+HAProxy v3 100ms', impl: 'keepalived', version: 3, advertMs: 100, passive: false, weight: -2 },
+  { id: 'e keepalived+HAProxy v2 1s weight 0', impl: 'keepalived', version: 2, advertMs: 1000, passive: false, weight: 0 },
 ];
 
 export const KEEPALIVED_FIGURES: Record<number, string> = { 3: 'issue: 1.71 s / 85 failed', 2: 'issue: 1.78 s / 88 failed' };
@@ -57,7 +60,7 @@ export function pathLossYaml(host: string, v: Variant, priority: number): string
   };
   swap('      interval: 300ms\n', '      interval: 1s\n');
   swap('      timeout: 250ms\n', '      timeout: 500ms\n');
-  swap('{ weight: -60 }', '{ weight: -2 }');
+  swap('{ weight: -60 }', `{ weight: ${v.weight} }`);
   if (v.version === 2) swap('      version: 3\n', '      version: 2\n');
   if (v.passive) swap('    balance: roundrobin\n', '    balance: roundrobin\n    passive: { observe: layer4, on_error: mark-down }\n');
   return y;
@@ -104,7 +107,7 @@ vrrp_script chk_haproxy {
   interval 1
   fall 2
   rise 2
-  weight -2
+  weight ${v.weight}
 }
 vrrp_instance VI_1 {
   state ${priority === 101 ? 'MASTER' : 'BACKUP'}
