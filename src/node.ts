@@ -160,7 +160,6 @@ export class HalbNode {
       };
       const onUsable = (): void => {
         this.vrrp?.backendsChanged();
-    void this.bgp?.refresh();
         void this.bgp?.refresh();
       };
       pool.on('server-state', onState);
@@ -211,6 +210,7 @@ export class HalbNode {
       this.checkers.start();
     }
     this.vrrp?.backendsChanged();
+    void this.bgp?.refresh();
     this.vrrp?.frontendsChanged();
     const message = `reloaded ${next.source}: ${next.frontends.length} frontends, ${next.backends.length} backends (generation ${this.generation})`;
     this.log.info({ listenErrors: this.listenErrors }, message);
