@@ -54,6 +54,11 @@ export function isWildcardHost(host: string): boolean {
   return host === '0.0.0.0' || host === '::';
 }
 
+/** A listener bound to `bindHost` accepts traffic for `address`: the same address, 0.0.0.0 (IPv4), or :: (dual-stack: it conflicts with 0.0.0.0 on one port). */
+export function bindServes(bindHost: string, address: string, family: 4 | 6): boolean {
+  return bindHost === address || bindHost === '::' || (family === 4 && bindHost === '0.0.0.0');
+}
+
 /** keepalived's virtual_ipaddress line: "172.16.0.200/24 dev eth0" (also "label X", "brd X", "scope X" are rejected). */
 export function parseVirtualAddress(text: string): Parsed<VirtualAddress> {
   const words = text.trim().split(/\s+/);

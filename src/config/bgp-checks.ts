@@ -1,7 +1,7 @@
 // Cross-field rules of the bgp: section (RFC 4271 timers, RFC 6793 ASNs, FRR's BFD ranges), and
 // whether what it announces is served here. Pure, on the shape-valid input, paths as written.
 
-import { isWildcardHost, ipFamily } from './address.ts';
+import { bindServes } from './address.ts';
 import type { PathItem, Problem } from './checks.ts';
 import type { ParsedBgp, ParsedInput } from './schema.ts';
 
@@ -53,8 +53,7 @@ export function bgpProblems(input: ParsedInput, bgp: ParsedBgp, frontendNames: s
     const first = announced.get(addr);
     if (first !== undefined) out.push({ path: [...path, 'prefix'], message: `${addr} announced twice (first at announce[${first}])` });
     else announced.set(addr, i);
-    // "::" listens dual-stack (it conflicts with 0.0.0.0 on the same port), so it serves both.
-    const served = binds.some((b) => b.host === addr || (isWildcardHost(b.host) && (b.host === '::' || ipFamily(b.host) === a.prefix.family)));
+    const served = binds.some((b) => bindServes(b.host, addr, a.prefix.family));
     if (!served) {
       out.push({ path: [...path, 'prefix'], message: `no frontend binds ${addr} (or 0.0.0.0 / ::): the routers would send this node traffic nothing here accepts` });
     }

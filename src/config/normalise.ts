@@ -2,6 +2,7 @@
 // (built-in < defaults < frontend/backend), shorthands expanded. Assumes checks.ts passed.
 
 import { DEFAULTS, DEFAULT_TIMEOUTS } from './defaults.ts';
+import { bindServes } from './address.ts';
 import { resolveBackendModes } from './modes.ts';
 import type { ParsedBackend, ParsedBgp, ParsedFrontend, ParsedInput, ParsedInstance } from './schema.ts';
 import type {
@@ -70,7 +71,7 @@ export function normalise(input: ParsedInput, source: string): Config {
 
 /** The frontends that serve a prefix: those binding its address, 0.0.0.0 (IPv4) or :: (dual-stack). */
 export function frontendsServing(address: string, family: 4 | 6, frontends: readonly FrontendConfig[]): FrontendConfig[] {
-  return frontends.filter((f) => f.bind.some((b) => b.host === address || b.host === '::' || (family === 4 && b.host === '0.0.0.0')));
+  return frontends.filter((f) => f.bind.some((b) => bindServes(b.host, address, family)));
 }
 
 function bgp(b: ParsedBgp, frontends: readonly FrontendConfig[]): BgpConfig {
