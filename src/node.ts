@@ -336,12 +336,14 @@ export class HalbNode {
     // heard), so a planned stop fails no request; then the instances close.
     await this.vrrp?.handover();
     await this.vrrp?.stop();
-    // BGP: withdraw, keep serving while the routers move the flows, then stop FRR.
-    await this.bgp?.drainAndStop();
-    if (this.bgpRunDir) await rm(this.bgpRunDir, { recursive: true, force: true });
+    // BGP: withdraw, keep serving while the routers move the flows.
+    await this.bgp?.drain();
     this.checkers?.stop();
     for (const off of this.detachPools.splice(0)) off();
     await Promise.all([this.workers?.stop(graceMs), this.runtime.close(graceMs)]);
+    // Only now the VIPs leave lo: the connections still open were closed while they could be.
+    await this.bgp?.stop();
+    if (this.bgpRunDir) await rm(this.bgpRunDir, { recursive: true, force: true });
     await this.admin?.close();
     this.log.info('stopped');
   }

@@ -27,7 +27,7 @@ export interface StatusView {
     }[];
   }[];
   vrrp: unknown[];
-  bgp?: { neighbors: { address: string; state: string }[]; prefixes: { prefix: string; announced: boolean }[] };
+  bgp?: { neighbors: { address: string; state: string }[]; prefixes: { prefix: string; announced: boolean }[]; handoff?: { counts?: { handedOn: number; copiesDropped: number } } };
 }
 
 /** The fields of a VRRP instance's status read here (vrrp/instance.ts InstanceStatus). */
@@ -272,6 +272,21 @@ export class NodeMetrics {
         for (const p of view().bgp?.prefixes ?? []) this.set({ prefix: p.prefix }, p.announced ? 1 : 0);
       },
     });
+    // Read from the kernel's nftables counters (bgp/flow-forwarding.ts), not counted here.
+    const handoff = (name: string, help: string, read: (c: { handedOn: number; copiesDropped: number }) => number): void => {
+      new Counter({
+        name,
+        help,
+        registers: reg,
+        collect() {
+          this.reset();
+          const c = view().bgp?.handoff?.counts;
+          if (c) this.inc(read(c));
+        },
+      });
+    };
+    handoff('halb_bgp_segments_handed_on_total', 'TCP segments of connections another node owns, that the routers sent here and this node passed on to its peers', (c) => c.handedOn);
+    handoff('halb_bgp_peer_copies_dropped_total', 'segments peers passed on here for connections this node does not own either (dropped, not reset)', (c) => c.copiesDropped);
     new Counter({
       name: 'halb_vrrp_transitions_total',
       help: 'VRRP state changes, by the state entered and why (master-down, takeover, heard-master, fault, handover, ...)',

@@ -19,6 +19,7 @@ interface StatusJson {
     routerId?: string;
     neighbors?: { address?: string; asn?: number; state?: string; prefixesSent?: number; uptimeMs?: number }[];
     prefixes?: { prefix?: string; announced?: boolean; reason?: string }[];
+    handoff?: { peers?: { address?: string; device?: string; problem?: string }[]; counts?: { handedOn?: number; copiesDropped?: number } };
   };
   source?: string;
   generation?: number;
@@ -146,6 +147,12 @@ export function formatStatus(status: unknown, now: number): string {
     out.push('', `BGP AS${text(bgp.asn)}  router-id ${text(bgp.routerId)}`);
     out.push(...alignColumns([['NEIGHBOR', 'AS', 'SESSION', 'UP FOR', 'PREFIXES SENT'], ...(bgp.neighbors ?? []).map((n) => [text(n.address), text(n.asn), text(n.state), n.state === 'Established' && typeof n.uptimeMs === 'number' ? `${(n.uptimeMs / 1000).toFixed(0)}s` : '-', text(n.prefixesSent)])]));
     out.push(...alignColumns([['PREFIX', 'ANNOUNCED', 'WHY'], ...(bgp.prefixes ?? []).map((p) => [text(p.prefix), p.announced ? 'yes' : 'WITHDRAWN', text(p.reason)])]));
+    const h = bgp.handoff;
+    if (h) {
+      const c = h.counts;
+      out.push('', `FLOW HAND-OFF  ${c ? `${text(c.handedOn)} segments passed on, ${text(c.copiesDropped)} copies dropped` : 'counters not read yet'}`);
+      out.push(...alignColumns([['PEER NODE', 'VIA', 'PROBLEM'], ...(h.peers ?? []).map((p) => [text(p.address), text(p.device), p.problem ?? '-'])]));
+    }
   }
   return out.join('\n') + '\n';
 }

@@ -1,12 +1,15 @@
 // A node's BGP side: its VIPs on lo (so traffic the routers send here is accepted), its FRR, and
 // the announce/withdraw loop driven by the same signals as VRRP's trackers. A planned stop
 // withdraws every VIP, keeps serving for `drainMs` while the routers move their flows, then stops.
+// With `peers`, segments of connections another node owns that the routers move here are passed to
+// it (flow-forwarding.ts), so a next-hop change resets none of them.
 
 import { readFileSync } from 'node:fs';
 import type { BgpConfig, VirtualAddress } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { LinuxAddresses } from '../vip/linux-address.ts';
 import { announceChanges, type AnnounceSignals } from './announce-policy.ts';
+import { FlowForwarding, type FlowForwardingStatus } from './flow-forwarding.ts';
 import { FrrSupervisor, type NeighborState } from './frr-supervisor.ts';
 
 export interface BgpSpeakerOptions {
@@ -23,11 +26,14 @@ export interface BgpStatus {
   routerId: string;
   neighbors: NeighborState[];
   prefixes: { prefix: string; announced: boolean; reason: string }[];
+  /** The flow hand-off to the other nodes (present with `peers`). */
+  handoff?: FlowForwardingStatus;
 }
 
 export class BgpSpeaker {
   readonly #o: BgpSpeakerOptions;
   readonly #frr: FrrSupervisor;
+  readonly #forwarding: FlowForwarding;
   readonly #addresses = new LinuxAddresses();
   readonly #announced = new Set<string>();
   readonly #reasons = new Map<string, string>();
@@ -39,6 +45,7 @@ export class BgpSpeaker {
   constructor(o: BgpSpeakerOptions) {
     this.#o = o;
     this.#frr = new FrrSupervisor({ bgp: o.bgp, hostname: o.hostname, runDir: o.runDir, log: o.log });
+    this.#forwarding = new FlowForwarding({ vips: o.bgp.announce, peers: o.bgp.peers, log: o.log });
   }
 
   #vips(): VirtualAddress[] {
@@ -46,6 +53,8 @@ export class BgpSpeaker {
   }
 
   async start(): Promise<void> {
+    // Before the VIPs: conntrack must see each of our connections from its SYN.
+    await this.#forwarding.start();
     for (const v of this.#vips()) await this.#addresses.add(v, 'lo');
     const passwords = new Map<string, string>();
     for (const n of this.#o.bgp.neighbors) if (n.passwordFile !== undefined) passwords.set(n.address, readFileSync(n.passwordFile, 'utf8').trim());
@@ -53,6 +62,7 @@ export class BgpSpeaker {
     await this.refresh();
     const poll = async (): Promise<void> => {
       this.#neighbors = await this.#frr.neighbors().catch(() => this.#neighbors);
+      await this.#forwarding.refreshCounts();
     };
     await poll();
     this.#poll = setInterval(() => void poll(), 1000);
@@ -80,12 +90,15 @@ export class BgpSpeaker {
     }
   }
 
-  /** Planned stop: withdraw, serve `drainMs` more (the caller's listeners are still open), stop FRR. */
-  async drainAndStop(): Promise<void> {
+  /**
+   * Planned stop, first half: withdraw, then serve `drainMs` more (the caller's listeners are still
+   * open) while the routers move the flows. The VIPs and the flow hand-off stay until `stop`, so
+   * the connections still open here can be closed cleanly, not cut.
+   */
+  async drain(): Promise<void> {
     this.#stopping = true;
     await this.refresh();
     if (this.#announced.size === 0) await new Promise((r) => setTimeout(r, this.#o.bgp.drainMs));
-    await this.stop();
   }
 
   async stop(): Promise<void> {
@@ -93,6 +106,7 @@ export class BgpSpeaker {
     this.#stopping = true;
     await this.#frr.stop();
     for (const v of this.#vips()) await this.#addresses.remove(v, 'lo').catch(() => undefined);
+    await this.#forwarding.stop();
   }
 
   status(): BgpStatus {
@@ -101,6 +115,7 @@ export class BgpSpeaker {
       routerId: this.#o.bgp.routerId,
       neighbors: this.#neighbors,
       prefixes: this.#o.bgp.announce.map((a) => ({ prefix: `${a.address}/${a.prefixLength}`, announced: this.#announced.has(a.address), reason: this.#reasons.get(a.address) ?? 'not decided yet' })),
+      ...(this.#o.bgp.peers.length > 0 ? { handoff: this.#forwarding.status() } : {}),
     };
   }
 }

@@ -1,8 +1,9 @@
-// The FRR programs a node with `bgp:` runs: found before anything starts, so a host without FRR
-// gets "install frr" from `halb validate` and `halb run`, not a daemon that dies later.
+// The programs a node with `bgp:` runs (FRR's, and nft for `peers`): found before anything starts,
+// so a host without them gets "install frr" from `halb validate` and `halb run`, not a daemon
+// that dies later.
 
 import { accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { BgpConfig } from '../config/types.ts';
 
 /** zebra carries BFD's and the kernel's news to bgpd; bfdd only when a neighbor uses BFD. */
@@ -18,6 +19,13 @@ export function missingFrrPrograms(bgp: BgpConfig, canRun: (path: string) => boo
   return frrPrograms(bgp)
     .filter((p) => !canRun(p.path))
     .map((p) => `${p.path} (${p.name})`);
+}
+
+/** `peers` needs nft (the flow hand-off rules): undefined when it is on PATH, else the problem. */
+export function missingNft(bgp: BgpConfig, path = process.env['PATH'] ?? '', canRun: (path: string) => boolean = executable): string | undefined {
+  if (bgp.peers.length === 0) return undefined;
+  if (path.split(delimiter).some((d) => d !== '' && canRun(join(d, 'nft')))) return undefined;
+  return 'bgp.peers needs nftables: nft not found on PATH; install it (apt-get install nftables)';
 }
 
 function executable(path: string): boolean {

@@ -5,7 +5,7 @@
 
 import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { missingFrrPrograms } from '../bgp/frr-binaries.ts';
+import { missingFrrPrograms, missingNft } from '../bgp/frr-binaries.ts';
 import { errorAt } from '../config/load.ts';
 import type { ConfigError } from '../config/errors.ts';
 import type { Config } from '../config/types.ts';
@@ -43,6 +43,8 @@ export async function hostProblems(config: Config, file: string, table = new Lin
     if (missing.length > 0) {
       out.push(errorAt(text, file, ['bgp', 'frr_dir'], `bgp needs FRR: missing ${missing.join(', ')}; install it (apt-get install frr) or set bgp.frr_dir`));
     }
+    const nft = missingNft(bgp);
+    if (nft !== undefined) out.push(errorAt(text, file, ['bgp', 'peers'], nft));
     bgp.neighbors.forEach((n, i) => {
       if (n.passwordFile === undefined) return;
       try {

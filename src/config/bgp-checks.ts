@@ -45,6 +45,14 @@ export function bgpProblems(input: ParsedInput, bgp: ParsedBgp, frontendNames: s
     out.push({ path: at('bfd'), message: 'bfd timers are set but no neighbor has bfd: true' });
   }
 
+  const peerAt = new Map<string, number>();
+  bgp.peers?.forEach((p, i) => {
+    const first = peerAt.get(p);
+    if (first !== undefined) out.push({ path: at('peers', i), message: `peer ${p} twice (first at peers[${first}])` });
+    else peerAt.set(p, i);
+    if (seen.has(p)) out.push({ path: at('peers', i), message: `${p} is a neighbor (a router): peers are the other halb nodes announcing the same prefixes` });
+  });
+
   const binds = Object.entries(input.frontends ?? {}).flatMap(([name, fe]) => (Array.isArray(fe.bind) ? fe.bind : [fe.bind]).map((b) => ({ name, host: ('address' in b ? b.address : b).host })));
   const announced = new Map<string, number>();
   bgp.announce.forEach((a, i) => {

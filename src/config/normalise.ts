@@ -115,6 +115,7 @@ function bgp(b: ParsedBgp, frontends: readonly FrontendConfig[]): BgpConfig {
       return out;
     }),
     drainMs: b.drain ?? DEFAULTS.bgpDrainMs,
+    peers: b.peers ?? [],
   };
 }
 

@@ -519,6 +519,10 @@ const bgpSchema = z.strictObject({
     .optional(),
   announce: z.array(bgpAnnounceSchema).min(1, { error: 'bgp needs at least one prefix to announce' }),
   drain: durationSchema.describe('planned stop: after the withdraw, keep serving this long (router convergence plus a grace)').optional(),
+  peers: z
+    .array(ipSchema)
+    .describe("the halb nodes announcing the same prefixes, on a shared link (this node's own address may be listed: it is skipped); segments of their connections the routers move here are passed to them instead of reset")
+    .optional(),
 });
 
 // ---- nodes: one file for the pair ----

@@ -335,4 +335,6 @@ export interface BgpConfig {
   announce: BgpAnnounceConfig[];
   /** Planned stop: after withdrawing, keep serving this long. */
   drainMs: Millis;
+  /** The other halb nodes announcing the same prefixes (flow hand-off after ECMP changes). */
+  peers: string[];
 }

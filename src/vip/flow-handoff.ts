@@ -13,8 +13,8 @@
 // this process dies; the table itself is deleted when the window ends and at the next start.
 // Without the nft binary the move still works, and open connections are reset as before.
 
-import { execFile } from 'node:child_process';
 import type { Logger } from '../log/logger.ts';
+import { removeTableScript, runNft } from './nft-run.ts';
 
 export interface HandoffRulesetOptions {
   /** nftables table name (letters, digits, underscore). */
@@ -50,11 +50,6 @@ export function handoffRuleset(o: HandoffRulesetOptions): string {
     '}',
     '',
   ].join('\n');
-}
-
-/** Delete the table if it exists (declaring it first makes the delete never fail). */
-function removeTableScript(table: string, family: 'ip' | 'ip6'): string[] {
-  return [`table ${family} ${table} {}`, `delete table ${family} ${table}`];
 }
 
 /** "halb_handoff_<instance>": nft identifiers take letters, digits and underscores. */
@@ -181,23 +176,9 @@ export class FlowHandoff implements Handoff {
     this.#o.log.warn({ err: err instanceof Error ? err.message : String(err) }, msg);
   }
 
-  /** Run nft with `args`, `stdin` as its input; resolves with its output. */
   #nft(args: string[], stdin = ''): Promise<string> {
-    const nft = this.#o.nftPath ?? 'nft';
-    const [file, full] = this.#o.netns ? ['ip', ['netns', 'exec', this.#o.netns, nft, ...args]] : [nft, args];
-    return new Promise((resolve, reject) => {
-      // Short: a new master waits for this before adding the VIP.
-      const child = execFile(file, full, { timeout: this.#o.timeoutMs ?? 1000 }, (err, stdout, stderr) => {
-        if (err) {
-          const e = new Error(`${nft} ${args.join(' ')}: ${stderr.trim() || err.message}`) as NodeJS.ErrnoException;
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') e.code = 'ENOENT';
-          reject(e);
-        } else resolve(stdout);
-      });
-      // nft may exit before reading its input (a list command never reads it; a failing one
-      // stops early): the pipe's EPIPE is not an error of ours, the exit status says the rest.
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(stdin);
-    });
+    // Short: a new master waits for this before adding the VIP.
+    const o = { timeoutMs: this.#o.timeoutMs ?? 1000, ...(this.#o.nftPath !== undefined ? { nftPath: this.#o.nftPath } : {}), ...(this.#o.netns !== undefined ? { netns: this.#o.netns } : {}) };
+    return runNft(args, stdin, o);
   }
 }

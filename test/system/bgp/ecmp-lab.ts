@@ -22,14 +22,17 @@ export class EcmpLab {
   readonly web = new Map<NodeName, ChildProcess>();
   readonly logs = new Map<NodeName, string[]>();
   readonly #pids: number[] = [];
+  /** Nodes pass segments of each other's connections on (bgp.peers); off: the MetalLB-like baseline. */
+  readonly handoff: boolean;
 
-  private constructor(lab: Lab, router: FrrRouter) {
+  private constructor(lab: Lab, router: FrrRouter, handoff: boolean) {
     this.lab = lab;
     this.router = router;
+    this.handoff = handoff;
   }
 
   /** The router peers with every name in NODES; `start` are started (web server + halb). */
-  static async create(start: NodeName[], prefix = `hg${process.pid % 1000}`): Promise<EcmpLab> {
+  static async create(start: NodeName[], { prefix = `hg${process.pid % 1000}`, handoff = true }: { prefix?: string; handoff?: boolean } = {}): Promise<EcmpLab> {
     const lab = await Lab.create({ prefix });
     await lab.host('r', { addresses: [`${ROUTER}/24`] });
     for (const [n, a] of Object.entries(NODES)) await lab.host(n, { addresses: [`${a}/24`] });
@@ -37,7 +40,7 @@ export class EcmpLab {
     await lab.exec('c', 'ip', ['route', 'add', `${VIP}/32`, 'via', ROUTER]);
     await lab.sysctl('c', { 'net.ipv4.conf.all.accept_redirects': 0 });
     const router = await FrrRouter.start(lab, 'r', { asn: 65000, routerId: ROUTER, neighbors: Object.values(NODES).map((address) => ({ address, asn: 65001 })) });
-    const e = new EcmpLab(lab, router);
+    const e = new EcmpLab(lab, router, handoff);
     for (const n of start) {
       e.startWeb(n);
       e.startHalb(n);
@@ -70,7 +73,7 @@ bgp:
   neighbors: [{ address: ${ROUTER}, asn: 65000, bfd: true, hold_time: 9s }]
   announce: [{ prefix: ${VIP}/32 }]
   drain: 2s
-`,
+${this.handoff ? `  peers: [${Object.values(NODES).join(', ')}]\n` : ''}`,
     );
     const child = this.lab.spawn(n, process.execPath, [HALB_MAIN, 'run', '-c', file, '--log-format', 'json']);
     const lines: string[] = [];
@@ -139,6 +142,13 @@ bgp:
       });
     });
     return { result };
+  }
+
+  /** A counter from node `n`'s /metrics (0 when absent). */
+  async metric(n: NodeName, name: string): Promise<number> {
+    const text = (await this.lab.exec(n, 'curl', ['-s', '--unix-socket', join(this.dir, `${n}.sock`), 'http://halb/metrics'], { check: false })).stdout;
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
   }
 
   nextHops(): Promise<string[]> {

@@ -22,7 +22,7 @@ async function families(): Promise<Map<string, string>> {
       generation: 1,
       frontends: [{ name: 'f', bind: [] }],
       backends: [{ name: 'b', usable: true, queue: 0, servers: [{ name: 's', up: true, admin: 'ready', weight: 1, active: 0, wentDown: 0, wentUp: 0, lastCheck: { ok: true, durationMs: 1 } }] }],
-      bgp: { neighbors: [{ address: '10.0.0.254', state: 'Established' }], prefixes: [{ prefix: '203.0.113.10/32', announced: true }] },
+      bgp: { neighbors: [{ address: '10.0.0.254', state: 'Established' }], prefixes: [{ prefix: '203.0.113.10/32', announced: true }], handoff: { counts: { handedOn: 3, copiesDropped: 1 } } },
       vrrp: [{ instance: 'VI', counters: { drops: { 'wire-ttl': 1 }, transitions: [{ to: 'master', reason: 'master-down', count: 1 }] }, floatingIp: { calls: { ok: 1 } } }],
     }),
     () => t.snapshot(),

@@ -147,3 +147,22 @@ test('metrics: status() is read once per scrape', async () => {
   await m.render();
   assert.equal(calls, 2);
 });
+
+test('halb status shows BGP sessions, prefixes and the flow hand-off to the peer nodes', () => {
+  const text = formatStatus(
+    {
+      bgp: {
+        asn: 65001,
+        routerId: '10.0.0.11',
+        neighbors: [{ address: '10.0.0.1', asn: 65000, state: 'Established', prefixesSent: 1, uptimeMs: 42_000 }],
+        prefixes: [{ prefix: '203.0.113.10/32', announced: true, reason: 'serving: web -> pool' }],
+        handoff: { peers: [{ address: '10.0.0.12', device: 'eth0' }, { address: '10.9.0.13', problem: 'reached via the gateway 10.0.0.1' }], counts: { handedOn: 41, copiesDropped: 7 } },
+      },
+    },
+    NOW,
+  );
+  assert.match(text, /10\.0\.0\.1\s+65000\s+Established\s+42s\s+1/);
+  assert.match(text, /FLOW HAND-OFF {2}41 segments passed on, 7 copies dropped/);
+  assert.match(text, /10\.0\.0\.12\s+eth0\s+-/);
+  assert.match(text, /10\.9\.0\.13\s+-\s+reached via the gateway 10\.0\.0\.1/);
+});

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText } from '../../../src/config/load.ts';
 import { announceCommands, renderFrrConfig, withdrawCommands } from '../../../src/bgp/frr-config.ts';
-import { missingFrrPrograms, VTYSH } from '../../../src/bgp/frr-binaries.ts';
+import { missingFrrPrograms, missingNft, VTYSH } from '../../../src/bgp/frr-binaries.ts';
 
 const text = `frontends:
   web: { bind: ["[::]:80"], default_backend: pool }
@@ -66,6 +66,13 @@ test('missing FRR programs are named', () => {
   const b = config();
   assert.deepEqual(missingFrrPrograms(b, (p) => !p.endsWith('bfdd')), ['/usr/lib/frr/bfdd (bfdd)']);
   assert.deepEqual(missingFrrPrograms({ ...b, neighbors: b.neighbors.map((n) => ({ ...n, bfd: false })) }, (p) => !p.endsWith('bfdd')), []);
+});
+
+test('bgp.peers needs nft on PATH; without peers it is not looked for', () => {
+  const b = { ...config(), peers: ['10.0.0.12'] };
+  assert.equal(missingNft(b, '/bin:/usr/sbin', (p) => p === '/usr/sbin/nft'), undefined);
+  assert.match(missingNft(b, '/bin:/usr/bin', (p) => p === '/usr/sbin/nft') ?? '', /bgp\.peers needs nftables: nft not found on PATH; install it \(apt-get install nftables\)/);
+  assert.equal(missingNft({ ...b, peers: [] }, '', () => false), undefined);
 });
 
 const noFrr = existsSync(VTYSH) || process.env.CI === 'true' ? false : 'FRR not installed (apt-get install frr)';

@@ -36,6 +36,7 @@ test('a bgp section normalises with defaults; track follows the frontends that b
   assert.deepEqual(b.neighbors[1], { address: '10.0.0.253', asn: 4200000000, bfd: true, holdTimeSeconds: 3, keepaliveSeconds: 1, passwordFile: '/etc/halb/bgp.pw' });
   assert.deepEqual(b.bfd, { detectMultiplier: 3, receiveIntervalMs: 300, transmitIntervalMs: 300 });
   assert.equal(b.drainMs, 5000);
+  assert.deepEqual(b.peers, []);
   // 0.0.0.0:80 (web) serves 203.0.113.10; 198.51.100.7 is bound by api and by web's wildcard.
   assert.deepEqual(b.announce[0], { address: '203.0.113.10', prefixLength: 32, family: 4, communities: ['65000:100'], med: 10, localPref: 200, trackFrontends: ['web'], trackBackends: ['pool'] });
   assert.deepEqual([b.announce[1]!.trackFrontends, b.announce[1]!.trackBackends], [['web', 'api'], ['pool']]);
@@ -58,6 +59,15 @@ test('bgp refusals name the place and the reason', () => {
   assert.match(errors(bgp(...NEIGHBOR, '  announce:', '    - { prefix: 203.0.113.10/32, track: { backends: [pol] } }'))[0]!, /bgp\.announce\[0\]\.track\.backends\[0\]: unknown backend "pol"/);
   assert.match(errors(bgp(...NEIGHBOR, '  announce:', '    - { prefix: 203.0.113.10/32, communities: ["65000:70000"] }'))[0]!, /a community is "<0-65535>:<0-65535>", got "65000:70000"/);
   assert.match(errors(bgp(...NEIGHBOR, ...ANNOUNCE, '  daemon: bird'))[0]!, /bgp\.daemon: daemon must be frr, got "bird"/);
+  assert.deepEqual(errors(bgp(...NEIGHBOR, ...ANNOUNCE, '  peers: [10.0.0.2, 10.0.0.3, 10.0.0.2]')), ['14:31 bgp.peers[2]: peer 10.0.0.2 twice (first at peers[0])']);
+  assert.deepEqual(errors(bgp(...NEIGHBOR, ...ANNOUNCE, '  peers: [10.0.0.254]')), ['14:11 bgp.peers[0]: 10.0.0.254 is a neighbor (a router): peers are the other halb nodes announcing the same prefixes']);
+  assert.match(errors(bgp(...NEIGHBOR, ...ANNOUNCE, '  peers: [lb2]'))[0]!, /^14:11 bgp\.peers\[0\]: /);
+});
+
+test('bgp.peers: the same list on every node, this node included', () => {
+  const r = parseConfigText(bgp(...NEIGHBOR, ...ANNOUNCE, '  peers: [10.0.0.1, 10.0.0.2, "2001:db8::2"]'), 'halb.yaml');
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  assert.deepEqual(r.config.bgp!.peers, ['10.0.0.1', '10.0.0.2', '2001:db8::2']);
 });
 
 test('nodes: gives each node its own router id from one file', () => {
