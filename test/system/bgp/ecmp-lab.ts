@@ -10,7 +10,12 @@ import { HALB_MAIN } from '../../helpers/halb-process.ts';
 import { FrrRouter } from './frr-router.ts';
 
 export const VIP = '10.77.99.10';
+export const VIP6 = 'fd77:99::10';
 export const ROUTER = '10.77.0.1';
+export const ROUTER6 = 'fd77::1';
+/** A node's IPv6 address on the lab link (dual-stack labs). */
+export const v6Of = (n: NodeName): string => `fd77::${NODES[n].split('.')[3]}`;
+const MD5_SECRET = 'halb-lab-md5';
 export const NODES = { n1: '10.77.0.11', n2: '10.77.0.12', n3: '10.77.0.13', n4: '10.77.0.14' } as const;
 export type NodeName = keyof typeof NODES;
 
@@ -22,25 +27,28 @@ export class EcmpLab {
   readonly web = new Map<NodeName, ChildProcess>();
   readonly logs = new Map<NodeName, string[]>();
   readonly #pids: number[] = [];
-  /** Nodes pass segments of each other's connections on (bgp.peers); off: the MetalLB-like baseline. */
-  readonly handoff: boolean;
+  readonly o: Required<EcmpLabOptions>;
 
-  private constructor(lab: Lab, router: FrrRouter, handoff: boolean) {
+  private constructor(lab: Lab, router: FrrRouter, o: Required<EcmpLabOptions>) {
     this.lab = lab;
     this.router = router;
-    this.handoff = handoff;
+    this.o = o;
   }
 
   /** The router peers with every name in NODES; `start` are started (web server + halb). */
-  static async create(start: NodeName[], { prefix = `hg${process.pid % 1000}`, handoff = true }: { prefix?: string; handoff?: boolean } = {}): Promise<EcmpLab> {
-    const lab = await Lab.create({ prefix });
-    await lab.host('r', { addresses: [`${ROUTER}/24`] });
-    for (const [n, a] of Object.entries(NODES)) await lab.host(n, { addresses: [`${a}/24`] });
-    await lab.host('c', { addresses: ['10.77.0.50/24'] });
+  static async create(start: NodeName[], options: EcmpLabOptions = {}): Promise<EcmpLab> {
+    const o: Required<EcmpLabOptions> = { prefix: `hg${process.pid % 1000}`, handoff: true, ipv6: false, md5: [], ...options };
+    const lab = await Lab.create({ prefix: o.prefix });
+    const six = (a: string): string[] => (o.ipv6 ? [`${a}/64`] : []);
+    await lab.host('r', { addresses: [`${ROUTER}/24`, ...six(ROUTER6)] });
+    for (const [n, a] of Object.entries(NODES)) await lab.host(n, { addresses: [`${a}/24`, ...six(v6Of(n as NodeName))] });
+    await lab.host('c', { addresses: ['10.77.0.50/24', ...six('fd77::50')] });
     await lab.exec('c', 'ip', ['route', 'add', `${VIP}/32`, 'via', ROUTER]);
-    await lab.sysctl('c', { 'net.ipv4.conf.all.accept_redirects': 0 });
-    const router = await FrrRouter.start(lab, 'r', { asn: 65000, routerId: ROUTER, neighbors: Object.values(NODES).map((address) => ({ address, asn: 65001 })) });
-    const e = new EcmpLab(lab, router, handoff);
+    if (o.ipv6) await lab.exec('c', 'ip', ['-6', 'route', 'add', `${VIP6}/128`, 'via', ROUTER6]);
+    await lab.sysctl('c', { 'net.ipv4.conf.all.accept_redirects': 0, ...(o.ipv6 ? { 'net.ipv6.conf.all.accept_redirects': 0, 'net.ipv6.conf.eth0.accept_redirects': 0 } : {}) });
+    const neighbors = Object.entries(NODES).map(([n, address]) => ({ address, asn: 65001, ...(o.md5.includes(n as NodeName) ? { password: MD5_SECRET } : {}) }));
+    const router = await FrrRouter.start(lab, 'r', { asn: 65000, routerId: ROUTER, neighbors, ipv6: o.ipv6 });
+    const e = new EcmpLab(lab, router, o);
     for (const n of start) {
       e.startWeb(n);
       e.startHalb(n);
@@ -55,6 +63,8 @@ export class EcmpLab {
 
   startHalb(n: NodeName): ChildProcess {
     const file = join(this.dir, `${n}.yaml`);
+    const pwFile = join(this.dir, `${n}.md5`);
+    if (this.o.md5.includes(n)) writeFileSync(pwFile, `${MD5_SECRET}\n`, { mode: 0o600 });
     writeFileSync(
       file,
       `global:
@@ -62,7 +72,7 @@ export class EcmpLab {
   admin: { socket: ${join(this.dir, `${n}.sock`)} }
   log: { access: false }
 frontends:
-  web: { bind: ["0.0.0.0:8080"], default_backend: pool }
+  web: { bind: [${this.o.ipv6 ? '"[::]:8080"' : '"0.0.0.0:8080"'}], default_backend: pool }
 backends:
   pool:
     health: { http: { method: GET, path: / }, interval: 300ms, rise: 1, fall: 1 }
@@ -70,10 +80,10 @@ backends:
 bgp:
   asn: 65001
   router_id: ${NODES[n]}
-  neighbors: [{ address: ${ROUTER}, asn: 65000, bfd: true, hold_time: 9s }]
-  announce: [{ prefix: ${VIP}/32 }]
+  neighbors: [{ address: ${ROUTER}, asn: 65000, bfd: true, hold_time: 9s${this.o.md5.includes(n) ? `, password_file: ${pwFile}` : ''} }]
+  announce: [{ prefix: ${VIP}/32 }${this.o.ipv6 ? `, { prefix: "${VIP6}/128" }` : ''}]
   drain: 2s
-${this.handoff ? `  peers: [${Object.values(NODES).join(', ')}]\n` : ''}`,
+${this.o.handoff ? `  peers: [${[...Object.values(NODES), ...(this.o.ipv6 ? (Object.keys(NODES) as NodeName[]).map((k) => `"${v6Of(k)}"`) : [])].join(', ')}]\n` : ''}`,
     );
     const child = this.lab.spawn(n, process.execPath, [HALB_MAIN, 'run', '-c', file, '--log-format', 'json']);
     const lines: string[] = [];
@@ -85,12 +95,12 @@ ${this.handoff ? `  peers: [${Object.values(NODES).join(', ')}]\n` : ''}`,
   }
 
   /** `count` requests from the client namespace, each on a new connection; who answered, what failed. */
-  async requests(count: number, gapMs = 0): Promise<{ by: Record<string, number>; failed: number; errors: string[] }> {
+  async requests(count: number, gapMs = 0, host = VIP): Promise<{ by: Record<string, number>; failed: number; errors: string[] }> {
     const script = `
     const http = require('node:http');
     const by = {}; let failed = 0; const errors = [];
     const one = () => new Promise((resolve) => {
-      const req = http.get({ host: ${JSON.stringify(VIP)}, port: 8080, path: '/', agent: false, timeout: 2000 }, (res) => {
+      const req = http.get({ host: ${JSON.stringify(host)}, port: 8080, path: '/', agent: false, timeout: 2000 }, (res) => {
         let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => { if (res.statusCode === 200) by[body] = (by[body] || 0) + 1; else { failed++; errors.push('status ' + res.statusCode); } resolve(); });
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -106,14 +116,14 @@ ${this.handoff ? `  peers: [${Object.values(NODES).join(', ')}]\n` : ''}`,
    * `everyMs`; per connection: the node that answered first and whether it was reset or broke.
    * A connection the router rehashes to another node (no socket for it there) is reset.
    */
-  longLived(count: number, durationMs: number, everyMs = 200): { result: Promise<{ opened: Record<string, number>; broken: Record<string, number>; errors: Record<string, number> }> } {
+  longLived(count: number, durationMs: number, everyMs = 200, host = VIP): { result: Promise<{ opened: Record<string, number>; broken: Record<string, number>; errors: Record<string, number> }> } {
     const script = `
     const net = require('node:net');
     const opened = {}, broken = {}, errors = {};
     let done = 0;
     const end = Date.now() + ${durationMs};
     for (let i = 0; i < ${count}; i++) {
-      const s = net.connect(8080, ${JSON.stringify(VIP)});
+      const s = net.connect(8080, ${JSON.stringify(host)});
       let node, buf = '', over = false, timer;
       const finish = (why) => {
         if (over) return;
@@ -151,8 +161,8 @@ ${this.handoff ? `  peers: [${Object.values(NODES).join(', ')}]\n` : ''}`,
     return m ? Number(m[1]) : 0;
   }
 
-  nextHops(): Promise<string[]> {
-    return this.router.nextHops(VIP);
+  nextHops(vip = VIP): Promise<string[]> {
+    return this.router.nextHops(vip);
   }
 
   /** Error lines of the nodes' logs, for a failing run's output. */
@@ -168,6 +178,16 @@ ${this.handoff ? `  peers: [${Object.values(NODES).join(', ')}]\n` : ''}`,
     // with bgp: would reap it; the lab leaves none behind).
     for (const pid of this.#pids) rmSync(`/run/halb/bgp-${pid}`, { recursive: true, force: true });
   }
+}
+
+export interface EcmpLabOptions {
+  prefix?: string;
+  /** Nodes pass segments of each other's connections on (bgp.peers); off: the MetalLB-like baseline. */
+  handoff?: boolean;
+  /** Dual stack: every host gets an fd77:: address too and the nodes announce VIP6 as well. */
+  ipv6?: boolean;
+  /** These nodes' sessions with the router use TCP-MD5. */
+  md5?: NodeName[];
 }
 
 export async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<{ value: T; ms: number }> {

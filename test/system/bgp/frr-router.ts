@@ -8,6 +8,8 @@ import type { Lab } from '../../helpers/netns.ts';
 export interface RouterNeighbor {
   address: string;
   asn: number;
+  /** TCP-MD5 secret (RFC 2385) for this session. */
+  password?: string;
 }
 
 export class FrrRouter {
@@ -21,7 +23,8 @@ export class FrrRouter {
     this.dir = dir;
   }
 
-  static async start(lab: Lab, host: string, o: { asn: number; routerId: string; neighbors: RouterNeighbor[] }): Promise<FrrRouter> {
+  /** `ipv6`: also take IPv6 host routes over the same sessions, ECMP and L4-hashed as IPv4. */
+  static async start(lab: Lab, host: string, o: { asn: number; routerId: string; neighbors: RouterNeighbor[]; ipv6?: boolean }): Promise<FrrRouter> {
     const dir = `/tmp/${lab.prefix}-frr-${host}`;
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { mode: 0o750 });
@@ -35,16 +38,14 @@ export class FrrRouter {
       ' no bgp ebgp-requires-policy',
       ' no bgp default ipv4-unicast',
       ' bgp bestpath as-path multipath-relax',
-      ...o.neighbors.flatMap((n) => [` neighbor ${n.address} remote-as ${n.asn}`, ` neighbor ${n.address} bfd`, ` neighbor ${n.address} timers 3 9`]),
-      ' address-family ipv4 unicast',
-      '  maximum-paths 8',
-      ...o.neighbors.map((n) => `  neighbor ${n.address} activate`),
-      ' exit-address-family',
+      ...o.neighbors.flatMap((n) => [` neighbor ${n.address} remote-as ${n.asn}`, ` neighbor ${n.address} bfd`, ` neighbor ${n.address} timers 3 9`, ...(n.password !== undefined ? [` neighbor ${n.address} password ${n.password}`] : [])]),
+      ...(['ipv4', ...(o.ipv6 ? ['ipv6'] : [])] as const).flatMap((af) => [` address-family ${af} unicast`, '  maximum-paths 8', ...o.neighbors.map((n) => `  neighbor ${n.address} activate`), ' exit-address-family']),
       'exit',
       '',
     ].join('\n');
     writeFileSync(join(dir, 'frr.conf'), conf);
     await lab.sysctl(host, { 'net.ipv4.ip_forward': 1, 'net.ipv4.fib_multipath_hash_policy': 1, 'net.ipv4.conf.all.send_redirects': 0, 'net.ipv4.conf.eth0.send_redirects': 0 });
+    if (o.ipv6) await lab.sysctl(host, { 'net.ipv6.conf.all.forwarding': 1, 'net.ipv6.fib_multipath_hash_policy': 1 });
     const r = new FrrRouter(lab, host, dir);
     for (const d of ['zebra', 'bgpd', 'bfdd']) {
       lab.spawn(host, `/usr/lib/frr/${d}`, ['-u', 'frr', '-g', 'frr', '-f', '/dev/null', '-i', join(dir, `${d}.pid`), '-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-P', '0']);
@@ -71,8 +72,9 @@ export class FrrRouter {
 
   /** Next hops the router's kernel has for a host route (ECMP: one per announcing node). */
   async nextHops(address: string): Promise<string[]> {
-    const out = (await this.#lab.exec(this.#host, 'ip', ['-4', 'route', 'show', `${address}/32`])).stdout;
-    return [...out.matchAll(/via (\S+)/g)].map((m) => m[1]!).sort();
+    const v6 = address.includes(':');
+    const out = (await this.#lab.exec(this.#host, 'ip', [v6 ? '-6' : '-4', 'route', 'show', `${address}/${v6 ? 128 : 32}`])).stdout;
+    return [...out.matchAll(/via (?:inet6 )?(\S+)/g)].map((m) => m[1]!).sort();
   }
 
   destroy(): void {
