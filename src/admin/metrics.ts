@@ -30,7 +30,7 @@ export interface StatusView {
   bgp?: { neighbors: { address: string; state: string }[]; prefixes: { prefix: string; announced: boolean }[]; handoff?: { counts?: { handedOn: number; copiesDropped: number } } };
 }
 
-/** The fields of a VRRP instance's status read here (vrrp/instance.ts InstanceStatus). */
+/** The fields of a VRRP instance's status read here (node/vrrp-claim-link.ts InstanceStatus). */
 interface VrrpView {
   instance?: string;
   name?: string;

@@ -5,7 +5,8 @@ import { EventEmitter } from 'node:events';
 import type { VrrpConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BackendPool } from '../pool/backend-pool.ts';
-import { VrrpInstance, type TrackSource } from '../vrrp/instance.ts';
+import type { TrackSource } from '../vrrp/instance.ts';
+import { VrrpClaimLink } from './vrrp-claim-link.ts';
 import type { ListenError } from './proxy-runtime.ts';
 import { transitionReason } from '../vrrp/transition-reason.ts';
 
@@ -39,7 +40,7 @@ export interface VrrpGroupDeps {
 }
 
 export class VrrpGroup {
-  private readonly instances: VrrpInstance[] = [];
+  private readonly instances: VrrpClaimLink[] = [];
   private readonly backendSignals = new Map<string, ProxySignal>();
   private readonly frontendSignals = new Map<string, ProxySignal>();
 
@@ -63,7 +64,7 @@ export class VrrpGroup {
         }
         frontends[name] = s;
       }
-      const instance = new VrrpInstance({ config: inst, scripts: config.scripts, log: deps.log, backends, frontends });
+      const instance = new VrrpClaimLink({ config: inst, scripts: config.scripts, log: deps.log, backends, frontends });
       const onTransition = deps.onTransition;
       if (onTransition) instance.on('state', (c) => onTransition(transitionReason(inst.name, c, instance.status().failingTrackers)));
       this.instances.push(instance);

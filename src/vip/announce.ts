@@ -7,7 +7,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VirtualAddress } from '../config/types.ts';
-import { interfaceInfo } from './interface-info.ts';
+import { interfaceInfo } from '../host/interface-info.ts';
 import { buildGarpFrame, GarpSender } from './garp.ts';
 import { buildNeighbourAdvert, ipv6Forwarding, NeighbourAdvertSender } from './neighbour-advert.ts';
 

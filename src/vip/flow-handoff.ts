@@ -2,7 +2,7 @@
 // master that is still alive (preemption, handover, SIGTERM), the clients move to it one
 // neighbour entry at a time, and a connection that was open on the old master at that instant
 // sends its next segment here. Our kernel knows no such connection and answers with a reset.
-// The old master keeps the VIP a moment after yielding (VrrpInstance #releaseAddresses), so for
+// The old master keeps the VIP a moment after yielding (AddressClaim #releaseAddresses), so for
 // that moment we send those segments on to it: an nftables rule duplicates every TCP segment
 // for a VIP that opens no connection (no SYN) and belongs to none conntrack saw start here,
 // to the old master's address on the VRRP link, and drops the original. The old master owns

@@ -6,7 +6,7 @@
 import { isIPv4 } from 'node:net';
 import { openPacket, sendFrame, close } from '#rawsock';
 import type { RawHandle } from '#rawsock';
-import { macBytes } from './interface-info.ts';
+import { macBytes } from '../host/interface-info.ts';
 
 const ETH_P_ARP = 0x0806;
 const ARPHRD_ETHER = 1;

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { openInet, setHopLimit, setMulticastInterface, setMulticastLoop, setIcmp6Filter, send, close } from '#rawsock';
 import type { RawHandle } from '#rawsock';
-import { macBytes } from './interface-info.ts';
+import { macBytes } from '../host/interface-info.ts';
 
 export const ALL_NODES = 'ff02::1';
 const IPPROTO_ICMPV6 = 58;

@@ -2,7 +2,7 @@
 // It owns the transport and real timers, turns received bytes into machine events (dropping
 // and counting what must not reach the election), runs step(), and executes the returned
 // actions in order: adverts go out here; everything a master does to the world (VIPs, GARP,
-// hooks) is announced as events for the instance (instance.ts) to carry out.
+// hooks) is announced as events, passed on by instance.ts to the node's address claim.
 
 import { EventEmitter } from 'node:events';
 import type { VrrpInstanceConfig } from '../config/types.ts';

@@ -28,7 +28,7 @@ import {
 } from '#rawsock';
 import { ThreadAdvertPacer } from './advert-pacer.ts';
 import type { RawHandle } from '#rawsock';
-import { interfaceInfo, defaultSourceAddress } from '../vip/interface-info.ts';
+import { interfaceInfo, defaultSourceAddress } from '../host/interface-info.ts';
 
 export const VRRP_PROTOCOL = 112;
 export const VRRP_GROUP_V4 = '224.0.0.18';

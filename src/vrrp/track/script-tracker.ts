@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { ScriptTrackerConfig } from '../../config/types.ts';
 import type { Logger } from '../../log/logger.ts';
-import { splitCommand } from '../../vip/exec-hooks.ts';
+import { splitCommand } from '../../host/split-command.ts';
 import { RiseFallCounter } from './rise-fall-counter.ts';
 
 export class ScriptTracker extends EventEmitter {

@@ -7,7 +7,7 @@ import { openInet, setHopLimit, setMulticastInterface, setMulticastLoop, send, c
 import { VrrpTransport } from '../../../src/vrrp/transport.ts';
 import type { VrrpTransportOptions } from '../../../src/vrrp/transport.ts';
 import { announce } from '../../../src/vip/announce.ts';
-import { interfaceInfo } from '../../../src/vip/interface-info.ts';
+import { interfaceInfo } from '../../../src/host/interface-info.ts';
 
 type Request =
   | { seq: number; op: 'open'; id: string; opts: VrrpTransportOptions }

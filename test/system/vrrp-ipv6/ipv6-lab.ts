@@ -3,7 +3,7 @@
 // the link-local addresses the kernel derives; the VIP is fd77::100/64.
 
 import type { Lab } from '../../helpers/netns.ts';
-import { isLinkLocal6 } from '../../../src/vip/interface-info.ts';
+import { isLinkLocal6 } from '../../../src/host/interface-info.ts';
 import { hasAddress } from '../vrrp/vrrp-node-client.ts';
 
 export const VIP6 = 'fd77::100';

@@ -1,6 +1,6 @@
 // The test side of vrrp-node.ts: start a node in a lab namespace from a YAML config, follow
 // its JSON-line events, ask for status, signal it. The only place that knows how a node is run.
-// Two ways: the bare VrrpInstance of vrrp-node.ts (default), or the full `halb run -c FILE`
+// Two ways: the bare VrrpClaimLink of vrrp-node.ts (default), or the full `halb run -c FILE`
 // (proxy + health + VRRP + admin API), whose JSON log lines are translated to the same events
 // and whose status comes from the admin API inside the node's namespace.
 
@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../../helpers/netns.ts';
-import type { InstanceStatus } from '../../../src/vrrp/instance.ts';
+import type { InstanceStatus } from '../../../src/node/vrrp-claim-link.ts';
 
 const SCRIPT = new URL('./vrrp-node.ts', import.meta.url).pathname;
 const HALB_MAIN = new URL('../../../bin/halb.js', import.meta.url).pathname;
 
 export interface StartOptions {
-  /** 'vrrp-node' (default): a bare VrrpInstance. 'halb': `halb run -c FILE`, needs `admin` in the config. */
+  /** 'vrrp-node' (default): a bare VrrpClaimLink. 'halb': `halb run -c FILE`, needs `admin` in the config. */
   mode?: 'vrrp-node' | 'halb';
   /** Admin API as seen inside the node's namespace (halb mode). Default http://127.0.0.1:9100. */
   admin?: string;

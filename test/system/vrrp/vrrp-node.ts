@@ -1,6 +1,6 @@
-// A VRRP-only halb node for system tests: loads a halb YAML config, runs one VrrpInstance per
-// vrrp instance, and prints JSON lines on stdout ({"ev":"ready"}, {"ev":"state",...}). Logs go
-// to stderr. stdin commands: "status", "handover". SIGTERM = handover then stop (what `halb run`
+// A VRRP-only halb node for system tests: loads a halb YAML config, runs one VrrpClaimLink
+// (election + address claim) per vrrp instance, and prints JSON lines on stdout
+// ({"ev":"ready"}, {"ev":"state",...}). Logs go to stderr. stdin commands: "status", "handover". SIGTERM = handover then stop (what `halb run`
 // does); SIGINT = stop. Tests talk to it only through vrrp-node-client.ts, so it can later be
 // swapped for `node src/cli/main.ts run -c file` plus the admin API.
 //
@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { loadConfigFile } from '../../../src/config/load.ts';
 import { formatConfigError } from '../../../src/config/errors.ts';
 import { createLogger } from '../../../src/log/logger.ts';
-import { VrrpInstance } from '../../../src/vrrp/instance.ts';
+import { VrrpClaimLink } from '../../../src/node/vrrp-claim-link.ts';
 
 function out(obj: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ ...obj, t: Date.now() })}\n`);
@@ -28,7 +28,7 @@ if (!loaded.ok) {
 }
 const log = createLogger({ destination: process.stderr, format: 'json' });
 const instances = (loaded.config.vrrp?.instances ?? []).map(
-  (config) => new VrrpInstance({ config, scripts: loaded.config.vrrp?.scripts ?? {}, log }),
+  (config) => new VrrpClaimLink({ config, scripts: loaded.config.vrrp?.scripts ?? {}, log }),
 );
 for (const inst of instances) {
   inst.on('state', (c) => out({ ev: 'state', instance: inst.config.name, ...c }));

@@ -1,6 +1,8 @@
 // What the failover half needs to know about a network interface: its index (for sockets),
 // its MAC (for GARP/NA) and its addresses (the VRRP source address). Read through the kernel
-// of the current network namespace, so it is right inside `ip netns exec` too.
+// of the current network namespace, so it is right inside `ip netns exec` too. It sits in
+// host/, below vrrp/ (the transport's source address) and vip/ (GARP/NA's MAC), because both
+// read it and neither should import the other.
 
 import { interfaceInfo as nativeInterfaceInfo } from '#rawsock';
 

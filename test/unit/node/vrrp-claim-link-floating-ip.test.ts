@@ -1,17 +1,17 @@
-// A VrrpInstance with a cloud floating IP AND virtual addresses (e.g. the floating IP configured
-// on the interface, as Hetzner needs): a master that yields keeps its addresses until the
-// provider reports the IP moved, not a fixed delay, because the provider keeps routing the IP
-// here until the new master's assign completes.
+// A vrrp instance and its address claim (VrrpClaimLink) with a cloud floating IP AND virtual
+// addresses (e.g. the floating IP configured on the interface, as Hetzner needs): a master
+// that yields keeps its addresses until the provider reports the IP moved, not a fixed delay,
+// because the provider keeps routing the IP here until the new master's assign completes.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VrrpInstance } from '../../../src/vrrp/instance.ts';
+import { VrrpClaimLink } from '../../../src/node/vrrp-claim-link.ts';
 import type { AddressTable } from '../../../src/vip/virtual-addresses.ts';
 import type { AddressProvider } from '../../../src/vip/provider.ts';
 import { masterDownInterval } from '../../../src/vrrp/state-machine.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { VirtualAddress } from '../../../src/config/types.ts';
-import { FakeClock, FakeTransport, instanceConfig } from './fake-world.ts';
+import { FakeClock, FakeTransport, instanceConfig } from '../vrrp-router/fake-world.ts';
 
 async function setup() {
   const clock = new FakeClock();
@@ -35,7 +35,7 @@ async function setup() {
     priority: 150,
     floatingIp: { provider: 'digitalocean', ip: '10.0.0.100', apiBase: 'http://x', metadataBase: 'http://x', verifyInterval: 60_000 },
   });
-  const inst = new VrrpInstance({
+  const inst = new VrrpClaimLink({
     config,
     log: silentLogger(),
     trackOwnInterface: false,

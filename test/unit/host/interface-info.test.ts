@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultSourceAddress, interfaceInfo, isLinkLocal6, macBytes } from '../../../src/vip/interface-info.ts';
+import { defaultSourceAddress, interfaceInfo, isLinkLocal6, macBytes } from '../../../src/host/interface-info.ts';
 
 const info = {
   name: 'eth0',

@@ -1,18 +1,19 @@
-// VrrpInstance with a fake transport, a fake address table and announcer, and in-process
-// tracker sources: tracker changes move the advertised priority or force FAULT, addresses are
-// taken and released with the state, stop() and handover() behave as the node needs.
+// A vrrp instance wired to its address claim (VrrpClaimLink), with a fake transport, a fake
+// address table and announcer, and in-process tracker sources: tracker changes move the
+// advertised priority or force FAULT, addresses are taken and released with the state, stop()
+// and handover() behave as the node needs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { VrrpInstance } from '../../../src/vrrp/instance.ts';
+import { VrrpClaimLink } from '../../../src/node/vrrp-claim-link.ts';
 import type { TrackSource } from '../../../src/vrrp/instance.ts';
 import type { AddressTable } from '../../../src/vip/virtual-addresses.ts';
 import { decodeAdvert } from '../../../src/vrrp/packet.ts';
 import { masterDownInterval } from '../../../src/vrrp/state-machine.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { VirtualAddress } from '../../../src/config/types.ts';
-import { FakeClock, FakeTransport, instanceConfig } from './fake-world.ts';
+import { FakeClock, FakeTransport, instanceConfig } from '../vrrp-router/fake-world.ts';
 
 class Source extends EventEmitter implements TrackSource {
   readonly name: string;
@@ -53,7 +54,7 @@ async function setup(o: { handoff?: boolean; handoffBegun?: Promise<void> } = {}
     priority: 150,
     track: { backends: { web: { weight: -60 }, api: { weight: 0 } }, frontends: {}, scripts: [], interfaces: [], files: [] },
   });
-  const inst = new VrrpInstance({
+  const inst = new VrrpClaimLink({
     config,
     log: silentLogger(),
     backends: { web, api },
