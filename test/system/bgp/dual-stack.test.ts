@@ -2,7 +2,7 @@
 // and an IPv6 VIP (/32 and /128) to an FRR router; n1's session is signed with TCP-MD5 (RFC 2385),
 // so the router, which requires it, only talks to n1 if halb configured it. IPv6 connections spread
 // over both nodes, and a third node joining resets none of the IPv6 long-lived connections (the
-// ip6 flow hand-off table).
+// ip6 flow hand-off table). A MED makes nodes standbys: active-standby over BGP.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,4 +56,31 @@ test('a third node joins: IPv6 long-lived connections on the others: 0 reset', {
   assert.equal(Object.values(h.opened).reduce((a, b) => a + b, 0), 40, JSON.stringify(h));
   assert.deepEqual(h.broken, {}, JSON.stringify(h));
   assert.ok(passed > 0, 'the rehash moved flows and they were passed on');
+});
+
+test('active-standby over BGP: a node announcing a higher MED is a standby, and takes over when the preferred node stops', { timeout: 120_000 }, async () => {
+  // n2 and n3 restart with MED 100 on the IPv4 VIP; n1 keeps none (0): the router's best path is n1 alone.
+  for (const n of ['n2', 'n3'] as const) {
+    e.med.set(n, 100);
+    const p = e.halb.get(n)!;
+    const exit = new Promise((resolve) => p.once('exit', resolve));
+    p.kill('SIGTERM');
+    await exit;
+    e.startHalb(n);
+  }
+  const standby = await until('IPv4 next hops: n1 only, with n2 and n3 up again', async () => ({ v4: await e.nextHops(VIP), v6: await e.nextHops(VIP6) }), (x) => x.v4.length === 1 && x.v6.length === 3, 45_000);
+  assert.deepEqual(standby.value.v4, ['10.77.0.11']);
+  const rib = await e.router.vtysh(['-c', `show bgp ipv4 unicast ${VIP}/32 json`]);
+  assert.match(rib, /"metric":\s*100/, 'the router holds the standby paths with their MED');
+  const r = await e.requests(30);
+  assert.deepEqual(Object.keys(r.by), ['n1'], JSON.stringify(r));
+  // The preferred node stops: the standbys share the VIP (equal MED: ECMP again).
+  const n1 = e.halb.get('n1')!;
+  const exit = new Promise((resolve) => n1.once('exit', resolve));
+  n1.kill('SIGTERM');
+  const moved = await until('IPv4 next hops: n2 and n3', () => e.nextHops(VIP), (h) => h.length === 2 && !h.includes('10.77.0.11'), 20_000);
+  await exit;
+  const after = await e.requests(40);
+  console.log(`# active-standby: with MED 100 on n2 and n3 the router sends ${VIP} to n1 only (30 of 30); SIGTERM n1: next hops n2+n3 ${moved.ms} ms later; then 40 connections ${JSON.stringify(after.by)}, failed ${after.failed}`);
+  assert.equal(after.failed, 0, JSON.stringify(after.errors));
 });

@@ -27,6 +27,8 @@ export class EcmpLab {
   readonly web = new Map<NodeName, ChildProcess>();
   readonly logs = new Map<NodeName, string[]>();
   readonly #pids: number[] = [];
+  /** MED a node puts on the IPv4 VIP the next time it starts (lower wins at the router). */
+  readonly med = new Map<NodeName, number>();
   readonly o: Required<EcmpLabOptions>;
 
   private constructor(lab: Lab, router: FrrRouter, o: Required<EcmpLabOptions>) {
@@ -81,7 +83,7 @@ bgp:
   asn: 65001
   router_id: ${NODES[n]}
   neighbors: [{ address: ${ROUTER}, asn: 65000, bfd: true, hold_time: 9s${this.o.md5.includes(n) ? `, password_file: ${pwFile}` : ''} }]
-  announce: [{ prefix: ${VIP}/32 }${this.o.ipv6 ? `, { prefix: "${VIP6}/128" }` : ''}]
+  announce: [{ prefix: ${VIP}/32${this.med.has(n) ? `, med: ${this.med.get(n)}` : ''} }${this.o.ipv6 ? `, { prefix: "${VIP6}/128" }` : ''}]
   drain: 2s
 ${this.o.handoff ? `  peers: [${[...Object.values(NODES), ...(this.o.ipv6 ? (Object.keys(NODES) as NodeName[]).map((k) => `"${v6Of(k)}"`) : [])].join(', ')}]\n` : ''}`,
     );
