@@ -4,8 +4,8 @@
 // Event listeners are module-level functions finding the exchange through a symbol on the emitter,
 // so no closures are allocated per request.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Socket } from 'node:net';
 import type { NativeSocket } from '../native/native-socket.ts';
+import type { ByteStream } from '../byte-stream.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-pool.ts';
 import type { ServerState } from '../../pool/server-state.ts';
@@ -54,7 +54,7 @@ export interface ExchangeRequest {
   readonly url?: string | undefined;
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: string[];
-  readonly socket: Socket | NativeSocket;
+  readonly socket: ByteStream;
   /** The head as the client sent it, when it can be forwarded byte for byte; optional. */
   plainHead?(): Buffer | undefined;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node's own listener type
@@ -81,7 +81,7 @@ export interface ExchangeResponse {
   /** True when nothing written so far is still queued in node (so no written chunk is referenced);
    *  optional, absent means "maybe queued". */
   flushed?(): boolean;
-  /** Every write is copied or sent before write() returns (NativeSocket clients): the bytes the
+  /** Every write is copied or sent before write() returns (C-layer clients): the bytes the
    *  server's response was read into can be overwritten as soon as they are handed over. */
   readonly copiesWrites?: boolean;
   write(chunk: Buffer): boolean;

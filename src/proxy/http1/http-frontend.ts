@@ -19,6 +19,7 @@ import { checkRequest, validHost } from './request-checks.ts';
 import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from '../accept-proxy.ts';
 import { setClientAddress, clientIp, moveClientAddress } from '../client-address.ts';
 import { NativeSocket } from '../native/native-socket.ts';
+import type { ByteStream } from '../byte-stream.ts';
 import { spreadConnections } from '../reuseport-spread.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
 import { peerServers, type PeerInfo } from './peer-forward.ts';
@@ -340,7 +341,7 @@ export class HttpFrontend {
     (socket as Socket).destroySoon();
   };
 
-  private refused(socket: Socket | NativeSocket, status: number, reason: string): void {
+  private refused(socket: ByteStream, status: number, reason: string): void {
     this.log.info({ client: clientIp(socket), reason, status }, 'client request rejected');
   }
 
