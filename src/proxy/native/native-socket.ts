@@ -210,8 +210,10 @@ export class NativeSocket extends EventEmitter implements ByteStream {
     return this;
   }
 
-  /** Closes once what is queued is out: end() hands the queued bytes to the kernel at once, and
-   *  closing then keeps them (net.Socket waits for 'finish' instead). */
+  /** Sends what is queued, then closes with FIN: end() hands the queued bytes to the kernel at
+   *  once and closing keeps what it took. Unlike net.Socket's, it does not wait for 'finish': a
+   *  backlog beyond what the kernel takes now is lost (its one user, a graceful stop after the
+   *  last answer, queues far less). */
   destroySoon(): void {
     this.end();
     this.destroy();
