@@ -248,8 +248,9 @@ export class UpstreamConnection {
    * then let go.
    */
   shareReads(on: boolean): void {
+    if (on === this.sharedReads) return;
     const n = this.socket.native;
-    if (on === this.sharedReads || n === undefined) return;
+    if (n === undefined) return;
     this.sharedReads = on;
     if (on) {
       this.readBuf = undefined;
