@@ -46,6 +46,8 @@ export interface FrontendRuntime {
   /** This process's traffic counters; `counters` is this frontend's, looked up once. */
   traffic: TrafficStats;
   counters: TrafficCounters;
+  /** What the client spoke, for X-Forwarded-Proto and Forwarded: http or https (a TLS frontend). */
+  proto: 'http' | 'https';
 }
 
 /** The client's request: node's IncomingMessage, or a SimpleClientRequest (no body). */
@@ -183,7 +185,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       plain !== undefined
         ? { ok: true as const, head: plain, framing: 'none' as const, contentLength: 0, host: this.host }
         : buildRequestHead(
-            { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: 'http', upgrade: false },
+            { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false },
             fw,
           );
     if (!h.ok) {
@@ -258,7 +260,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     if (choice !== 'peer') return false;
     const fw = this.rt.forwarding;
     const h = buildRequestHead(
-      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: 'http', upgrade: false },
+      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false },
       { ...fw, requestOps: [...fw.requestOps, { action: 'set', name: 'X-Halb-Peer', lower: PEER_MARK_HEADER, value: this.rt.peerMark }] },
     );
     if (!h.ok) return false;
