@@ -25,6 +25,7 @@ import { spreadConnections } from '../reuseport-spread.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
 import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
+import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -74,6 +75,7 @@ export class HttpFrontend {
    *  it hands over takes the node path (the C layer does not speak TLS). */
   private readonly tls: tls.Server | undefined;
   private tlsContexts: TlsContexts | undefined;
+  private tlsAccept: TlsAcceptOptions | undefined;
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -109,14 +111,9 @@ export class HttpFrontend {
     this.simpleHost = this.buildSimpleHost(cfg, deps);
     if (cfg.tls !== undefined) {
       this.tlsContexts = new TlsContexts(cfg.tls);
-      this.tls = tls.createServer({
-        ...this.tlsContexts.defaultOptions(),
-        ALPNProtocols: cfg.tls.alpn,
-        SNICallback: this.sni,
-        handshakeTimeout: t.client,
-      });
-      this.tls.on('secureConnection', this.onSecureConnection);
-      this.tls.on('tlsClientError', this.onTlsClientError);
+      // never listens: it holds what the TLS sockets share (session ticket keys)
+      this.tls = tls.createServer();
+      this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
     }
   }
 
@@ -162,14 +159,21 @@ export class HttpFrontend {
     if (adopted.buffered !== undefined) conn.data(adopted.buffered);
   };
 
-  private readonly sni = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
-    // read live: a reload swaps tlsContexts, and the next handshake sees the new certificates
-    cb(null, this.tlsContexts?.contextFor(servername));
-  };
+  private buildTlsAccept(cfg: FrontendConfig, server: tls.Server): TlsAcceptOptions {
+    return {
+      // read live: a reload swaps tlsContexts, and the next handshake sees the new certificates
+      context: (servername) => (this.tlsContexts as TlsContexts).contextFor(servername),
+      alpn: cfg.tls?.alpn ?? ['http/1.1'],
+      timeoutMs: cfg.timeouts.client,
+      server,
+      secure: this.onSecureConnection,
+      failed: this.onTlsClientError,
+    };
+  }
 
-  /** A raw connection of a TLS bind: the TLS server wraps it and reports it once secure. */
+  /** A raw connection of a TLS bind: handed on once its handshake is done. */
   private readonly onTlsConnection = (socket: Socket): void => {
-    this.tls?.emit('connection', socket);
+    acceptTls(socket, this.tlsAccept as TlsAcceptOptions);
   };
 
   private readonly onSecureConnection = (socket: tls.TLSSocket): void => {
@@ -188,7 +192,7 @@ export class HttpFrontend {
     this.countOpen();
   };
 
-  private readonly onTlsClientError = (err: NodeJS.ErrnoException, socket: tls.TLSSocket): void => {
+  private readonly onTlsClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {
     this.log.debug({ client: clientIp(socket), code: err.code, err: err.message }, 'TLS handshake failed');
   };
 
@@ -311,9 +315,8 @@ export class HttpFrontend {
       // Built before anything changes: certificates that cannot serve leave the old ones serving
       // (the config loader refuses them first; this holds if a file changed since).
       try {
-        const contexts = new TlsContexts(cfg.tls);
-        this.tls.setSecureContext(contexts.defaultOptions());
-        this.tlsContexts = contexts;
+        this.tlsContexts = new TlsContexts(cfg.tls);
+        this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'reloaded certificates cannot serve: the previous ones keep serving');
       }
@@ -501,7 +504,11 @@ export class HttpFrontend {
       (hdr) => {
         if (!hdr.ok) return;
         setClientAddress(socket, hdr.client);
-        (this.tls ?? this.server).emit('connection', socket);
+        if (this.tls !== undefined) {
+          this.onTlsConnection(socket);
+          return;
+        }
+        this.server.emit('connection', socket);
         socket.resume();
       },
       (err: unknown) => {

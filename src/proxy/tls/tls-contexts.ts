@@ -22,12 +22,6 @@ export class TlsContexts {
     this.index = new SniIndex(set.certificates);
   }
 
-  /** What the server starts every handshake with: the default certificates and the protocol
-   *  bounds (OpenSSL takes the versions from this context, also when SNI switches it). */
-  defaultOptions(): tls.SecureContextOptions {
-    return this.options(this.index.fallback);
-  }
-
   contextFor(servername: string | undefined): tls.SecureContext {
     const sel = this.index.select(servername);
     const key = sel.join(',');
