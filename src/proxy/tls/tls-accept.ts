@@ -54,4 +54,6 @@ export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
     s.on('error', onTlsError);
   };
   raw.on('data', onData);
+  // a socket that read a PROXY header first was paused with the ClientHello in its buffer
+  raw.resume();
 }

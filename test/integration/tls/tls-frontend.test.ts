@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import net from 'node:net';
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,12 +23,13 @@ let backendPort = 0;
 let port = 0; // tls frontend, default min_version
 let port13 = 0; // tls frontend with min_version 1.3
 let plainPort = 0;
+let proxiedPort = 0; // tls after a PROXY header
 let file = '';
 /** What the backend saw of each request, last first. */
 const seen: http.IncomingHttpHeaders[] = [];
 
-function configText(crt: string[], crtDir: string): string {
-  return `global: { workers: 1, log: { access: false } }
+function configText(crt: string[], crtDir: string, workers = 1): string {
+  return `global: { workers: ${workers}, log: { access: false } }
 frontends:
   web:
     bind: ["127.0.0.1:${port}"]
@@ -40,6 +43,12 @@ frontends:
     mode: http
     default_backend: app
     tls: { crt: [${pem.aEc}], min_version: "1.3", alpn: [http/1.1] }
+  proxied:
+    bind: [{ address: "127.0.0.1:${proxiedPort}", accept_proxy: true }]
+    mode: http
+    default_backend: app
+    forwardfor: true
+    tls: { crt: [${pem.aEc}] }
   plain:
     bind: ["127.0.0.1:${plainPort}"]
     mode: http
@@ -67,17 +76,25 @@ before(async () => {
     req.resume();
     req.on('end', () => res.end('hello'));
   });
+  backend.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+    seen.unshift(req.headers);
+    const accept = createHash('sha1').update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.pipe(socket);
+  });
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
   backendPort = (backend.address() as { port: number }).port;
-  [port, port13, plainPort] = [await freePort(), await freePort(), await freePort()];
+  [port, port13, plainPort, proxiedPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   file = join(dir, 'halb.yaml');
   writeFileSync(file, configText([pem.aEc, pem.aRsa, pem.wild], join(dir, 'certs')));
   halb = startHalb(['run', '-c', file]);
   await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
 });
 
+const others: HalbProcess[] = [];
 after(async () => {
   halb?.kill('SIGKILL');
+  for (const h of others) h.kill('SIGKILL');
   backend?.closeAllConnections();
   backend?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -253,4 +270,114 @@ test('tls: reload serves the new certificate to new handshakes, keeps open conne
   assert.equal(still.fingerprint, afterReload.fingerprint);
   assert.equal((await get()).status, 200);
   agent.destroy();
+});
+
+/** Reads from `s` until `pred` holds for what came so far. */
+function readUntil(s: net.Socket, pred: (text: string) => boolean): Promise<string> {
+  let buf = '';
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timeout, got ${JSON.stringify(buf)}`)), 5000);
+    const onData = (d: Buffer): void => {
+      buf += d.toString('latin1');
+      if (pred(buf)) {
+        clearTimeout(t);
+        s.off('data', onData);
+        resolve(buf);
+      }
+    };
+    s.on('data', onData);
+  });
+}
+
+test('tls: after a PROXY header (accept_proxy), the announced client reaches the server', async () => {
+  const raw = net.connect(proxiedPort, '127.0.0.1');
+  await new Promise<void>((r) => raw.once('connect', () => r()));
+  raw.write('PROXY TCP4 10.9.8.7 127.0.0.1 40000 443\r\n');
+  const s = tls.connect({ socket: raw, servername: 'a.test', ca: ca.ca });
+  await new Promise<void>((resolve, reject) => {
+    s.once('secureConnect', () => resolve());
+    s.once('error', reject);
+  });
+  s.write('GET /proxied HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n');
+  const answer = await readUntil(s, (t) => t.endsWith('hello'));
+  assert.match(answer, /^HTTP\/1\.1 200/);
+  assert.equal(seen[0]?.['x-forwarded-for'], '10.9.8.7');
+  assert.equal(seen[0]?.['x-forwarded-proto'], 'https');
+  s.destroy();
+});
+
+test('tls: a WebSocket upgrade over TLS becomes a tunnel', async () => {
+  const s = tls.connect({ host: '127.0.0.1', port, servername: 'a.test', ca: ca.ca });
+  await new Promise<void>((resolve, reject) => {
+    s.once('secureConnect', () => resolve());
+    s.once('error', reject);
+  });
+  s.write('GET /chat HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  const head = await readUntil(s, (t) => t.includes('\r\n\r\n'));
+  assert.match(head, /^HTTP\/1\.1 101 /);
+  assert.equal(seen[0]?.['x-forwarded-proto'], 'https');
+  s.write('ping over tls');
+  assert.equal(await readUntil(s, (t) => t.includes('ping over tls')), 'ping over tls');
+  s.destroy();
+});
+
+test('tls: certificate reloads under load with two workers: 0 failed requests, every worker serves the new one', { timeout: 90_000 }, async (t) => {
+  const saved = [port, port13, plainPort, proxiedPort];
+  [port, port13, plainPort, proxiedPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const f2 = join(dir, 'halb-2.yaml');
+  writeFileSync(f2, configText([pem.aEc, pem.aRsa], join(dir, 'certs'), 2));
+  const h2 = startHalb(['run', '-c', f2]);
+  others.push(h2);
+  try {
+    await h2.waitFor((l) => l.msg === 'halb node started', 30_000);
+    const fps = [(await handshake({ servername: 'a.test', sigalgs: 'ecdsa_secp256r1_sha256' })).fingerprint];
+    let ok = 0;
+    const failures: string[] = [];
+    let running = true;
+    // a new TLS connection per request, so every request also is a handshake
+    const client = async (): Promise<void> => {
+      while (running) {
+        await new Promise<void>((resolve) => {
+          https
+            .get({ host: '127.0.0.1', port, path: '/', agent: false, ca: ca.ca, servername: 'a.test', headers: { host: 'a.test' } }, (res) => {
+              res.resume();
+              res.on('end', () => {
+                if (res.statusCode === 200) ok++;
+                else failures.push(`status ${res.statusCode}`);
+                resolve();
+              });
+            })
+            .on('error', (err) => {
+              failures.push(err.message);
+              resolve();
+            });
+        });
+      }
+    };
+    const clients = Array.from({ length: 3 }, client);
+    for (let i = 1; i <= 4; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      writeFileSync(f2, configText([i % 2 === 1 ? pem.aEc2 : pem.aEc, pem.aRsa], join(dir, 'certs'), 2));
+      h2.child.kill('SIGHUP');
+      await h2.waitFor((l) => typeof l.msg === 'string' && l.msg.includes(`(generation ${i})`), 30_000);
+      // each worker applies the new config on its own: ask until several handshakes agree
+      const want = i % 2 === 1 ? 1 : 0;
+      for (let n = 0; n < 8; n++) {
+        const got = (await handshake({ servername: 'a.test', sigalgs: 'ecdsa_secp256r1_sha256' })).fingerprint;
+        if (fps.length === 1 && got !== fps[0]) fps.push(got);
+        if (fps.indexOf(got) !== want) n = -1; // a worker not yet reloaded: start counting again
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    running = false;
+    await Promise.all(clients);
+    assert.equal(fps.length, 2, 'the reload served a second certificate');
+    assert.deepEqual(failures, [], `failed requests: ${failures.length}`);
+    assert.ok(ok > 0);
+    t.diagnostic(`${ok} requests, each on a new TLS connection, through 4 certificate reloads: ${failures.length} failed`);
+  } finally {
+    h2.kill('SIGTERM');
+    await h2.exited;
+    [port, port13, plainPort, proxiedPort] = saved as [number, number, number, number];
+  }
 });
