@@ -137,10 +137,10 @@ function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: s
   });
 }
 
-function halbValidate(f: string): Promise<{ code: number; stderr: string }> {
+function halbValidate(f: string, ...more: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [HALB_MAIN, 'validate', '-c', f], { encoding: 'utf8', timeout: 60_000 }, (err, _out, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr });
+    execFile(process.execPath, [HALB_MAIN, 'validate', '-c', f, ...more], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
 }
@@ -230,7 +230,10 @@ test('tls: halb validate refuses expired, mismatched and unreadable certificates
   assert.match(at('old.pem') ?? '', /bad\.yaml:9:\d+ frontends\.web\.tls\.crt\[1\]: .*old\.pem: the certificate expired on 2020-02-01T00:00:00\.000Z \(valid 2020-01-01/);
   assert.match(at('bad.pem') ?? '', /bad\.yaml:9:\d+ frontends\.web\.tls\.crt\[2\]: .*bad\.pem: the private key does not match the certificate/);
   assert.match(at('none.pem') ?? '', /bad\.yaml:9:\d+ frontends\.web\.tls\.crt\[3\]: .*none\.pem: cannot read: ENOENT/);
-  assert.equal((await halbValidate(file)).code, 0);
+  const ok = await halbValidate(file, '--explain');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /frontend web \(http\) on 127\.0\.0\.1:\d+ tls \(min TLSv1\.2, 3 crt \+ .*certs\)/);
+  assert.match(ok.stdout, /frontend strict \(http\) on 127\.0\.0\.1:\d+ tls \(min TLSv1\.3, 1 crt\)/);
 });
 
 test('tls: reload serves the new certificate to new handshakes, keeps open connections, and refuses a broken one', async () => {
