@@ -177,6 +177,11 @@ export class HttpFrontend {
   };
 
   private readonly onSecureConnection = (socket: tls.TLSSocket): void => {
+    // a handshake that was under way when a graceful stop began
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
     const max = this.cfg.maxconn;
     if (max !== undefined && this.simple.size + this.nodeClients >= max) {
       this.log.debug({ maxconn: max }, 'frontend maxconn reached, connection dropped');

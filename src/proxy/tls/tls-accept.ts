@@ -42,6 +42,7 @@ export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
     }
     // the TLS socket reads the unshifted ClientHello from raw's buffer, then takes its handle
     const s = new tls.TLSSocket(raw, { isServer: true, server: o.server, secureContext: ctx, ALPNProtocols: o.alpn });
+    s.once('close', () => clearTimeout(timer));
     s.once('secure', () => {
       clearTimeout(timer);
       s.off('error', onTlsError);
