@@ -1,6 +1,7 @@
 // `halb validate` checks that need the host, not just the file: a VIP the host already holds
 // (halb would take it over and, on release, remove the host's own address), an HMAC key file or
-// admin token file that cannot be read (or that other users can), FRR missing for `bgp:`. Run on the
+// admin token file that cannot be read (or that other users can), FRR missing for `bgp:`, TLS
+// certificates that cannot serve (certificate-checks.ts). Run on the
 // node the config is for.
 
 import { accessSync, constants } from 'node:fs';
@@ -12,14 +13,15 @@ import type { Config } from '../config/types.ts';
 import { LinuxAddresses } from '../vip/linux-address.ts';
 import { readHmacKeyFile } from '../vrrp/hmac-key-file.ts';
 import { readAdminToken } from '../admin/admin-token.ts';
+import { certificateProblems, hasTls } from './certificate-checks.ts';
 
 export async function hostProblems(config: Config, file: string, table = new LinuxAddresses()): Promise<ConfigError[]> {
   const instances = config.vrrp?.instances ?? [];
   const admin = config.global.admin;
   const bgp = config.bgp;
-  if (instances.length === 0 && !admin?.token && !admin?.tls && !bgp) return [];
+  if (instances.length === 0 && !admin?.token && !admin?.tls && !bgp && !hasTls(config)) return [];
   const text = await readFile(file, 'utf8');
-  const out: ConfigError[] = [];
+  const out: ConfigError[] = await certificateProblems(config, file, text);
   if (admin?.token) {
     // token_env is checked too: validate runs where the node runs, usually with its environment.
     try {

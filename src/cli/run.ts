@@ -2,7 +2,8 @@
 // node), then start the node and map signals: SIGHUP reloads, SIGTERM/SIGINT stop gracefully.
 import { writeFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfigFile, type LoadResult } from '../config/load.ts';
+import type { LoadResult } from '../config/load.ts';
+import { loadWithCertificates } from './certificate-checks.ts';
 import { formatConfigError } from '../config/errors.ts';
 import { demoConfig, DEMO_SERVER_PORTS, DEMO_LISTEN_PORT, DEMO_ADMIN_SOCKET } from '../config/demo.ts';
 import { createLogger } from '../log/logger.ts';
@@ -26,7 +27,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     return 2;
   }
   const path = opts.config ? resolve(opts.config) : undefined;
-  const load = async (): Promise<LoadResult> => (path ? loadConfigFile(path, opts.node !== undefined ? { node: opts.node } : {}) : { ok: true, config: demoConfig(), warnings: [] });
+  const load = async (): Promise<LoadResult> => (path ? loadWithCertificates(path, opts.node !== undefined ? { node: opts.node } : {}) : { ok: true, config: demoConfig(), warnings: [] });
   const first = await load();
   if (!first.ok) {
     for (const e of first.errors) process.stderr.write(formatConfigError(e) + '\n');

@@ -69,6 +69,9 @@ export function findProblems(input: ParsedInput): Problem[] {
       for (const k of ['http-request', 'http-response'] as const) {
         if (fe[k] !== undefined && fe[k].length > 0) out.push({ path: [...base, k], message: `${k} needs mode http` });
       }
+      if (fe.tls !== undefined) {
+        out.push({ path: [...base, 'tls'], message: 'tls on a tcp frontend is not supported yet (TLS offload in front of a TCP service): use mode http, or pass TLS through' });
+      }
     }
   }
   for (const [bname, m] of modes) {

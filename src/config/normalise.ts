@@ -156,6 +156,16 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
   if (fe.default_backend !== undefined) out.defaultBackend = fe.default_backend;
   const maxconn = fe.maxconn ?? input.defaults?.maxconn;
   if (maxconn !== undefined) out.maxconn = maxconn;
+  if (fe.tls !== undefined) {
+    const t = fe.tls;
+    out.tls = {
+      crt: t.crt === undefined ? [] : Array.isArray(t.crt) ? t.crt : [t.crt],
+      minVersion: t.min_version === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
+      alpn: t.alpn ?? ['http/1.1'],
+    };
+    if (t.crt_dir !== undefined) out.tls.crtDir = t.crt_dir;
+    if (t.ciphers !== undefined) out.tls.ciphers = t.ciphers;
+  }
   return out;
 }
 

@@ -212,6 +212,31 @@ const headerOpSchema = z
     }
   });
 
+const frontendTlsSchema = z
+  .strictObject({
+    crt: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe('PEM file(s), each the certificate chain and its private key (HAProxy\'s crt); the first is the default')
+      .optional(),
+    crt_dir: z.string().min(1).describe('directory whose *.pem files are certificates as in crt (HAProxy\'s `bind ... ssl crt DIR/`)').optional(),
+    min_version: z.enum(['1.2', '1.3']).describe('lowest TLS version accepted; default 1.2').optional(),
+    alpn: z
+      .array(z.string().min(1))
+      .min(1)
+      .superRefine((list, ctx) => {
+        list.forEach((p, i) => {
+          if (p === 'h2') ctx.addIssue({ code: 'custom', path: [i], message: 'alpn h2: HTTP/2 is not supported yet; use http/1.1' });
+          else if (p !== 'http/1.1') ctx.addIssue({ code: 'custom', path: [i], message: `alpn ${JSON.stringify(p)}: only http/1.1 is supported` });
+        });
+      })
+      .describe('protocols offered in ALPN; default [http/1.1]')
+      .optional(),
+    ciphers: z.string().min(1).describe('OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL\'s defaults)').optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.crt === undefined && t.crt_dir === undefined) ctx.addIssue({ code: 'custom', message: 'tls needs crt or crt_dir (the certificates to serve)' });
+  });
+
 const frontendSchema = z.strictObject({
   bind: z.union([bindEntrySchema, z.array(bindEntrySchema).min(1)]),
   mode: modeSchema.optional(),
@@ -223,6 +248,7 @@ const frontendSchema = z.strictObject({
   'http-response': z.array(headerOpSchema).optional(),
   timeouts: timeoutsSchema.optional(),
   maxconn: intIn(1, 10_000_000).optional(),
+  tls: frontendTlsSchema.optional(),
 });
 
 // ---- backends ----

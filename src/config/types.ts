@@ -88,6 +88,18 @@ export interface FrontendConfig {
   responseHeaders: HeaderOp[];
   timeouts: Timeouts;
   maxconn?: number;
+  /** TLS termination on every bind of this (http) frontend. */
+  tls?: FrontendTlsConfig;
+}
+
+export interface FrontendTlsConfig {
+  /** PEM files (chain + key), in config order; the first certificate found is the default. */
+  crt: string[];
+  /** Directory whose *.pem files follow crt, in name order. */
+  crtDir?: string;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  alpn: string[];
+  ciphers?: string;
 }
 
 export type BalanceConfig =

@@ -111,13 +111,15 @@ export class ProxyRuntime {
       }
       // New frontend, or binds that moved: open the new listeners first (reusePort lets both
       // hold a shared port for a moment), then let the old one finish what it has.
-      const fe = this.build(cfg, config);
+      let fe: Frontend | undefined;
       try {
+        // building reads a TLS frontend's certificates, which may have changed since validation
+        fe = this.build(cfg, config);
         await fe.listen();
       } catch (err) {
         errors.push({ frontend: cfg.name, bind: cfg.bind.map((b) => `${b.host}:${b.port}`).join(','), error: (err as Error).message });
         this.log.error({ frontend: cfg.name, err: (err as Error).message }, 'frontend cannot listen');
-        void fe.close(0);
+        void fe?.close(0);
         continue;
       }
       if (existing) closing.push(existing.fe.close(config.global.grace));

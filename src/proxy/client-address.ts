@@ -2,7 +2,7 @@
 // else the socket's peer. Kept on the socket so every request on a keep-alive connection sees it.
 import type { ClientAddress } from './accept-proxy.ts';
 
-/** A net.Socket or a NativeSocket. */
+/** The part of a ByteStream (or of node's socket before the C layer takes it) this file reads. */
 export interface PeerSocket {
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;

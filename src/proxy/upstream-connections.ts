@@ -4,6 +4,7 @@
 import net from 'node:net';
 import type { ServerState } from '../pool/server-state.ts';
 import { NativeSocket } from './native/native-socket.ts';
+import type { ByteStream } from './byte-stream.ts';
 import { ResponseParser, type ResponseSink } from './http1/response-parser.ts';
 import { setListeners, type ListenerSet } from './socket-listeners.ts';
 import { holdWrites } from './native/write-batch.ts';
@@ -46,12 +47,11 @@ const READ_MIN = 16 * 1024;
 const PIPELINE_MAX_BODY = 16 * 1024;
 
 const kConn = Symbol('halb.upstream');
-/** node's socket while connecting (and if the C layer cannot take it over), then a NativeSocket. */
-export type UpstreamSocket = net.Socket | NativeSocket;
-type TaggedSocket = UpstreamSocket & { [kConn]: UpstreamConnection };
+type TaggedSocket = ByteStream & { [kConn]: UpstreamConnection };
 
 export class UpstreamConnection {
-  socket: UpstreamSocket;
+  /** node's socket while connecting (and if the C layer cannot take it over), then a NativeSocket. */
+  socket: ByteStream;
   readonly parser = new ResponseParser();
   readonly server: ServerState;
   readonly host: string;
@@ -87,7 +87,7 @@ export class UpstreamConnection {
       noDelay: true,
       // one closure per connection, for its whole life
       onread: { buffer: () => this.nextReadBuffer(), callback: onRead },
-    }) as TaggedSocket;
+    }) as net.Socket & TaggedSocket;
     s[kConn] = this;
     this.socket = s;
     if (connectTimeout > 0) this.setTimeout(connectTimeout);
@@ -109,9 +109,12 @@ export class UpstreamConnection {
    *  hears of it through onForwarded; any other response comes through the parser as usual. */
   writeRequestHead(head: string | Buffer, forwardTo: NativeSocket | undefined, headRequest: boolean, close: boolean): void {
     const s = this.socket;
-    if (forwardTo !== undefined && s instanceof NativeSocket) {
-      s.forwardResponse(head, forwardTo, headRequest, close);
-      return;
+    if (forwardTo !== undefined) {
+      const n = s.native;
+      if (n !== undefined) {
+        n.forwardResponse(head, forwardTo, headRequest, close);
+        return;
+      }
     }
     holdWrites(s);
     s.write(head, 'latin1');
@@ -123,8 +126,8 @@ export class UpstreamConnection {
    * False when the request cannot go here; nothing was written then.
    */
   appendRequest(user: UpstreamUser, head: string | Buffer, forwardTo: NativeSocket, headRequest: boolean, close: boolean, depth: number): boolean {
-    const s = this.socket;
-    if (this.user === undefined || !(s instanceof NativeSocket) || !s.appendForward(head, forwardTo, headRequest, close, depth)) return false;
+    const n = this.socket.native;
+    if (this.user === undefined || n === undefined || !n.appendForward(head, forwardTo, headRequest, close, depth)) return false;
     (this.followers ??= []).push({ user, headRequest });
     return true;
   }
@@ -245,17 +248,20 @@ export class UpstreamConnection {
    * then let go.
    */
   shareReads(on: boolean): void {
-    if (on === this.sharedReads || !(this.socket instanceof NativeSocket)) return;
+    if (on === this.sharedReads) return;
+    const n = this.socket.native;
+    if (n === undefined) return;
     this.sharedReads = on;
     if (on) {
       this.readBuf = undefined;
       this.readKept = 0;
     }
-    this.socket.setReadBuffer(on ? undefined : this.nextReadBuffer());
+    n.setReadBuffer(on ? undefined : this.nextReadBuffer());
   }
 
-  /** @internal a read on the NativeSocket: `chunk` is a view of the buffer set with setReadBuffer */
-  nativeRead(chunk: Buffer): void {
+  /** @internal a read on `n` (this connection's socket): `chunk` is a view of the buffer set with
+   *  setReadBuffer */
+  nativeRead(n: NativeSocket, chunk: Buffer): void {
     if (this.sharedReads) {
       this.read(chunk);
       this.readKept = 0;
@@ -263,9 +269,9 @@ export class UpstreamConnection {
     }
     const cur = this.readBuf;
     this.read(chunk);
-    if (this.socket.destroyed) return;
+    if (n.destroyed) return;
     const next = this.nextReadBuffer();
-    if (next !== cur) (this.socket as NativeSocket).setReadBuffer(next);
+    if (next !== cur) n.setReadBuffer(next);
   }
 
   /** @internal the socket closed */
@@ -274,7 +280,7 @@ export class UpstreamConnection {
   }
 }
 
-function conn(s: UpstreamSocket): UpstreamConnection {
+function conn(s: ByteStream): UpstreamConnection {
   return (s as TaggedSocket)[kConn];
 }
 
@@ -283,7 +289,7 @@ function onConnect(this: net.Socket): void {
 }
 
 function onNativeData(this: NativeSocket, chunk: Buffer): void {
-  conn(this).nativeRead(chunk);
+  conn(this).nativeRead(this, chunk);
 }
 
 function onNativeForward(this: NativeSocket, done: boolean, status: number, bodyBytes: number, keepAlive: boolean): void {
@@ -296,7 +302,7 @@ function onRead(this: net.Socket, nread: number, buf: Uint8Array): boolean {
   return true;
 }
 
-function onEnd(this: UpstreamSocket): void {
+function onEnd(this: ByteStream): void {
   const c = conn(this);
   if (c.user !== undefined) {
     const err = c.parser.finish();
@@ -306,11 +312,11 @@ function onEnd(this: UpstreamSocket): void {
   this.destroy();
 }
 
-function onError(this: UpstreamSocket, err: Error): void {
+function onError(this: ByteStream, err: Error): void {
   conn(this).error ??= err;
 }
 
-function onClose(this: UpstreamSocket): void {
+function onClose(this: ByteStream): void {
   const c = conn(this);
   c.closedNow();
   const u = c.user;
@@ -341,13 +347,13 @@ function abandoned(c: UpstreamConnection): UpstreamUser {
   };
 }
 
-function onTimeout(this: UpstreamSocket): void {
+function onTimeout(this: ByteStream): void {
   const c = conn(this);
   if (c.user === undefined) this.destroy();
   else c.user.onUpstreamTimeout(c);
 }
 
-function onDrain(this: UpstreamSocket): void {
+function onDrain(this: ByteStream): void {
   const c = conn(this);
   c.user?.onUpstreamDrain(c);
 }

@@ -4,8 +4,8 @@
 // Event listeners are module-level functions finding the exchange through a symbol on the emitter,
 // so no closures are allocated per request.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Socket } from 'node:net';
 import type { NativeSocket } from '../native/native-socket.ts';
+import type { ByteStream } from '../byte-stream.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-pool.ts';
 import type { ServerState } from '../../pool/server-state.ts';
@@ -46,6 +46,8 @@ export interface FrontendRuntime {
   /** This process's traffic counters; `counters` is this frontend's, looked up once. */
   traffic: TrafficStats;
   counters: TrafficCounters;
+  /** What the client spoke, for X-Forwarded-Proto and Forwarded: http or https (a TLS frontend). */
+  proto: 'http' | 'https';
 }
 
 /** The client's request: node's IncomingMessage, or a SimpleClientRequest (no body). */
@@ -54,7 +56,7 @@ export interface ExchangeRequest {
   readonly url?: string | undefined;
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: string[];
-  readonly socket: Socket | NativeSocket;
+  readonly socket: ByteStream;
   /** The head as the client sent it, when it can be forwarded byte for byte; optional. */
   plainHead?(): Buffer | undefined;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node's own listener type
@@ -81,7 +83,7 @@ export interface ExchangeResponse {
   /** True when nothing written so far is still queued in node (so no written chunk is referenced);
    *  optional, absent means "maybe queued". */
   flushed?(): boolean;
-  /** Every write is copied or sent before write() returns (NativeSocket clients): the bytes the
+  /** Every write is copied or sent before write() returns (C-layer clients): the bytes the
    *  server's response was read into can be overwritten as soon as they are handed over. */
   readonly copiesWrites?: boolean;
   write(chunk: Buffer): boolean;
@@ -183,7 +185,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       plain !== undefined
         ? { ok: true as const, head: plain, framing: 'none' as const, contentLength: 0, host: this.host }
         : buildRequestHead(
-            { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: 'http', upgrade: false },
+            { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false },
             fw,
           );
     if (!h.ok) {
@@ -258,7 +260,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     if (choice !== 'peer') return false;
     const fw = this.rt.forwarding;
     const h = buildRequestHead(
-      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: 'http', upgrade: false },
+      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false },
       { ...fw, requestOps: [...fw.requestOps, { action: 'set', name: 'X-Halb-Peer', lower: PEER_MARK_HEADER, value: this.rt.peerMark }] },
     );
     if (!h.ok) return false;

@@ -3,6 +3,7 @@
 // tunnel. Malformed requests are answered here and never reach a server.
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { BackendConfig, FrontendConfig } from '../../config/types.ts';
@@ -19,9 +20,12 @@ import { checkRequest, validHost } from './request-checks.ts';
 import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from '../accept-proxy.ts';
 import { setClientAddress, clientIp, moveClientAddress } from '../client-address.ts';
 import { NativeSocket } from '../native/native-socket.ts';
+import type { ByteStream } from '../byte-stream.ts';
 import { spreadConnections } from '../reuseport-spread.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
 import { peerServers, type PeerInfo } from './peer-forward.ts';
+import { TlsContexts } from '../tls/tls-contexts.ts';
+import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -67,6 +71,11 @@ export class HttpFrontend {
   private readonly closing = new WeakSet<Socket>();
   /** Connections whose parser failed, their error answer given or waiting its turn. */
   private readonly erroring = new WeakSet<Socket>();
+  /** TLS termination (cfg.tls): raw connections of every bind go through it, and the TLS socket
+   *  it hands over takes the node path (the C layer does not speak TLS). */
+  private readonly tls: tls.Server | undefined;
+  private tlsContexts: TlsContexts | undefined;
+  private tlsAccept: TlsAcceptOptions | undefined;
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -100,6 +109,12 @@ export class HttpFrontend {
     this.server.removeAllListeners('connection');
     this.server.on('connection', this.onConnection);
     this.simpleHost = this.buildSimpleHost(cfg, deps);
+    if (cfg.tls !== undefined) {
+      this.tlsContexts = new TlsContexts(cfg.tls);
+      // never listens: it holds what the TLS sockets share (session ticket keys)
+      this.tls = tls.createServer();
+      this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
+    }
   }
 
   private buildSimpleHost(cfg: FrontendConfig, deps: HttpFrontendDeps): SimpleClientHost {
@@ -142,6 +157,48 @@ export class HttpFrontend {
     this.simple.add(conn);
     this.countOpen();
     if (adopted.buffered !== undefined) conn.data(adopted.buffered);
+  };
+
+  private buildTlsAccept(cfg: FrontendConfig, server: tls.Server): TlsAcceptOptions {
+    return {
+      // read live: a reload swaps tlsContexts, and the next handshake sees the new certificates
+      context: (servername) => (this.tlsContexts as TlsContexts).contextFor(servername),
+      alpn: cfg.tls?.alpn ?? ['http/1.1'],
+      timeoutMs: cfg.timeouts.client,
+      server,
+      secure: this.onSecureConnection,
+      failed: this.onTlsClientError,
+    };
+  }
+
+  /** A raw connection of a TLS bind: handed on once its handshake is done. */
+  private readonly onTlsConnection = (socket: Socket): void => {
+    acceptTls(socket, this.tlsAccept as TlsAcceptOptions);
+  };
+
+  private readonly onSecureConnection = (socket: tls.TLSSocket): void => {
+    // a handshake that was under way when a graceful stop began
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    const max = this.cfg.maxconn;
+    if (max !== undefined && this.simple.size + this.nodeClients >= max) {
+      this.log.debug({ maxconn: max }, 'frontend maxconn reached, connection dropped');
+      socket.destroy();
+      return;
+    }
+    this.runtime.counters.connectionsTotal++;
+    // the PROXY header's client address was set on the raw socket under the TLS one
+    const raw = (socket as tls.TLSSocket & { _parent?: Socket | null })._parent;
+    if (raw) moveClientAddress(raw, socket);
+    socket.setNoDelay(true);
+    this.simple.add(new SimpleClientConnection(socket, this.simpleHost));
+    this.countOpen();
+  };
+
+  private readonly onTlsClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {
+    this.log.debug({ client: clientIp(socket), code: err.code, err: err.message }, 'TLS handshake failed');
   };
 
   private readonly serveSimple = (req: SimpleClientRequest, res: SimpleClientResponse, host: string): void => {
@@ -198,7 +255,11 @@ export class HttpFrontend {
 
   async listen(): Promise<void> {
     for (const b of this.cfg.bind) {
-      const l = b.acceptProxy ? net.createServer({ noDelay: true }, this.onProxiedConnection) : this.server;
+      const l = b.acceptProxy
+        ? net.createServer({ noDelay: true }, this.onProxiedConnection)
+        : this.tls !== undefined
+          ? net.createServer({ noDelay: true }, this.onTlsConnection)
+          : this.server;
       // node's http.Server is a net.Server: the first plain bind uses it directly; others feed it
       const srv = l === this.server && this.listeners.includes(this.server) ? net.createServer({ noDelay: true }, this.onPlainConnection) : l;
       await new Promise<void>((resolve, reject) => {
@@ -213,7 +274,7 @@ export class HttpFrontend {
         });
       });
       this.listeners.push(srv);
-      this.log.info({ bind: `${b.host}:${(srv.address() as net.AddressInfo).port}`, acceptProxy: b.acceptProxy }, 'listening');
+      this.log.info({ bind: `${b.host}:${(srv.address() as net.AddressInfo).port}`, acceptProxy: b.acceptProxy, tls: this.tls !== undefined }, 'listening');
     }
   }
 
@@ -253,7 +314,18 @@ export class HttpFrontend {
   /** Apply a reloaded config. Binds cannot move in place: returns true when they differ and the
    *  caller must build a new frontend for them. */
   updateConfig(cfg: FrontendConfig, deps?: Partial<HttpFrontendDeps>): { rebindNeeded: boolean } {
-    const rebindNeeded = JSON.stringify(cfg.bind) !== JSON.stringify(this.cfg.bind);
+    // a plain frontend becoming TLS (or back) is a new listener, as moved binds are
+    const rebindNeeded = JSON.stringify(cfg.bind) !== JSON.stringify(this.cfg.bind) || (cfg.tls === undefined) !== (this.tls === undefined);
+    if (!rebindNeeded && cfg.tls !== undefined && this.tls !== undefined) {
+      // Built before anything changes: certificates that cannot serve leave the old ones serving
+      // (the config loader refuses them first; this holds if a file changed since).
+      try {
+        this.tlsContexts = new TlsContexts(cfg.tls);
+        this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'reloaded certificates cannot serve: the previous ones keep serving');
+      }
+    }
     this.cfg = cfg;
     this.deps = { ...this.deps, ...deps };
     this.runtime = this.buildRuntime(cfg, this.deps);
@@ -284,6 +356,7 @@ export class HttpFrontend {
       exchangeDone: this.exchangeDone,
       traffic,
       counters: traffic.frontend(cfg.name),
+      proto: cfg.tls === undefined ? 'http' : 'https',
     };
   }
 
@@ -340,7 +413,7 @@ export class HttpFrontend {
     (socket as Socket).destroySoon();
   };
 
-  private refused(socket: Socket | NativeSocket, status: number, reason: string): void {
+  private refused(socket: ByteStream, status: number, reason: string): void {
     this.log.info({ client: clientIp(socket), reason, status }, 'client request rejected');
   }
 
@@ -436,6 +509,10 @@ export class HttpFrontend {
       (hdr) => {
         if (!hdr.ok) return;
         setClientAddress(socket, hdr.client);
+        if (this.tls !== undefined) {
+          this.onTlsConnection(socket);
+          return;
+        }
         this.server.emit('connection', socket);
         socket.resume();
       },

@@ -6,10 +6,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { moveClientAddress } from '../client-address.ts';
-import { NativeSocket } from '../native/native-socket.ts';
+import type { ByteStream } from '../byte-stream.ts';
 import { parseSimpleRequest, type SimpleRequest } from './simple-request.ts';
 import { setListeners, type ListenerSet } from '../socket-listeners.ts';
 import type { ExchangeRequest, ExchangeResponse } from './http-exchange.ts';
+import type { NativeSocket } from '../native/native-socket.ts';
 import { holdWrites, releaseWrites } from '../native/write-batch.ts';
 
 export interface SimpleClientHost {
@@ -29,12 +30,11 @@ export interface SimpleClientHost {
 const kConn = Symbol('halb.simple');
 /** Body chunks at least this big are sent at once rather than held to the end of the turn. */
 const BIG_CHUNK = 16 * 1024;
-/** A client connection: taken over by the C connection layer, or node's own when that failed. */
-export type ClientSocket = Socket | NativeSocket;
-type Tagged = ClientSocket & { [kConn]: SimpleClientConnection };
+type Tagged = ByteStream & { [kConn]: SimpleClientConnection };
 
 export class SimpleClientConnection {
-  readonly socket: ClientSocket;
+  /** Taken over by the C connection layer, or node's own socket when that failed. */
+  readonly socket: ByteStream;
   private readonly host: SimpleClientHost;
   /** The response being written, if a request is in progress. */
   private current: SimpleClientResponse | undefined;
@@ -48,15 +48,16 @@ export class SimpleClientConnection {
   private peerEnded = false;
   /** We ended the connection: later bytes are not requests. */
   private ending = false;
-  /** 'data' chunks are views of a buffer the next read overwrites (NativeSocket): copy to keep. */
+  /** 'data' chunks are views of a buffer the next read overwrites (the C layer's): copy to keep. */
   private readonly ephemeralReads: boolean;
 
-  constructor(socket: ClientSocket, host: SimpleClientHost) {
+  constructor(socket: ByteStream, host: SimpleClientHost) {
     this.socket = socket;
     this.host = host;
-    this.ephemeralReads = socket instanceof NativeSocket;
+    const n = socket.native;
+    this.ephemeralReads = n !== undefined;
     (socket as Tagged)[kConn] = this;
-    if (socket instanceof NativeSocket) socket.setReader(onData);
+    if (n !== undefined) n.setReader(onData);
     else socket.on('data', onData);
     setListeners(socket, LISTENERS, true);
     const a = host.clientTimeoutMs;
@@ -147,17 +148,19 @@ export class SimpleClientConnection {
 
   private handoff(buf: Buffer): void {
     const s = this.socket;
-    if (s instanceof NativeSocket) s.setReader(undefined);
+    const n = s.native;
+    if (n !== undefined) n.setReader(undefined);
     else s.off('data', onData);
     setListeners(s, LISTENERS, false);
     s.setTimeout(0);
     this.host.closed(this);
-    if (s instanceof NativeSocket) {
-      const back = s.detach();
-      moveClientAddress(s, back);
+    if (n !== undefined) {
+      const back = n.detach();
+      moveClientAddress(n, back);
       this.host.handoff(back, buf);
     } else {
-      this.host.handoff(s, buf);
+      // without a native handle the stream is node's own socket, which node's server takes as it is
+      this.host.handoff(s as Socket, buf);
     }
   }
 
@@ -199,30 +202,23 @@ export class SimpleClientConnection {
 
   /** Closes once what was written is out (graceful stop: the last answer must not be lost). */
   finish(): void {
-    const s = this.socket;
-    if (s instanceof NativeSocket) {
-      // end() hands the queued bytes to the kernel at once; closing then keeps them
-      s.end();
-      s.destroy();
-    } else {
-      s.destroySoon();
-    }
+    this.socket.destroySoon();
   }
 }
 
-function conn(s: ClientSocket): SimpleClientConnection {
+function conn(s: ByteStream): SimpleClientConnection {
   return (s as Tagged)[kConn];
 }
 
-function onData(this: ClientSocket, chunk: Buffer): void {
+function onData(this: ByteStream, chunk: Buffer): void {
   conn(this).data(chunk);
 }
 
-function onEnd(this: ClientSocket): void {
+function onEnd(this: ByteStream): void {
   conn(this).peerEnd();
 }
 
-function onClose(this: ClientSocket): void {
+function onClose(this: ByteStream): void {
   conn(this).closedNow();
 }
 
@@ -230,11 +226,11 @@ function onError(): void {
   // 'close' follows; the exchange learns of it there
 }
 
-function onTimeout(this: ClientSocket): void {
+function onTimeout(this: ByteStream): void {
   conn(this).timedOut();
 }
 
-function onDrain(this: ClientSocket): void {
+function onDrain(this: ByteStream): void {
   conn(this).drained();
 }
 
@@ -250,13 +246,13 @@ export class SimpleClientRequest implements ExchangeRequest {
   readonly method: string;
   readonly url: string;
   readonly rawHeaders: string[];
-  readonly socket: ClientSocket;
+  readonly socket: ByteStream;
   private hdrs: IncomingHttpHeaders | undefined;
   /** The bytes the head was parsed from (a plain head only), while they are valid. */
   private buf: Buffer | undefined;
   private readonly end: number;
 
-  constructor(r: SimpleRequest, socket: ClientSocket, buf: Buffer) {
+  constructor(r: SimpleRequest, socket: ByteStream, buf: Buffer) {
     this.method = r.method;
     this.url = r.url;
     this.rawHeaders = r.rawHeaders;
@@ -353,19 +349,18 @@ export class SimpleClientResponse implements ExchangeResponse {
   }
 
   forwardTarget(): NativeSocket | undefined {
-    const s = this.conn.socket;
-    if (!(s instanceof NativeSocket)) return undefined;
+    const n = this.conn.socket.native;
+    if (n === undefined) return undefined;
     // decided now rather than when the head arrives: the C side adds the header
     if (this.conn.stopping) this.shouldKeepAlive = false;
-    return s;
+    return n;
   }
 
   /** The frontend began a graceful stop while this response was under way. */
   stopRequested(): void {
     if (this.headersSent) return;
     this.shouldKeepAlive = false;
-    const s = this.conn.socket;
-    if (s instanceof NativeSocket) s.closeAfterForwarded();
+    this.conn.socket.native?.closeAfterForwarded();
   }
 
   forwardedHead(status: number): void {
@@ -422,7 +417,7 @@ export class SimpleClientResponse implements ExchangeResponse {
   }
 
   get copiesWrites(): boolean {
-    return this.conn.socket instanceof NativeSocket;
+    return this.conn.socket.native !== undefined;
   }
 
   flushed(): boolean {

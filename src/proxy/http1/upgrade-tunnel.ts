@@ -92,7 +92,7 @@ export class UpgradeTunnel implements PickRequest {
     if (pool === undefined) return this.reject(503, 'no-backend');
     this.pool = pool;
     const h = buildRequestHead(
-      { method: this.req.method ?? 'GET', url: this.uri, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: 'http', upgrade: true },
+      { method: this.req.method ?? 'GET', url: this.uri, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: true },
       this.rt.forwarding,
     );
     if (!h.ok) return this.reject(h.status, 'bad-request');

@@ -28,6 +28,7 @@ import {
   connWrite,
   type ConnHandle,
 } from '#netio';
+import type { ByteStream } from '../byte-stream.ts';
 
 const SHARED_READ_BYTES = 64 * 1024;
 const DEFAULT_HIGH_WATER = 64 * 1024;
@@ -74,7 +75,7 @@ export interface AdoptOptions {
   highWater?: number;
 }
 
-export class NativeSocket extends EventEmitter {
+export class NativeSocket extends EventEmitter implements ByteStream {
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   readonly localAddress: string | undefined;
@@ -126,6 +127,11 @@ export class NativeSocket extends EventEmitter {
     from.on('error', ignore);
     from.destroy();
     return { socket, buffered };
+  }
+
+  /** ByteStream's door to what only the C layer does: this socket (node's sockets have none). */
+  get native(): this {
+    return this;
   }
 
   /** Reads go to `fn` (with this socket as `this`) rather than to 'data' listeners. */
@@ -202,6 +208,15 @@ export class NativeSocket extends EventEmitter {
     this.destroyed = true;
     connDestroy(this.h, false);
     return this;
+  }
+
+  /** Sends what is queued, then closes with FIN: end() hands the queued bytes to the kernel at
+   *  once and closing keeps what it took. Unlike net.Socket's, it does not wait for 'finish': a
+   *  backlog beyond what the kernel takes now is lost (its one user, a graceful stop after the
+   *  last answer, queues far less). */
+  destroySoon(): void {
+    this.end();
+    this.destroy();
   }
 
   /** Closes with RST instead of FIN. */

@@ -2,20 +2,19 @@
 // peer at once, and on a box with fewer cores than busy processes the woken peer preempts us; with
 // writes held until every ready socket has been read, peers get several messages per wake-up and
 // each socket one writev per turn. HAProxy gets the same effect from sending after its poll loop.
-import type { Socket } from 'node:net';
-import { NativeSocket } from './native-socket.ts';
+import type { ByteStream } from '../byte-stream.ts';
 
 const kHeld = Symbol('halb.held');
-type Held = Socket & { [kHeld]?: boolean };
+type Held = ByteStream & { [kHeld]?: boolean };
 
 let pending: Held[] = [];
 let spare: Held[] = [];
 let scheduled = false;
 
-/** Holds writes on `socket` (cork) until this loop turn's I/O callbacks are done. A NativeSocket
- *  does that by itself (C flushes after the poll phase). */
-export function holdWrites(socket: Socket | NativeSocket): void {
-  if (socket instanceof NativeSocket) return;
+/** Holds writes on `socket` (cork) until this loop turn's I/O callbacks are done. The C layer
+ *  does that by itself (it flushes after the poll phase). */
+export function holdWrites(socket: ByteStream): void {
+  if (socket.native !== undefined) return;
   const s = socket as Held;
   if (s[kHeld] === true) return;
   s[kHeld] = true;
@@ -29,8 +28,8 @@ export function holdWrites(socket: Socket | NativeSocket): void {
 
 /** Sends what `socket` holds now instead of at the end of the turn (big chunks gain nothing from
  *  waiting, and once written their memory can be reused). */
-export function releaseWrites(socket: Socket | NativeSocket): void {
-  if (socket instanceof NativeSocket) return;
+export function releaseWrites(socket: ByteStream): void {
+  if (socket.native !== undefined) return;
   const s = socket as Held;
   if (s[kHeld] !== true) return;
   // flush() uncorks it again: a no-op unless it was held anew meanwhile, which is then right

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import { NativeSocket, type AdoptOptions } from '../../../src/proxy/native/native-socket.ts';
+import type { ByteStream } from '../../../src/proxy/byte-stream.ts';
 
 /** A connected pair on loopback: `ours` adopted into a NativeSocket, `peer` a plain net.Socket. */
 async function pair(opts: AdoptOptions = {}): Promise<{ ours: NativeSocket; peer: net.Socket; close(): void }> {
@@ -217,6 +218,27 @@ test('without allowHalfOpen: our end() first, then the peer FIN closes the conne
     await peerEnded;
     p.peer.end();
     await closed;
+  } finally {
+    p.close();
+  }
+});
+
+test('as a ByteStream: native is the socket itself, and destroySoon sends what was written in this turn, then FIN', async () => {
+  const p = await pair({ allowHalfOpen: true });
+  try {
+    const s: ByteStream = p.ours;
+    assert.equal(s.native, p.ours);
+    const back = collect(p.peer);
+    const peerEnded = once(p.peer, 'end');
+    const closed = once(p.ours, 'close');
+    // batched writes go out after this loop turn: destroySoon must not drop them
+    s.write('last ');
+    s.write(Buffer.from('answer'));
+    s.destroySoon();
+    await peerEnded;
+    await closed;
+    assert.equal(back.bytes().toString(), 'last answer');
+    assert.equal(p.ours.destroyed, true);
   } finally {
     p.close();
   }

@@ -426,3 +426,30 @@ test('names, wrong container types, duplicate keys inside a server', () => {
     '7:16 vrrp.instances.VI.version: expected 2 or 3, got number 4',
   ]);
 });
+
+test('frontend tls: needs crt or crt_dir; h2 and other ALPN names, versions, and tls on tcp are refused', () => {
+  assert.deepEqual(
+    problems(
+      'frontends:',
+      '  a: { bind: ":443", default_backend: web, tls: { min_version: "1.2" } }',
+      '  b: { bind: ":444", default_backend: web, tls: { crt: [x.pem], alpn: [http/1.1, h2, spdy/3] } }',
+      '  c: { bind: ":445", default_backend: web, tls: { crt: x.pem, min_version: "1.1" } }',
+      ...BACKEND,
+    ),
+    [
+      '2:44 frontends.a.tls: tls needs crt or crt_dir (the certificates to serve)',
+      '3:82 frontends.b.tls.alpn[1]: alpn h2: HTTP/2 is not supported yet; use http/1.1',
+      '3:86 frontends.b.tls.alpn[2]: alpn "spdy/3": only http/1.1 is supported',
+      '4:76 frontends.c.tls.min_version: must be one of "1.2", "1.3", got string "1.1"; did you mean "1.2"?',
+    ],
+  );
+  assert.deepEqual(
+    problems(
+      'frontends:',
+      '  t: { bind: ":446", mode: tcp, default_backend: web, tls: { crt: x.pem } }',
+      ...BACKEND,
+      '    mode: tcp',
+    ),
+    ['2:55 frontends.t.tls: tls on a tcp frontend is not supported yet (TLS offload in front of a TCP service): use mode http, or pass TLS through'],
+  );
+});

@@ -458,3 +458,17 @@ test('passive: observe alone takes HAProxy error-limit 10; error_limit alone kee
     { errorLimit: 3 },
   ]);
 });
+
+test('frontend tls: crt as one file or a list, defaults min_version 1.2 and alpn http/1.1', () => {
+  const c = parse(
+    'frontends:',
+    '  a: { bind: ":443", default_backend: web, tls: { crt: a.pem } }',
+    '  b: { bind: ":444", default_backend: web, tls: { crt: [b1.pem, b2.pem], crt_dir: /etc/certs, min_version: "1.3", ciphers: "ECDHE+AESGCM" } }',
+    '  p: { bind: ":80", default_backend: web }',
+    'backends:',
+    '  web: { servers: [ { name: w, address: 10.0.0.1:80 } ] }',
+  );
+  assert.deepEqual(c.frontends[0]?.tls, { crt: ['a.pem'], minVersion: 'TLSv1.2', alpn: ['http/1.1'] });
+  assert.deepEqual(c.frontends[1]?.tls, { crt: ['b1.pem', 'b2.pem'], crtDir: '/etc/certs', minVersion: 'TLSv1.3', alpn: ['http/1.1'], ciphers: 'ECDHE+AESGCM' });
+  assert.equal(c.frontends[2]?.tls, undefined);
+});
