@@ -154,6 +154,10 @@ export function importHaproxy(text: string, file: string): { config: ConfigInput
     const acls = new Map<string, Acl>();
     const rules: Obj[] = [];
     const binds: unknown[] = [];
+    // `bind ... ssl`: halb's tls is per frontend, so TLS binds become a frontend of their own
+    // when the section mixes them with plain ones (`<name>_tls`).
+    const tlsBinds: unknown[] = [];
+    const tls: ImportedTls = {};
     const servers: Obj[] = [];
     const health: Obj = {};
     const httpCheck: Obj = {};
@@ -190,8 +194,11 @@ export function importHaproxy(text: string, file: string): { config: ConfigInput
         // halb logs to stdout as JSON or pretty text; syslog targets do not carry over.
       } else if (d === 'bind' && isFront && a1) {
         const addr = a1.startsWith(':') ? `*${a1}` : a1;
-        if (words.includes('ssl')) warn(line, `${sectionName}: TLS termination (ssl) is not supported; bound as plain TCP/HTTP`);
-        binds.push(words.includes('accept-proxy') ? { address: addr, accept_proxy: true } : addr);
+        const entry = words.includes('accept-proxy') ? { address: addr, accept_proxy: true } : addr;
+        if (words.includes('ssl')) {
+          tlsBinds.push(entry);
+          bindTls(words.slice(2), tls, (m) => warn(line, `${sectionName}: ${m}`));
+        } else binds.push(entry);
       } else if (d === 'default_backend' && isFront && a1) {
         fe.default_backend = a1;
       } else if (d === 'acl' && isFront && a1) {
@@ -298,14 +305,24 @@ export function importHaproxy(text: string, file: string): { config: ConfigInput
       continue;
     }
     if (isFront) {
-      const f: Obj = { bind: binds.length === 1 ? binds[0] : binds };
-      for (const k of ['mode', 'default_backend', 'forwardfor', 'maxconn']) if (fe[k] !== undefined) f[k] = fe[k];
-      if (rules.length > 0) f.rules = rules;
-      for (const k of ['http-request', 'http-response']) if (fe[k] !== undefined) f[k] = fe[k];
-      if (fe.timeouts) f.timeouts = fe.timeouts;
-      if (sec.kind === 'listen') f.default_backend = sec.name;
-      if (binds.length === 0) warn(sec.line, `${sectionName}: no bind line`);
-      (out.frontends ??= {})[sec.name] = f;
+      const frontend = (list: unknown[]): Obj => {
+        const f: Obj = { bind: list.length === 1 ? list[0] : list };
+        for (const k of ['mode', 'default_backend', 'forwardfor', 'maxconn']) if (fe[k] !== undefined) f[k] = fe[k];
+        if (rules.length > 0) f.rules = rules;
+        for (const k of ['http-request', 'http-response']) if (fe[k] !== undefined) f[k] = fe[k];
+        if (fe.timeouts) f.timeouts = fe.timeouts;
+        if (sec.kind === 'listen') f.default_backend = sec.name;
+        return f;
+      };
+      if (binds.length === 0 && tlsBinds.length === 0) warn(sec.line, `${sectionName}: no bind line`);
+      if (binds.length > 0 || tlsBinds.length === 0) (out.frontends ??= {})[sec.name] = frontend(binds);
+      if (tlsBinds.length > 0) {
+        const f = frontend(tlsBinds);
+        f.tls = tlsConfig(tls);
+        const name = binds.length > 0 ? `${sec.name}_tls` : sec.name;
+        if (binds.length > 0) warn(sec.line, `${sectionName}: its ssl binds became frontend ${name} (halb's tls is per frontend), with the same rules and backend`);
+        (out.frontends ??= {})[name] = f;
+      }
     }
     if (isBack) {
       const b: Obj = {};
@@ -408,4 +425,53 @@ function server(
   }
   if (!/:\d+$/.test(address)) warn(line, `${section}: server ${name} "${address}" has no port; halb needs one`);
   return s;
+}
+
+interface ImportedTls {
+  crt?: string[];
+  crtDir?: string;
+  minVersion?: '1.2' | '1.3';
+  ciphers?: string;
+}
+
+/** The ssl options of one `bind` line (words after the address) into `tls`; what has no halb equivalent is warned. */
+function bindTls(words: string[], tls: ImportedTls, warn: (message: string) => void): void {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const next = words[i + 1];
+    if (w === 'crt' && next !== undefined) {
+      i++;
+      // HAProxy's crt is a file or a directory of them; a trailing slash or no extension reads as a directory.
+      const base = next.replace(/\/+$/, '').split('/').pop() ?? '';
+      if (next.endsWith('/') || !base.includes('.')) {
+        if (tls.crtDir !== undefined && tls.crtDir !== next) warn(`crt ${next}: halb takes one crt_dir (kept ${tls.crtDir}); list its files under crt`);
+        else tls.crtDir = next;
+      } else if (!(tls.crt ??= []).includes(next)) tls.crt.push(next);
+    } else if (w === 'alpn' && next !== undefined) {
+      i++;
+      const protocols = next.split(',');
+      const dropped = protocols.filter((p) => p !== 'http/1.1');
+      if (dropped.length > 0) warn(`alpn ${dropped.join(',')}: not supported yet (HTTP/2 is not served); clients negotiate http/1.1`);
+    } else if (w === 'ssl-min-ver' && next !== undefined) {
+      i++;
+      if (next === 'TLSv1.3') tls.minVersion = '1.3';
+      else if (next === 'TLSv1.2') tls.minVersion = '1.2';
+      else warn(`ssl-min-ver ${next}: halb accepts TLS 1.2 and 1.3 only; min_version 1.2`);
+    } else if (w === 'ciphers' && next !== undefined) {
+      i++;
+      tls.ciphers = next;
+    } else if (['crt-list', 'ca-file', 'verify', 'crl-file', 'ciphersuites', 'curves', 'ecdhe', 'ssl-max-ver'].includes(w)) {
+      if (next !== undefined) i++;
+      warn(`${w}${next !== undefined ? ` ${next}` : ''}: not supported by halb's tls yet (client certificates, crt-list, TLS 1.3 suites, curves); dropped`);
+    }
+  }
+}
+
+function tlsConfig(t: ImportedTls): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (t.crt !== undefined) out['crt'] = t.crt;
+  if (t.crtDir !== undefined) out['crt_dir'] = t.crtDir;
+  if (t.minVersion !== undefined) out['min_version'] = t.minVersion;
+  if (t.ciphers !== undefined) out['ciphers'] = t.ciphers;
+  return out;
 }
