@@ -6,7 +6,6 @@
 // A planned stop clears every word first (the primary steps down itself), so nothing is sent twice.
 
 import { sendLastWord, type LastWord } from '../vrrp/last-word.ts';
-import { LinuxAddresses } from '../vip/linux-address.ts';
 import type { ToKeeper } from './last-word-keeper.ts';
 
 const words = new Map<string, Extract<ToKeeper, { t: 'word' }>>();
@@ -29,8 +28,12 @@ process.on('disconnect', () => {
   const spoken: string[] = [];
   for (const { word } of words.values()) if (word && sendLastWord(word as LastWord) > 0) spoken.push(word.instance);
   if (spoken.length > 0) process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), component: 'last-word', instances: spoken, msg: 'the primary died while master: sent priority 0 for it and removed its VIPs' })}\n`);
-  const table = new LinuxAddresses();
-  const removals = [...words.values()].flatMap((w) => w.addresses.map((a) => table.remove(a, a.device ?? w.word!.interface).catch(() => undefined)));
-  void Promise.all(removals).finally(() => process.exit(0));
+  // Loaded only now, after the adverts left: the keeper waits small.
+  void import('../vip/linux-address.ts')
+    .then(({ LinuxAddresses }) => {
+      const table = new LinuxAddresses();
+      return Promise.all([...words.values()].flatMap((w) => w.addresses.map((a) => table.remove(a, a.device ?? w.word!.interface).catch(() => undefined))));
+    })
+    .finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 3000).unref();
 });
