@@ -134,16 +134,24 @@ export class HttpFrontend {
     };
   }
 
-  private readonly onConnection = (socket: Socket): void => {
-    // maxconn is counted here, not by net.Server: a socket the C layer took over is closed on
-    // node's side at once, so node's own count would let any number through.
+  /**
+   * maxconn is counted here, not by net.Server: a socket the C layer took over is closed on
+   * node's side at once, so node's own count would let any number through. False: full, and the
+   * socket is gone.
+   */
+  private admit(socket: Socket): boolean {
     const max = this.cfg.maxconn;
     if (max !== undefined && this.simple.size + this.nodeClients >= max) {
       this.log.debug({ maxconn: max }, 'frontend maxconn reached, connection dropped');
       socket.destroy();
-      return;
+      return false;
     }
     this.runtime.counters.connectionsTotal++;
+    return true;
+  }
+
+  private readonly onConnection = (socket: Socket): void => {
+    if (!this.admit(socket)) return;
     // The C connection layer takes the socket over (allowHalfOpen: a client's FIN still gets the
     // answer to what it sent, as with HAProxy); node's socket stays when it cannot.
     const adopted = NativeSocket.adopt(socket, { allowHalfOpen: true, highWater: 64 * 1024 });
@@ -182,13 +190,7 @@ export class HttpFrontend {
       socket.destroy();
       return;
     }
-    const max = this.cfg.maxconn;
-    if (max !== undefined && this.simple.size + this.nodeClients >= max) {
-      this.log.debug({ maxconn: max }, 'frontend maxconn reached, connection dropped');
-      socket.destroy();
-      return;
-    }
-    this.runtime.counters.connectionsTotal++;
+    if (!this.admit(socket)) return;
     // the PROXY header's client address was set on the raw socket under the TLS one
     const raw = (socket as tls.TLSSocket & { _parent?: Socket | null })._parent;
     if (raw) moveClientAddress(raw, socket);
