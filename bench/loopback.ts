@@ -1,6 +1,7 @@
 // Loopback ports for the benchmark and a readiness probe that waits until a server answers HTTP.
 import { createServer } from 'node:net';
 import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 /** A port the kernel just handed out as free. Closed again before use, so the caller races
@@ -26,7 +27,7 @@ export async function freePorts(n: number): Promise<number[]> {
 
 function getOnce(port: number, path: string, tls: boolean): Promise<number> {
   return new Promise((resolve) => {
-    const onResponse = (res: import('node:http').IncomingMessage): void => {
+    const onResponse = (res: IncomingMessage): void => {
       res.resume();
       res.once('end', () => resolve(res.statusCode ?? 0));
       res.once('error', () => resolve(0));
