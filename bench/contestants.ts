@@ -6,6 +6,7 @@ import { fileLimit, startGroup, stopGroup } from './process-group.ts';
 import type { Started } from './process-group.ts';
 import { waitHttpReady } from './loopback.ts';
 import type { Binaries } from './binaries.ts';
+import type { TlsFiles } from './tls-cert.ts';
 import { HALB_V8_FLAGS } from '../src/node/v8-flags.ts';
 
 export type Mode = 'http' | 'tcp';
@@ -19,6 +20,8 @@ export interface StartContext {
   /** a fresh directory for this start's config and logs */
   dir: string;
   bin: Binaries;
+  /** set in the HTTPS scenarios: terminate TLS on the listener with this certificate */
+  tls: TlsFiles | undefined;
 }
 
 export interface Running {
@@ -34,7 +37,14 @@ export interface Contestant {
   label: string;
   family: Family;
   modes: readonly Mode[];
+  /** can terminate TLS, so takes part in the HTTPS scenarios */
+  tls: boolean;
   start(ctx: StartContext): Promise<Running>;
+}
+
+/** Whether the contestant takes part in a scenario. */
+export function plays(c: Contestant, s: { mode: Mode; tls?: boolean }): boolean {
+  return c.modes.includes(s.mode) && (s.tls !== true || c.tls);
 }
 
 /** Thrown when a contestant cannot run at all here; the run goes on without it. */
@@ -43,8 +53,9 @@ export class Unavailable extends Error {}
 const repoRoot = resolve(import.meta.dirname, '..');
 const READY_MS = 15_000;
 
-async function startAndWait(p: Started, port: number, what: string, logFile: string): Promise<Running> {
-  if (!(await waitHttpReady(port, '/', READY_MS, () => !p.hasExited()))) {
+async function startAndWait(p: Started, ctx: StartContext, what: string, logFile: string): Promise<Running> {
+  const port = ctx.port;
+  if (!(await waitHttpReady(port, '/', READY_MS, () => !p.hasExited(), ctx.tls !== undefined))) {
     const exited = p.hasExited();
     await stopGroup(p);
     throw new Unavailable(`${what} did not answer on 127.0.0.1:${port} within ${READY_MS / 1000}s${exited ? ' (process exited)' : ''}; log: ${logFile}`);
@@ -57,6 +68,8 @@ const direct: Contestant = {
   label: 'direct (1 backend)',
   family: 'direct',
   modes: ['http', 'tcp'],
+  // wrk straight to the plain nginx backend would measure no TLS at all
+  tls: false,
   start: async (ctx) => ({ port: ctx.backendPorts[0] as number, pid: undefined, stop: async () => {} }),
 };
 
@@ -71,7 +84,8 @@ frontends:
   bench:
     bind: ["127.0.0.1:${ctx.port}"]
     mode: ${ctx.mode}
-    default_backend: web
+    default_backend: web${ctx.tls ? `
+    tls: { crt: ["${ctx.tls.combined}"] }` : ''}
 backends:
   web:
     balance: roundrobin
@@ -90,6 +104,7 @@ function halb(workers: '1' | 'auto', pipeline = 1): Contestant {
     label,
     family: 'halb',
     modes: pipeline > 1 ? ['http'] : ['http', 'tcp'],
+    tls: true,
     start: async (ctx) => {
       const main = join(repoRoot, 'bin/halb.js');
       if (!existsSync(main)) throw new Unavailable(`${main} does not exist yet`);
@@ -104,7 +119,7 @@ function halb(workers: '1' | 'auto', pipeline = 1): Contestant {
         ['-c', `ulimit -n ${fileLimit()} && exec "$0" "$@"`, process.execPath, ...HALB_V8_FLAGS, main, 'run', '-c', cfg],
         { output: log, cwd: repoRoot },
       );
-      return startAndWait(p, ctx.port, 'halb', log);
+      return startAndWait(p, ctx, 'halb', log);
     },
   };
 }
@@ -122,7 +137,7 @@ defaults
     timeout client 30s
     timeout server 30s
 ${httpOnly}frontend fe
-    bind 127.0.0.1:${ctx.port}
+    bind 127.0.0.1:${ctx.port}${ctx.tls ? ` ssl crt ${ctx.tls.combined}` : ''}
     default_backend be
 backend be
     balance roundrobin
@@ -136,13 +151,14 @@ function haproxy(threads: 1 | 2): Contestant {
     label: `HAProxy (nbthread ${threads})`,
     family: 'haproxy',
     modes: ['http', 'tcp'],
+    tls: true,
     start: async (ctx) => {
       const cfg = join(ctx.dir, 'haproxy.cfg');
       writeFileSync(cfg, haproxyCfg(ctx, threads));
       const log = join(ctx.dir, 'haproxy.log');
       // -db: stay in the foreground, so the process we started is the proxy itself
       const p = startGroup('haproxy', ctx.bin.haproxy, ['-db', '-f', cfg], { output: log });
-      return startAndWait(p, ctx.port, 'haproxy', log);
+      return startAndWait(p, ctx, 'haproxy', log);
     },
   };
 }
@@ -170,7 +186,11 @@ ${servers}
         keepalive_requests 10000000;
     }
     server {
-        listen 127.0.0.1:${ctx.port};
+        listen 127.0.0.1:${ctx.port}${ctx.tls ? ' ssl' : ''};${
+          ctx.tls ? `
+        ssl_certificate ${ctx.tls.cert};
+        ssl_certificate_key ${ctx.tls.key};` : ''
+        }
         location / {
             proxy_pass http://be;
             proxy_http_version 1.1;
@@ -190,6 +210,7 @@ const nginxProxy: Contestant = {
   family: 'nginx',
   // Debian's nginx has no stream module unless libnginx-mod-stream is installed
   modes: ['http'],
+  tls: true,
   start: async (ctx) => {
     mkdirSync(join(ctx.dir, 'tmp'), { recursive: true });
     const conf = join(ctx.dir, 'nginx.conf');
@@ -198,7 +219,7 @@ const nginxProxy: Contestant = {
     const p = startGroup('nginx-proxy', ctx.bin.nginx, ['-p', ctx.dir, '-c', conf, '-g', 'daemon off;'], {
       output: join(ctx.dir, 'stdout.log'),
     });
-    return startAndWait(p, ctx.port, 'nginx', log);
+    return startAndWait(p, ctx, 'nginx', log);
   },
 };
 
@@ -207,6 +228,7 @@ const nodeHttpProxy: Contestant = {
   label: 'node-http-proxy',
   family: 'node-http-proxy',
   modes: ['http'],
+  tls: false,
   start: async (ctx) => {
     const log = join(ctx.dir, 'node-http-proxy.log');
     const script = join(repoRoot, 'bench/node-http-proxy-server.ts');
@@ -214,7 +236,7 @@ const nodeHttpProxy: Contestant = {
       output: log,
       cwd: repoRoot,
     });
-    return startAndWait(p, ctx.port, 'node-http-proxy', log);
+    return startAndWait(p, ctx, 'node-http-proxy', log);
   },
 };
 

@@ -1,6 +1,8 @@
 // Loopback ports for the benchmark and a readiness probe that waits until a server answers HTTP.
 import { createServer } from 'node:net';
 import { request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 /** A port the kernel just handed out as free. Closed again before use, so the caller races
  *  other programs for it; on a quiet benchmark machine that race is not lost in practice. */
@@ -23,13 +25,16 @@ export async function freePorts(n: number): Promise<number[]> {
   return [...out];
 }
 
-function getOnce(port: number, path: string): Promise<number> {
+function getOnce(port: number, path: string, tls: boolean): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 1000 }, (res) => {
+    const onResponse = (res: IncomingMessage): void => {
       res.resume();
       res.once('end', () => resolve(res.statusCode ?? 0));
       res.once('error', () => resolve(0));
-    });
+    };
+    const opts = { host: '127.0.0.1', port, path, agent: false as const, timeout: 1000 };
+    // the bench certificate is self-signed: readiness only needs an answer, not trust
+    const req = tls ? httpsRequest({ ...opts, rejectUnauthorized: false }, onResponse) : request(opts, onResponse);
     req.once('timeout', () => req.destroy());
     req.once('error', () => resolve(0));
     req.end();
@@ -43,11 +48,12 @@ export async function waitHttpReady(
   path: string,
   timeoutMs: number,
   stillRunning: () => boolean = () => true,
+  tls = false,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!stillRunning()) return false;
-    if ((await getOnce(port, path)) === 200) return true;
+    if ((await getOnce(port, path, tls)) === 200) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return false;

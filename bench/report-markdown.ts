@@ -83,7 +83,8 @@ export function markdownReport(
   for (const s of scenarios) {
     const here = rows.filter((r) => r.scenario.id === s.id);
     if (here.length === 0) continue;
-    parts.push('', `## ${s.label} (\`${s.mode}\`, GET ${s.path})`, '', scenarioTable(here));
+    const how = [`\`${s.mode}\``, ...(s.tls === true ? ['over TLS (ECDSA P-256, self-signed)'] : []), ...(s.headers ?? []).map((h) => `\`-H '${h}'\``)];
+    parts.push('', `## ${s.label} (${how.join(', ')}, GET ${s.path})`, '', scenarioTable(here));
     const extra = halbVsNodeHttpProxy(here);
     if (extra.length > 0) parts.push('', extra.join('; '));
   }

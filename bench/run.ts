@@ -8,7 +8,8 @@ import { join, relative, resolve } from 'node:path';
 import { findBinaries, versionOf } from './binaries.ts';
 import { installCleanup, killAllNow } from './process-group.ts';
 import { startNginxBackends } from './nginx-backends.ts';
-import { contestants, Unavailable } from './contestants.ts';
+import { contestants, plays, Unavailable } from './contestants.ts';
+import { makeBenchCert } from './tls-cert.ts';
 import type { Contestant, Running } from './contestants.ts';
 import { scenarios } from './scenarios.ts';
 import type { Scenario } from './scenarios.ts';
@@ -81,7 +82,7 @@ const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
 // Hard ceiling on the whole run: every measurement is (warm-up + load + start/stop), with slack.
 const plannedMeasurements =
-  runs * chosenScenarios.reduce((a, s) => a + chosenContestants.filter((c) => c.modes.includes(s.mode)).length, 0);
+  runs * chosenScenarios.reduce((a, s) => a + chosenContestants.filter((c) => plays(c, s)).length, 0);
 const ceilingMs = (plannedMeasurements * (durationS + WARMUP_S + 20) + 120) * 1000;
 setTimeout(() => {
   process.stderr.write(`bench: exceeded the time limit of ${Math.round(ceilingMs / 1000)}s; stopping everything\n`);
@@ -109,6 +110,7 @@ if (busyBefore > 0.1) {
   log(`bench: WARNING: the machine is ${(busyBefore * 100).toFixed(0)}% busy before the benchmark starts; numbers will be noisy`);
 }
 
+const tlsFiles = chosenScenarios.some((s) => s.tls === true) ? makeBenchCert(tmp) : undefined;
 const backends = await startNginxBackends(bin.nginx, tmp);
 log(`bench: nginx backends on ports ${backends.ports.join(', ')}`);
 
@@ -117,7 +119,8 @@ const measurements: Measurement[] = [];
 const skipped = new Map<string, string>();
 
 function unavailableKey(c: Contestant, s: Scenario): string {
-  return `${c.id}@${s.mode}`;
+  // a contestant that cannot terminate TLS may still run plain
+  return `${c.id}@${s.mode}${s.tls === true ? '+tls' : ''}`;
 }
 
 async function measure(run: number, s: Scenario, c: Contestant): Promise<void> {
@@ -130,9 +133,10 @@ async function measure(run: number, s: Scenario, c: Contestant): Promise<void> {
   mkdirSync(dir, { recursive: true });
   let running: Running | undefined;
   try {
-    running = await c.start({ mode: s.mode, port: await freePort(), backendPorts: backends.ports, dir, bin });
-    const url = `http://127.0.0.1:${running.port}${s.path}`;
-    const wrkOpts = { url, connections, threads: 1 };
+    const tls = s.tls === true ? tlsFiles : undefined;
+    running = await c.start({ mode: s.mode, port: await freePort(), backendPorts: backends.ports, dir, bin, tls });
+    const url = `${tls ? 'https' : 'http'}://127.0.0.1:${running.port}${s.path}`;
+    const wrkOpts = { url, connections, threads: 1, headers: s.headers ?? [] };
     await runWrk(bin.wrk, { ...wrkOpts, durationS: WARMUP_S });
     const before = running.pid === undefined ? undefined : treeCpu(running.pid);
     const backendsBefore = treeCpu(backends.pid);
@@ -186,7 +190,7 @@ for (let run = 1; run <= runs; run++) {
   for (const s of chosenScenarios) {
     log(`run ${run}/${runs}, ${s.label}`);
     for (const c of chosenContestants) {
-      if (c.modes.includes(s.mode)) await measure(run, s, c);
+      if (plays(c, s)) await measure(run, s, c);
     }
   }
 }
@@ -221,14 +225,18 @@ if (!opts['no-results']) {
   const repoRoot = resolve(import.meta.dirname, '..');
   const resultsDir = join(import.meta.dirname, 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const mdPath = join(resultsDir, `${date}-http.md`);
-  const svgPath = join(resultsDir, `${date}.svg`);
+  // an HTTPS-only run gets its own files, so it does not replace the plain-HTTP latest.md
+  const httpsOnly = chosenScenarios.every((s) => s.tls === true);
+  const stem = httpsOnly ? `${date}-https` : `${date}-http`;
+  const latest = httpsOnly ? 'latest-https' : 'latest';
+  const mdPath = join(resultsDir, `${stem}.md`);
+  const svgPath = join(resultsDir, httpsOnly ? `${stem}.svg` : `${date}.svg`);
   const title = `halb vs HAProxy, nginx, node-http-proxy (${date}${quick ? ', quick' : ''})`;
   writeFileSync(svgPath, svgChart(title, chosenScenarios, rows));
-  writeFileSync(mdPath, markdownReport(info, chosenScenarios, rows, measurements, `${date}.svg`));
-  copyFileSync(mdPath, join(resultsDir, 'latest.md'));
-  copyFileSync(svgPath, join(resultsDir, 'latest.svg'));
-  log(`bench: wrote ${relative(repoRoot, mdPath)}, ${relative(repoRoot, svgPath)} (and latest.md, latest.svg)`);
+  writeFileSync(mdPath, markdownReport(info, chosenScenarios, rows, measurements, relative(resultsDir, svgPath)));
+  copyFileSync(mdPath, join(resultsDir, `${latest}.md`));
+  copyFileSync(svgPath, join(resultsDir, `${latest}.svg`));
+  log(`bench: wrote ${relative(repoRoot, mdPath)}, ${relative(repoRoot, svgPath)} (and ${latest}.md, ${latest}.svg)`);
 }
 
 if (keepTemp) log(`bench: configs and logs kept in ${tmp}`);

@@ -7,10 +7,25 @@ export interface Scenario {
   label: string;
   mode: Mode;
   path: string;
+  /** wrk talks https:// to the contestant, which terminates TLS with the bench certificate */
+  tls?: boolean;
+  /** extra request headers (wrk -H) */
+  headers?: readonly string[];
 }
 
 export const scenarios: readonly Scenario[] = [
   { id: 'http-small', label: 'HTTP, small body', mode: 'http', path: '/' },
   { id: 'http-64k', label: 'HTTP, 64 KiB body', mode: 'http', path: LARGE_PATH },
   { id: 'tcp-small', label: 'TCP mode, small body', mode: 'tcp', path: '/' },
+  { id: 'https-small', label: 'HTTPS keep-alive, small body', mode: 'http', path: '/', tls: true },
+  // wrk opens a new connection after each `Connection: close` response and does not resume
+  // sessions, so every request pays a full ECDSA P-256 handshake
+  {
+    id: 'https-new-conn',
+    label: 'HTTPS, new TLS connection per request',
+    mode: 'http',
+    path: '/',
+    tls: true,
+    headers: ['Connection: close'],
+  },
 ];

@@ -1,5 +1,6 @@
 // Turns the individual measurements into one row per scenario and contestant: medians across
 // runs and the ratios the targets are stated in.
+import { plays } from './contestants.ts';
 import type { Contestant, Family } from './contestants.ts';
 import type { Scenario } from './scenarios.ts';
 import { median } from './statistics.ts';
@@ -44,7 +45,7 @@ export function summarize(
   for (const s of scenarios) {
     const here: Row[] = [];
     for (const c of contestants) {
-      if (!c.modes.includes(s.mode)) continue;
+      if (!plays(c, s)) continue;
       const ms = measurements.filter((m) => m.scenario === s.id && m.contestant === c.id);
       here.push({
         scenario: s,

@@ -45,10 +45,12 @@ export interface WrkOptions {
   durationS: number;
   connections: number;
   threads: number;
+  headers?: readonly string[];
 }
 
 export async function runWrk(wrk: string, o: WrkOptions): Promise<WrkResult> {
-  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--latency', '--timeout', '5s', o.url];
+  const headers = (o.headers ?? []).flatMap((h) => ['-H', h]);
+  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, '--latency', '--timeout', '5s', ...headers, o.url];
   // wrk stops itself after -d; the limit only catches a wedged run
   const r = await runBounded('wrk', wrk, args, (o.durationS + 20) * 1000);
   if (r.code !== 0) throw new Error(`wrk exited with ${r.code}: ${r.stderr || r.stdout}`);
