@@ -5,19 +5,10 @@
 // read it and neither should import the other.
 
 import { interfaceInfo as nativeInterfaceInfo } from '#rawsock';
+import type { InterfaceInfo } from '#rawsock';
 
-export interface InterfaceInfo {
-  name: string;
-  index: number;
-  /** "aa:bb:cc:dd:ee:ff"; "" when the link has no Ethernet address. */
-  mac: string;
-  up: boolean;
-  running: boolean;
-  /** Kernel order, primary first. */
-  ipv4: string[];
-  /** Kernel order, link-local included. */
-  ipv6: string[];
-}
+// The addon's own shape (native/rawsock/index.d.ts), not a copy of it.
+export type { InterfaceInfo };
 
 /** Throws `interface "X" not found` (code ENODEV) when the interface does not exist. */
 export function interfaceInfo(name: string): InterfaceInfo {
