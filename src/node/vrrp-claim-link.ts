@@ -13,7 +13,6 @@ import { VrrpInstance } from '../vrrp/instance.ts';
 import type { ElectionStatus, VrrpInstanceOptions } from '../vrrp/instance.ts';
 import type { StateChange } from '../vrrp/router.ts';
 import type { MachineStateName } from '../vrrp/state-machine.ts';
-import type { LastWord } from '../vrrp/last-word.ts';
 
 export type VrrpClaimLinkOptions = VrrpInstanceOptions & Omit<AddressClaimOptions, 'config' | 'log'>;
 
@@ -76,11 +75,6 @@ export class VrrpClaimLink extends EventEmitter<VrrpClaimLinkEvents> {
     // before the claim closes, so a linger ends and the STOP hooks run as before the split.
     this.#vrrp.stop();
     await this.#claim.close();
-  }
-
-  /** What to send if this process dies while master (vrrp/last-word.ts). */
-  lastWord(): LastWord | undefined {
-    return this.#vrrp.lastWord();
   }
 
   status(): InstanceStatus {

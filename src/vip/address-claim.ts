@@ -72,8 +72,6 @@ export class AddressClaim {
   #lingerEnd: (() => void) | undefined;
   #lingerDone: Promise<void> = Promise.resolve();
   #justClaimed = false;
-  /** The hand-off's tracking table is in (a backup's): a takeover need not wait for nft. */
-  #tracking = false;
   /** Counts claims and their ends, so queued work can tell it is stale. */
   #term = 0;
 
@@ -120,7 +118,6 @@ export class AddressClaim {
       });
       if (removed.length > 0) this.#log.warn({ removed: removed.map((v) => v.address) }, 'removed stale virtual addresses left by a previous run');
       await this.#handoff?.removeStale();
-      this.#tracking = (await this.#handoff?.track?.()) ?? false;
       await this.#vips.refuseForeign().catch((err: unknown) => {
         throw new Error(`vrrp instance ${c.name}: ${err instanceof Error ? err.message : String(err)}`);
       });
@@ -139,25 +136,13 @@ export class AddressClaim {
     this.#justClaimed = true;
     this.#keeper?.onMaster();
     this.#enqueue('take addresses', async () => {
-      // The hand-off rule needs conntrack to see our own new connections from their SYN. With
-      // it already on (the tracking table of a backup), the rule and the VIP go in together
-      // (nft takes ~20 ms: the VIP is served that much sooner); without, the rule goes first.
-      const begun = o.from !== undefined ? this.#handoff?.begin(o.from, this.#handoffWindow()) : undefined;
-      if (!this.#tracking) await begun;
+      // Before the VIP is added, so conntrack sees our own connections from their SYN.
+      if (o.from !== undefined) await this.#handoff?.begin(o.from, this.#handoffWindow());
       if (this.#vips) {
         const r = await this.#vips.acquire();
         this.#log.info({ changed: r.changed }, r.detail);
       }
-      // Before the GARP (queued next): the old master's clients follow it, and their segments
-      // must find the rule in.
-      await begun;
       this.#holding = true;
-      if (this.#tracking) {
-        // A master's conntrack stays off outside a hand-off window (it carries the traffic);
-        // queued behind the announce, so it never delays the GARP.
-        this.#tracking = false;
-        this.#enqueue('untrack connections', async () => this.#handoff?.untrack?.());
-      }
     });
     this.#hook('MASTER', o.priority);
   }
@@ -227,7 +212,6 @@ export class AddressClaim {
     this.#cancelLinger(true);
     await this.settled();
     await this.#handoff?.end();
-    await this.#handoff?.untrack?.();
     await this.#keeper?.stop();
     await this.#hooks.idle();
   }
@@ -247,11 +231,6 @@ export class AddressClaim {
     this.#claimed = false;
     if (wasServing) this.#term++;
     if (wasServing && this.#handoff) this.#enqueue('end handoff', async () => this.#handoff?.end());
-    if (wasServing && this.#handoff?.track && state !== 'STOP') {
-      this.#enqueue('track connections', async () => {
-        this.#tracking = (await this.#handoff?.track?.()) ?? false;
-      });
-    }
     if (wasServing || this.#holding) {
       this.#keeper?.onBackup();
       const yielded = wasServing && yieldedTo !== undefined;

@@ -52,24 +52,9 @@ export function handoffRuleset(o: HandoffRulesetOptions): string {
   ].join('\n');
 }
 
-/**
- * A table with one conntrack rule and nothing else: while it exists the kernel tracks every
- * connection here from its SYN, so a node taking over can add the VIP and put the hand-off rule
- * in at the same time instead of one after the other (the rule needs conntrack to have seen our
- * own new connections start). Kept only while not master: a master carries the traffic, and its
- * conntrack stays off outside a hand-off window, as before.
- */
-export function trackingRuleset(table: string, family: 'ip' | 'ip6'): string {
-  return [...removeTableScript(table, family), `table ${family} ${table} {`, '  chain prerouting {', '    type filter hook prerouting priority mangle; policy accept;', '    ct state invalid counter', '  }', '}', ''].join('\n');
-}
-
 /** "halb_handoff_<instance>": nft identifiers take letters, digits and underscores. */
 export function handoffTableName(instance: string): string {
   return `halb_handoff_${instance.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 64);
-}
-
-export function trackingTableName(instance: string): string {
-  return `halb_track_${instance.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 64);
 }
 
 export interface FlowHandoffOptions {
@@ -90,9 +75,6 @@ export interface Handoff {
   begin(peer: string, windowMs: number): Promise<boolean>;
   end(): Promise<void>;
   removeStale(): Promise<void>;
-  /** Keep conntrack on (not master): resolves true when it is. */
-  track?(): Promise<boolean>;
-  untrack?(): Promise<void>;
 }
 
 export class FlowHandoff implements Handoff {
@@ -160,33 +142,9 @@ export class FlowHandoff implements Handoff {
     await this.#removeTable();
   }
 
-  /** Delete our tables whatever state they are in (a crashed run's, at start). */
+  /** Delete our table whatever state it is in (a crashed run's, at start). */
   removeStale(): Promise<void> {
-    return this.#serial(async () => {
-      await this.#removeTable();
-      await this.#untrack();
-    });
-  }
-
-  track(): Promise<boolean> {
-    if (this.#o.vips.length === 0) return Promise.resolve(false);
-    return this.#serial(async () => {
-      try {
-        await this.#nft(['-f', '-'], trackingRuleset(trackingTableName(this.#o.instance), this.#family));
-        return true;
-      } catch (err) {
-        this.#warn(err, 'could not turn connection tracking on; a takeover puts the hand-off rule in before the VIP');
-        return false;
-      }
-    });
-  }
-
-  untrack(): Promise<void> {
-    return this.#serial(() => this.#untrack());
-  }
-
-  async #untrack(): Promise<void> {
-    await this.#nft(['-f', '-'], `${removeTableScript(trackingTableName(this.#o.instance), this.#family).join('\n')}\n`).catch((err: unknown) => this.#warn(err, 'could not remove the connection tracking table'));
+    return this.#serial(() => this.#removeTable());
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -19,7 +19,6 @@ import { InterfaceTracker } from './track/interface-tracker.ts';
 import { effectivePriority } from './track/priority.ts';
 import type { TrackerResult } from './track/priority.ts';
 import { ScriptTracker } from './track/script-tracker.ts';
-import type { LastWord } from './last-word.ts';
 
 /** An in-process health signal the node passes in (a backend with a usable server, a listening frontend). */
 export interface TrackSource {
@@ -170,14 +169,6 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       router.shutdown();
       router.close();
     }
-  }
-
-  /** What to send if this process dies while master (last-word.ts); undefined otherwise. */
-  lastWord(): LastWord | undefined {
-    const w = this.#stopped ? undefined : this.#router?.lastWord();
-    if (!w) return undefined;
-    const c = this.config;
-    return { instance: c.name, family: c.family, interface: c.interface, src: w.src, packets: w.packets.map(([payload, dst]) => ({ dst, payload: payload.toString('base64') })) };
   }
 
   status(): ElectionStatus {

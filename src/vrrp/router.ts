@@ -529,17 +529,6 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     this.#pacerErrors = st.errors;
   }
 
-  /**
-   * The priority-0 round a master would send on stepping down, for another process to send if
-   * this one dies (last-word.ts). None when not master, and none with HMAC: every signed advert
-   * must number after the last one sent, and a round signed now is stale at the next advert.
-   */
-  lastWord(): { src: string; packets: [Buffer, string][] } | undefined {
-    const st = this.#machine.name;
-    if (this.#hmacKey || (st !== 'master' && st !== 'master-handing-over')) return undefined;
-    return { src: this.#transport.localAddress, packets: this.#encodeRound(0) };
-  }
-
   /** One advert per destination (v3 checksums cover the destination; HMAC numbers each copy). */
   #encodeRound(priority: number): [Buffer, string][] {
     const c = this.config;
