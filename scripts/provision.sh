@@ -22,7 +22,7 @@ fi
 
 if [ "${1:-}" = "--apt" ]; then
   halb_need=()
-  for halb_pb in keepalived:keepalived haproxy:haproxy nftables:nft iproute2:ip iputils-arping:arping tcpdump:tcpdump curl:curl procps:sysctl chromium:chromium prometheus:promtool frr:vtysh; do
+  for halb_pb in keepalived:keepalived haproxy:haproxy nftables:nft iproute2:ip iputils-arping:arping tcpdump:tcpdump curl:curl procps:sysctl chromium:chromium prometheus:promtool frr:vtysh pebble:pebble nghttp2-client:h2load; do
     command -v "${halb_pb##*:}" >/dev/null 2>&1 || [ -x "/usr/sbin/${halb_pb##*:}" ] || halb_need+=("${halb_pb%%:*}")
   done
   if [ ${#halb_need[@]} -gt 0 ]; then
