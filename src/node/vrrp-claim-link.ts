@@ -13,6 +13,7 @@ import { VrrpInstance } from '../vrrp/instance.ts';
 import type { ElectionStatus, VrrpInstanceOptions } from '../vrrp/instance.ts';
 import type { StateChange } from '../vrrp/router.ts';
 import type { MachineStateName } from '../vrrp/state-machine.ts';
+import type { LastWord } from '../vrrp/last-word.ts';
 
 export type VrrpClaimLinkOptions = VrrpInstanceOptions & Omit<AddressClaimOptions, 'config' | 'log'>;
 
@@ -50,6 +51,7 @@ export class VrrpClaimLink extends EventEmitter<VrrpClaimLinkEvents> {
     this.#vrrp.on('state', (change) => this.#onState(change));
     this.#vrrp.on('garp', () => this.#claim.announce());
     this.#vrrp.on('lower-priority', () => this.#claim.reassert());
+    this.#vrrp.on('following', (master) => this.#claim.follow(master));
   }
 
   get state(): MachineStateName {
@@ -75,6 +77,11 @@ export class VrrpClaimLink extends EventEmitter<VrrpClaimLinkEvents> {
     // before the claim closes, so a linger ends and the STOP hooks run as before the split.
     this.#vrrp.stop();
     await this.#claim.close();
+  }
+
+  /** What to send if this process dies while master (vrrp/last-word.ts). */
+  lastWord(): LastWord | undefined {
+    return this.#vrrp.lastWord();
   }
 
   status(): InstanceStatus {

@@ -9,6 +9,7 @@ import type { TrackSource } from '../vrrp/instance.ts';
 import { VrrpClaimLink } from './vrrp-claim-link.ts';
 import type { ListenError } from './proxy-runtime.ts';
 import { transitionReason } from '../vrrp/transition-reason.ts';
+import { LastWordKeeper } from './last-word-keeper.ts';
 
 class ProxySignal extends EventEmitter implements TrackSource {
   readonly name: string;
@@ -37,14 +38,19 @@ export interface VrrpGroupDeps {
   listenErrors: () => readonly ListenError[];
   /** Each state transition, in words with its reason (the node's event timeline). */
   onTransition?: (text: string) => void;
+  /** Start the last-word keeper (default true). */
+  lastWord?: boolean;
 }
 
 export class VrrpGroup {
   private readonly instances: VrrpClaimLink[] = [];
   private readonly backendSignals = new Map<string, ProxySignal>();
   private readonly frontendSignals = new Map<string, ProxySignal>();
+  /** Sends each master's priority 0 if this process dies (last-word-keeper.ts); off in unit tests. */
+  private readonly keeper: LastWordKeeper | undefined;
 
   constructor(config: VrrpConfig, deps: VrrpGroupDeps) {
+    this.keeper = deps.lastWord === false ? undefined : new LastWordKeeper(deps.log.child({ component: 'last-word' }));
     for (const inst of config.instances) {
       const backends: Record<string, TrackSource> = {};
       for (const name of Object.keys(inst.track.backends)) {
@@ -65,6 +71,8 @@ export class VrrpGroup {
         frontends[name] = s;
       }
       const instance = new VrrpClaimLink({ config: inst, scripts: config.scripts, log: deps.log, backends, frontends });
+      // Each transition changes what a death would have to say (master: priority 0; else nothing).
+      instance.on('state', () => this.keeper?.tell(inst.name, instance.lastWord(), inst.virtualIpAddresses));
       const onTransition = deps.onTransition;
       if (onTransition) instance.on('state', (c) => onTransition(transitionReason(inst.name, c, instance.status().failingTrackers)));
       this.instances.push(instance);
@@ -72,6 +80,7 @@ export class VrrpGroup {
   }
 
   async start(): Promise<void> {
+    this.keeper?.start();
     await Promise.all(this.instances.map((i) => i.start()));
   }
 
@@ -95,6 +104,8 @@ export class VrrpGroup {
   }
 
   async stop(): Promise<void> {
+    // A planned stop steps down itself (priority 0 from each master): nothing left to say.
+    this.keeper?.stop();
     await Promise.all(this.instances.map((i) => i.stop()));
   }
 }

@@ -72,6 +72,8 @@ export class AddressClaim {
   #lingerEnd: (() => void) | undefined;
   #lingerDone: Promise<void> = Promise.resolve();
   #justClaimed = false;
+  /** The master the election follows while we do not claim (the hand-off is armed for it). */
+  #followed: string | undefined;
   /** Counts claims and their ends, so queued work can tell it is stale. */
   #term = 0;
 
@@ -135,14 +137,19 @@ export class AddressClaim {
     this.#term++;
     this.#justClaimed = true;
     this.#keeper?.onMaster();
+    this.#followed = undefined;
     this.#enqueue('take addresses', async () => {
-      // Before the VIP is added, so conntrack sees our own connections from their SYN.
+      // Before the VIP is added, so conntrack sees our own connections from their SYN (at once
+      // when it was armed for this master while we followed it).
       if (o.from !== undefined) await this.#handoff?.begin(o.from, this.#handoffWindow());
       if (this.#vips) {
         const r = await this.#vips.acquire();
         this.#log.info({ changed: r.changed }, r.detail);
       }
       this.#holding = true;
+      // The master we followed went silent: nobody to hand its connections to. Not awaited:
+      // the announce queued next must not wait for nft.
+      if (o.from === undefined) void this.#handoff?.end();
     });
     this.#hook('MASTER', o.priority);
   }
@@ -164,6 +171,22 @@ export class AddressClaim {
       }
       await this.#vips?.announce(afterTransition);
     });
+  }
+
+  /**
+   * The election follows `master` (as backup): arm the hand-off to it, so a takeover from it
+   * need not wait for nft. While our addresses linger they are armed when released.
+   */
+  follow(master: string): void {
+    if (this.#claimed || this.#stopped || !this.#handoff?.arm) return;
+    this.#followed = master;
+    if (!this.#holding) this.#enqueue('arm handoff', async () => this.#armFollowed());
+  }
+
+  async #armFollowed(): Promise<void> {
+    const peer = this.#followed;
+    if (peer === undefined || this.#claimed || this.#holding || this.#stopped) return;
+    await this.#handoff?.arm?.(peer);
   }
 
   /** Another node believes it holds the addresses (a lower-priority master): re-check the floating IP. */
@@ -270,6 +293,7 @@ export class AddressClaim {
       this.#enqueue('release addresses', async () => {
         await this.#vips?.release();
         this.#holding = false;
+        await this.#armFollowed();
       });
     if (delayMs <= 0 || this.#stopped) {
       release();

@@ -19,6 +19,7 @@ import { InterfaceTracker } from './track/interface-tracker.ts';
 import { effectivePriority } from './track/priority.ts';
 import type { TrackerResult } from './track/priority.ts';
 import { ScriptTracker } from './track/script-tracker.ts';
+import type { LastWord } from './last-word.ts';
 
 /** An in-process health signal the node passes in (a backend with a usable server, a listening frontend). */
 export interface TrackSource {
@@ -60,6 +61,8 @@ export interface VrrpInstanceEvents {
   garp: [];
   /** A master heard a lower-priority master (split brain healing, cloud re-assert). */
   'lower-priority': [info: { from: string; priority: number }];
+  /** A backup now follows this master (heard first, or another one than before). */
+  following: [master: string];
 }
 
 /** What handover() found: a master that stepped down, a node that was not master, or none running. */
@@ -137,6 +140,7 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
     router.on('state', (change) => this.emit('state', change));
     router.on('garp', () => this.emit('garp'));
     router.on('lower-priority', (info) => this.emit('lower-priority', info));
+    router.on('following', (master) => this.emit('following', master));
     this.#applyTrackers();
     router.start();
   }
@@ -169,6 +173,14 @@ export class VrrpInstance extends EventEmitter<VrrpInstanceEvents> {
       router.shutdown();
       router.close();
     }
+  }
+
+  /** What to send if this process dies while master (last-word.ts); undefined otherwise. */
+  lastWord(): LastWord | undefined {
+    const w = this.#stopped ? undefined : this.#router?.lastWord();
+    if (!w) return undefined;
+    const c = this.config;
+    return { instance: c.name, family: c.family, interface: c.interface, src: w.src, packets: w.packets.map(([payload, dst]) => ({ dst, payload: payload.toString('base64') })) };
   }
 
   status(): ElectionStatus {

@@ -105,6 +105,8 @@ export interface VrrpRouterEvents {
   garp: [];
   /** A master heard a lower-priority master (split brain healing, cloud re-assert). */
   'lower-priority': [info: { from: string; priority: number }];
+  /** A backup now follows this master (heard first, or another one than before). */
+  following: [master: string];
 }
 
 export interface VrrpRouterOptions {
@@ -166,6 +168,8 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
   #machine: MachineState;
   #busy = false;
   #closed = false;
+  /** The master this backup follows, as last reported by the following event. */
+  #following: string | undefined;
   readonly #pacer: AdvertPacer | undefined;
   /** In an Adver_Timer expiry: the thread sent this round; we only feed it. */
   #inAdverTick = false;
@@ -301,10 +305,20 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
         this.#machine = result.state;
         for (const action of result.actions) this.#execute(action, from);
         this.#pace();
+        this.#reportFollowing();
       }
     } finally {
       this.#busy = false;
     }
+  }
+
+  /** Once per master a backup starts to follow (the address layer arms its hand-off to it). */
+  #reportFollowing(): void {
+    const m = this.#machine;
+    const following = m.name === 'backup' ? m.masterAddress : undefined;
+    if (following === this.#following) return;
+    this.#following = following;
+    if (following !== undefined) this.emit('following', following);
   }
 
   #receive(pkt: RouterPacket): void {
@@ -527,6 +541,17 @@ export class VrrpRouter extends EventEmitter<VrrpRouterEvents> {
     this.counters.sendErrors += st.errors - this.#pacerErrors;
     this.#pacerSent = st.sent;
     this.#pacerErrors = st.errors;
+  }
+
+  /**
+   * The priority-0 round a master would send on stepping down, for another process to send if
+   * this one dies (last-word.ts). None when not master, and none with HMAC: every signed advert
+   * must number after the last one sent, and a round signed now is stale at the next advert.
+   */
+  lastWord(): { src: string; packets: [Buffer, string][] } | undefined {
+    const st = this.#machine.name;
+    if (this.#hmacKey || (st !== 'master' && st !== 'master-handing-over')) return undefined;
+    return { src: this.#transport.localAddress, packets: this.#encodeRound(0) };
   }
 
   /** One advert per destination (v3 checksums cover the destination; HMAC numbers each copy). */

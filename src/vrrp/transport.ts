@@ -37,6 +37,24 @@ export const VRRP_TTL = 255;
 /** Network control precedence, as keepalived sends it. */
 const VRRP_TOS = 0xc0;
 
+/** A raw protocol-112 socket on one interface, set up to send as VRRP must (TTL 255, TOS, no DF). */
+export function openVrrpSocket(family: 4 | 6, iface: string, ifindex: number): RawHandle {
+  const handle = openInet(family, VRRP_PROTOCOL);
+  try {
+    // Only this link's adverts: also what makes the TTL-255 rule meaningful.
+    bindToDevice(handle, iface);
+    setHopLimit(handle, VRRP_TTL);
+    setTrafficClass(handle, VRRP_TOS);
+    if (family === 4) setDontFragment(handle, false); // as keepalived: no DF
+    setMulticastInterface(handle, ifindex);
+    setMulticastLoop(handle, false);
+  } catch (err) {
+    close(handle);
+    throw err;
+  }
+  return handle;
+}
+
 export interface VrrpTransportOptions {
   family: 4 | 6;
   interface: string;
@@ -118,16 +136,9 @@ export class VrrpTransport extends EventEmitter<VrrpTransportEvents> {
       throw new Error(`${where}: interface has no ${opts.family === 4 ? 'IPv4' : 'IPv6 link-local'} address to send from; configure a source address`);
     }
 
-    const handle = openInet(opts.family, VRRP_PROTOCOL);
+    const handle = openVrrpSocket(opts.family, opts.interface, info.index);
     let transport: VrrpTransport;
     try {
-      // Only this link's adverts: also what makes the TTL-255 rule meaningful.
-      bindToDevice(handle, opts.interface);
-      setHopLimit(handle, VRRP_TTL);
-      setTrafficClass(handle, VRRP_TOS);
-      if (opts.family === 4) setDontFragment(handle, false); // as keepalived: no DF
-      setMulticastInterface(handle, info.index);
-      setMulticastLoop(handle, false);
       if (opts.multicast) joinGroup(handle, opts.family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6, info.index);
       transport = new VrrpTransport(opts, handle, info.index, localAddress);
       startReceiving(

@@ -39,6 +39,14 @@ export async function killTrials(seed: SeedLab, advertInt: string, advertMs: num
     const s = switchover(await client.stop(), 'lb1', 'lb2');
     assert.ok(s.firstTo !== undefined && s.gap !== undefined, 'served via lb1 then lb2');
     out.push({ takeoverMs: e.t - t0, servedMs: s.firstTo - t0, gapMs: s.gap, failed: s.failed });
+    // HALB_KILL_DEBUG=1: lb2's log lines around the takeover, in ms after the kill.
+    if (process.env.HALB_KILL_DEBUG) {
+      for (const line of [...lb1.stderr.split('\n').map((l) => `lb1 ${l}`), ...lb2.stderr.split('\n').map((l) => `lb2 ${l}`)]) {
+        const m = /"time":"([^"]+)".*"msg":"([^"]*)"/.exec(line);
+        const at = m ? Date.parse(m[1]!) : NaN;
+        if (at >= t0 - 50 && at <= s.firstTo + 50) console.log(`#   ${line.slice(0, 3)} +${at - t0} ms ${m![2]}`);
+      }
+    }
   }
   await seed.reset();
   return out;

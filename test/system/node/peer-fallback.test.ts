@@ -64,7 +64,7 @@ test('lb1 loses its web servers with peer_fallback on: 0 failed through the hand
     const backMs = (back.firstTo ?? NaN) - t1;
     console.log(
       `# peer fallback: servers cut on lb1: lb2 answered as VIP holder ${servedMs} ms after the cut, ${down.failed} failed of ${down.total} (${JSON.stringify(down.errors)}); ` +
-        `servers back: lb1 served ${backMs} ms later, ${back.failed} failed of ${back.total}`,
+        `servers back: lb1 served ${backMs} ms later, ${back.failed} failed of ${back.total} (${JSON.stringify(back.errors)})`,
     );
     table.add({ scenario: 'peer fallback, lb1 loses its servers: lb1 -> lb2', advert: ADVERT, gapsMs: [down.gap ?? NaN], servedMs: [servedMs], failed: [down.failed] });
     table.add({ scenario: 'peer fallback, lb1 servers back: lb2 -> lb1', advert: ADVERT, gapsMs: [back.gap ?? NaN], servedMs: [backMs], failed: [back.failed] });

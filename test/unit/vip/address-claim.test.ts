@@ -34,6 +34,7 @@ function setup(notify: { any?: string } = {}) {
     announce: async (vip, _iface, opts) => (announced.push(`${vip.address} x${opts.repeat}`), opts.repeat),
     handoff: {
       begin: async (peer: string, windowMs: number) => (log.push(`handoff begin ${peer} ${windowMs}`), true),
+      arm: async (peer: string) => (log.push(`handoff arm ${peer}`), true),
       end: async () => void log.push('handoff end'),
       removeStale: async () => void log.push('handoff removeStale'),
     },
@@ -64,6 +65,34 @@ test('claim from a live holder: hand-off first, then the VIP; announce after; yi
   await claim.settled();
   assert.equal(held.size, 0);
   assert.equal(claim.status().holdingAddresses, false);
+  await claim.close();
+});
+
+test('a backup arms the hand-off for the master it follows, never while its addresses linger; a takeover from a silent master ends it after the VIP is in', async () => {
+  const { clock, log, claim } = setup();
+  await claim.start();
+  claim.follow('10.0.0.2');
+  await claim.settled();
+  assert.deepEqual(log.slice(2), ['handoff arm 10.0.0.2']);
+  // The master we followed stepped down (priority 0): the takeover uses the armed rule.
+  claim.claim({ from: '10.0.0.2', priority: 100 });
+  claim.announce();
+  await claim.settled();
+  assert.deepEqual(log.slice(3), ['handoff begin 10.0.0.2 800', 'add 10.0.0.100']);
+  // Yield to a new master: armed only once the lingering VIP is gone.
+  log.length = 0;
+  claim.yieldTo('10.0.0.3', 100);
+  claim.follow('10.0.0.3');
+  await claim.settled();
+  assert.ok(!log.includes('handoff arm 10.0.0.3'), `not armed while lingering: ${log.join(', ')}`);
+  clock.advance(1000);
+  await claim.settled();
+  assert.deepEqual(log.slice(-2), ['remove 10.0.0.100', 'handoff arm 10.0.0.3']);
+  // That master goes silent (Master_Down_Interval): the VIP first, then the armed rule goes.
+  log.length = 0;
+  claim.claim({ priority: 100 });
+  await claim.settled();
+  assert.deepEqual(log, ['add 10.0.0.100', 'handoff end']);
   await claim.close();
 });
 

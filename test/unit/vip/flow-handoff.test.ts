@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlowHandoff, handoffRuleset } from '../../../src/vip/flow-handoff.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('the ruleset: replace-or-create, timed VIP set, the rule after conntrack, TTL 2 copy to the peer', () => {
   const text = handoffRuleset({ table: 'halb_handoff_VI_1', family: 'ip', vips: ['10.0.0.100', '10.0.0.101'], peer: '10.0.0.12', iface: 'eth0', windowMs: 799.6 });
@@ -37,4 +40,33 @@ test('an nft that exits without reading a large script: no EPIPE crash, its stat
   assert.equal(ok.lastHandedOn, Number.NaN, 'no counter in /bin/true output');
   const failing = new FlowHandoff({ instance: 'VI_1', vips, iface: 'eth0', log: silentLogger(), nftPath: '/bin/false' });
   assert.equal(await failing.begin('10.0.0.12', 1000), false);
+});
+
+test('armed for the followed master: the rule goes in without a window, a takeover from that master runs no nft, another master gets its own rule', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halb-handoff-'));
+  try {
+    const scripts = join(dir, 'scripts');
+    const nft = join(dir, 'nft');
+    // A stand-in nft that keeps every script it is given.
+    writeFileSync(nft, `#!/bin/sh\necho "nft $*" >> ${scripts}\ncat >> ${scripts}\necho '#---' >> ${scripts}\n`);
+    chmodSync(nft, 0o755);
+    const runs = (): string[] => readFileSync(scripts, 'utf8').split('#---\n').filter(Boolean);
+    const h = new FlowHandoff({ instance: 'VI_1', vips: ['10.0.0.100'], iface: 'eth0', log: silentLogger(), nftPath: nft });
+    assert.equal(await h.arm('10.0.0.12'), true);
+    assert.equal(await h.arm('10.0.0.12'), true, 'armed again for the same master: nothing to do');
+    assert.equal(runs().length, 1);
+    assert.match(runs()[0]!, /elements = \{ 10\.0\.0\.100 \}/, 'no timeout: armed until a takeover or a stop');
+    assert.equal(await h.begin('10.0.0.12', 800), true);
+    assert.equal(runs().length, 1, 'the takeover from the armed master ran no nft');
+    await h.end();
+    assert.equal(runs().length, 3, 'the window end lists the counter, then removes the table');
+    assert.match(runs()[2]!, /delete table ip halb_handoff_VI_1/);
+    assert.equal(await h.arm('10.0.0.12'), true);
+    assert.equal(await h.begin('10.0.0.13', 800), true);
+    assert.equal(runs().length, 5);
+    assert.match(runs()[4]!, /10\.0\.0\.100 timeout 800ms.*dup to 10\.0\.0\.13/s, 'another master: its own timed rule');
+    await h.end();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -389,3 +389,54 @@ test('status().peers: each peer as its accepted adverts show it; dropped adverts
   assert.equal(router.status().peers[0]!.state, 'silent');
   assert.equal(router.status().peers[0]!.lastAdvertAgoMs, 4000);
 });
+
+test("last word: a master's priority-0 round per destination, ready to send if the process dies; none as backup or with HMAC", () => {
+  const { clock, transport, router } = setup({}, '10.0.0.1', ['10.0.0.2', '10.0.0.3']);
+  router.start();
+  assert.equal(router.lastWord(), undefined, 'a backup has nothing to say');
+  clock.advance(masterDownInterval(3, 100, 1000));
+  assert.equal(router.state, 'master');
+  const sentBefore = transport.sent.length;
+  const w = router.lastWord()!;
+  assert.equal(transport.sent.length, sentBefore, 'preparing it sends nothing');
+  assert.equal(w.src, '10.0.0.1');
+  assert.deepEqual(w.packets.map(([, dst]) => dst), ['10.0.0.2', '10.0.0.3']);
+  for (const [payload, dst] of w.packets) {
+    const adv = decodeSent({ payload, dst });
+    assert.equal(adv.priority, 0);
+    assert.deepEqual(adv.addresses, ['10.0.0.100']);
+  }
+  router.shutdown();
+  assert.equal(router.lastWord(), undefined, 'stopped: it said it itself');
+  router.close();
+
+  const key = { id: 1, secret: Buffer.from('0123456789abcdef0123456789abcdef') };
+  const hmacClock = new FakeClock();
+  const hmac = new VrrpRouter({ config: instanceConfig({ authentication: { type: 'hmac-sha256', keyFile: '/unused', keyId: 1 }, state: 'MASTER', priority: 200 }), transport: new FakeTransport(hmacClock, '10.0.0.1'), log: silentLogger(), timers: hmacClock, hmacKey: key });
+  hmac.start();
+  hmacClock.advance(5000);
+  assert.equal(hmac.state, 'master');
+  assert.equal(hmac.lastWord(), undefined, 'a signed round would be stale at the next advert');
+  hmac.shutdown();
+  hmac.close();
+});
+
+test('following: a backup reports each master it starts to follow, once, and again after being master', () => {
+  const { clock, transport, router } = setup();
+  const followed: string[] = [];
+  router.on('following', (m) => followed.push(m));
+  router.start();
+  transport.advert('10.0.0.2', { priority: 200 });
+  clock.advance(1000);
+  transport.advert('10.0.0.2', { priority: 200 });
+  assert.deepEqual(followed, ['10.0.0.2'], 'the same master again is no news');
+  transport.advert('10.0.0.3', { priority: 250 });
+  assert.deepEqual(followed, ['10.0.0.2', '10.0.0.3']);
+  // Silence: we become master, then a better master makes us backup behind it again.
+  clock.advance(masterDownInterval(3, 100, 1000));
+  assert.equal(router.state, 'master');
+  transport.advert('10.0.0.3', { priority: 250 });
+  assert.equal(router.state, 'backup');
+  assert.deepEqual(followed, ['10.0.0.2', '10.0.0.3', '10.0.0.3']);
+  router.close();
+});
