@@ -4,6 +4,7 @@
 // to HTTP parsing, so what it sent behind the upgrade request is routed as requests.
 // The server keeps its slot while the tunnel is open, so leastconn sees long-lived sockets.
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-pool.ts';
@@ -132,7 +133,9 @@ export class UpgradeTunnel implements PickRequest {
     this.server = s;
     this.serverName = s.name;
     if (this.tq < 0) this.tq = performance.now();
-    const up = net.connect({ host: s.host, port: s.port, noDelay: true });
+    const secure = this.pool!.tls;
+    const up = secure === undefined ? net.connect({ host: s.host, port: s.port, noDelay: true }) : tls.connect({ ...secure.options(s.host), host: s.host, port: s.port });
+    up.setNoDelay(true);
     this.upstream = up;
     const cfg = this.pool!.config;
     up.setTimeout(cfg.timeouts.connect);
@@ -145,7 +148,8 @@ export class UpgradeTunnel implements PickRequest {
         this.client.destroy();
       }
     });
-    up.on('connect', () => {
+    // over TLS, connected means handshaken and verified
+    up.on(secure === undefined ? 'connect' : 'secureConnect', () => {
       connected = true;
       this.tc = performance.now();
       // until the server agrees to switch, it answers within the server timeout like any request
