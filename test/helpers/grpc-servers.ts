@@ -27,8 +27,8 @@ export interface TestGrpcServer {
   server: grpc.Server;
   /** Health/Check answers per service name ("" is the whole server). */
   health: Map<string, ServingStatus>;
-  /** Echo calls served, by method. */
-  calls: { say: number; chat: number };
+  /** Echo calls served, by method, and Chat calls the client cancelled. */
+  calls: { say: number; chat: number; cancelled: number };
   stop(): Promise<void>;
 }
 
@@ -43,7 +43,7 @@ export interface GrpcServerOptions {
 export async function startGrpcServer(name: string, opts: GrpcServerOptions = {}): Promise<TestGrpcServer> {
   const server = new grpc.Server();
   const health = new Map<string, ServingStatus>([['', 'SERVING']]);
-  const calls = { say: 0, chat: 0 };
+  const calls = { say: 0, chat: 0, cancelled: 0 };
   if (opts.noHealth !== true) {
     server.addService(HealthService.service, {
       Check(call: grpc.ServerUnaryCall<{ service: string }, unknown>, cb: grpc.sendUnaryData<unknown>) {
@@ -64,6 +64,8 @@ export async function startGrpcServer(name: string, opts: GrpcServerOptions = {}
     },
     Chat(call: grpc.ServerDuplexStream<{ text: string }, unknown>) {
       calls.chat++;
+      call.on('cancelled', () => calls.cancelled++);
+      call.on('error', () => {});
       call.on('data', (m: { text: string }) => call.write({ text: m.text.toUpperCase(), server: name }));
       call.on('end', () => call.end(trailer(name)));
     },
