@@ -10,6 +10,9 @@
 // verification, timeout) comes back as `connectError`, so the relay can redispatch it like the
 // HTTP/1.1 exchange does, knowing nothing was sent.
 import http2 from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type { ServerState } from '../../pool/server-state.ts';
 import type { BackendTls } from '../../pool/backend-tls.ts';
 
@@ -167,7 +170,13 @@ export class UpstreamH2Pool {
   private open(server: ServerState, secure: BackendTls | undefined, ss: ServerSessions, connectTimeout: number): SessionEntry {
     const host = server.host.includes(':') ? `[${server.host}]` : server.host;
     const authority = `${secure === undefined ? 'http' : 'https'}://${host}:${server.port}`;
-    const session = http2.connect(authority, secure === undefined ? {} : { ...secure.options(server.host) });
+    // our own socket, so it is set up as halb's HTTP/1.1 upstream sockets are (no Nagle: a
+    // small HEADERS frame must not wait for the ACK of the last one); http2 forbids touching it later
+    const createConnection = (): Duplex =>
+      secure === undefined
+        ? net.connect({ host: server.host, port: server.port, noDelay: true })
+        : tls.connect({ ...secure.options(server.host), host: server.host, port: server.port, ALPNProtocols: ['h2'] }).setNoDelay(true);
+    const session = http2.connect(authority, { createConnection });
     const e = new SessionEntry(session, ss);
     ss.sessions.push(e);
     const connectFailed = (err: Error): void => {
