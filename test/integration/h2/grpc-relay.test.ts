@@ -178,7 +178,7 @@ test('over TLS (ALPN h2, verified with ca_file and SNI): a unary call is served'
   assert.equal(results[0]?.error, 'connect-error');
 });
 
-test('a server stopped: every call goes to the other (connect failures redispatched)', async () => {
+test('a server stopped: every call goes to the other (connect failures redispatched); restarted, it serves again', async () => {
   const a = await startGrpcServer('a');
   const b = await startGrpcServer('b');
   grpcServers.push(a, b);
@@ -194,6 +194,16 @@ test('a server stopped: every call goes to the other (connect failures redispatc
   }
   assert.deepEqual(served, Array(6).fill('b'));
   assert.ok(results.slice(0, 6).some((r) => r.retries > 0), 'some call was redispatched');
+  // back on its port: a new session is opened to it on demand, and it serves again
+  const again = await startGrpcServer('a-again', { port: a.port });
+  grpcServers.push(again);
+  const later = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    const r = await say(c, `later ${i}`);
+    assert.equal(r.err, null, r.err?.message);
+    later.add(r.res!.server);
+  }
+  assert.deepEqual([...later].sort(), ['a-again', 'b']);
 });
 
 test('RST_STREAM codes cross both ways; the server\'s SETTINGS_MAX_CONCURRENT_STREAMS bounds its streams', async () => {
