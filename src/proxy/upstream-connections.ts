@@ -2,7 +2,7 @@
 // socket, one response parser and one set of listeners per connection for its whole life; the
 // request being served is the connection's `user`, so no per-request closures are created.
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { ServerState } from '../pool/server-state.ts';
 import type { BackendTls } from '../pool/backend-tls.ts';
 import { NativeSocket } from './native/native-socket.ts';
@@ -94,8 +94,8 @@ export class UpstreamConnection {
       // connected means handshaken (and the certificate verified): a failed verification is a
       // failed connect, which the exchange retries elsewhere
       // tls.connect takes net's onread too (node's types leave it out)
-      const o: tls.ConnectionOptions & { onread: net.OnReadOpts } = { ...secure.options(server.host), host: server.host, port: server.port, onread };
-      s = tls.connect(o) as tls.TLSSocket & TaggedSocket;
+      const extra: tls.ConnectionOptions & { onread: net.OnReadOpts } = { onread };
+      s = secure.connect(server.host, server.port, extra) as tls.TLSSocket & TaggedSocket;
       s.setNoDelay(true);
       s.on('secureConnect', onSecureConnect);
     }

@@ -11,7 +11,6 @@
 // HTTP/1.1 exchange does, knowing nothing was sent.
 import http2 from 'node:http2';
 import net from 'node:net';
-import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ServerState } from '../../pool/server-state.ts';
 import type { BackendTls } from '../../pool/backend-tls.ts';
@@ -175,7 +174,7 @@ export class UpstreamH2Pool {
     const createConnection = (): Duplex =>
       secure === undefined
         ? net.connect({ host: server.host, port: server.port, noDelay: true })
-        : tls.connect({ ...secure.options(server.host), host: server.host, port: server.port, ALPNProtocols: ['h2'] }).setNoDelay(true);
+        : secure.connect(server.host, server.port, { ALPNProtocols: ['h2'] }).setNoDelay(true);
     const session = http2.connect(authority, { createConnection });
     const e = new SessionEntry(session, ss);
     ss.sessions.push(e);

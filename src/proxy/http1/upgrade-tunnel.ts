@@ -4,7 +4,6 @@
 // to HTTP parsing, so what it sent behind the upgrade request is routed as requests.
 // The server keeps its slot while the tunnel is open, so leastconn sees long-lived sockets.
 import net from 'node:net';
-import tls from 'node:tls';
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-pool.ts';
@@ -134,7 +133,7 @@ export class UpgradeTunnel implements PickRequest {
     this.serverName = s.name;
     if (this.tq < 0) this.tq = performance.now();
     const secure = this.pool!.tls;
-    const up = secure === undefined ? net.connect({ host: s.host, port: s.port, noDelay: true }) : tls.connect({ ...secure.options(s.host), host: s.host, port: s.port });
+    const up = secure === undefined ? net.connect({ host: s.host, port: s.port, noDelay: true }) : secure.connect(s.host, s.port);
     up.setNoDelay(true);
     this.upstream = up;
     const cfg = this.pool!.config;

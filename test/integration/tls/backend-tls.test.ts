@@ -26,15 +26,20 @@ interface Seen {
   sni: string | false | null;
   path: string;
   agent: string;
+  /** The TLS session was resumed (an abbreviated handshake). */
+  resumed: boolean;
 }
 const seen: Seen[] = [];
 /** TLS connections each server accepted. */
 const tlsConnections = new Map<string, number>();
 
-async function httpsServer(name: string, pemFile: string): Promise<number> {
+async function httpsServer(name: string, pemFile: string, close = false): Promise<number> {
   const pem = readFileSync(pemFile, 'utf8');
   const s = https.createServer({ cert: pem, key: pem }, (req, res) => {
-    seen.push({ server: name, sni: (req.socket as TLSSocket).servername, path: req.url ?? '', agent: String(req.headers['user-agent']) });
+    const socket = req.socket as TLSSocket;
+    seen.push({ server: name, sni: socket.servername, path: req.url ?? '', agent: String(req.headers['user-agent']), resumed: socket.isSessionReused() });
+    // every answer ends its connection: each request to this server is a new TLS connection
+    if (close) res.setHeader('connection', 'close');
     req.resume();
     req.on('end', () => res.end(`hello from ${name}`));
   });
@@ -61,7 +66,12 @@ before(async () => {
   otherCa = makeCa(join(dir, 'other-ca'));
   const good = makeLeaf(ca, 'srv', { names: ['srv.test'] });
   const wrongName = makeLeaf(ca, 'elsewhere', { names: ['elsewhere.test'] });
-  const [goodPort, wrongNamePort, checkedPort] = [await httpsServer('good', good), await httpsServer('wrong-name', wrongName), await httpsServer('checked', good)];
+  const [goodPort, wrongNamePort, checkedPort, closingPort] = [
+    await httpsServer('good', good),
+    await httpsServer('wrong-name', wrongName),
+    await httpsServer('checked', good),
+    await httpsServer('closing', good, true),
+  ];
   port = await freePort();
   const file = join(dir, 'halb.yaml');
   writeFileSync(
@@ -75,6 +85,7 @@ frontends:
       - { path_prefix: /failover, backend: failover }
       - { path_prefix: /wrongca, backend: wrongca }
       - { path_prefix: /checked, backend: checked }
+      - { path_prefix: /closing, backend: closing }
     default_backend: good
 backends:
   good:
@@ -94,6 +105,9 @@ backends:
     tls: { ca_file: ${ca.caFile}, sni: srv.test }
     health: { http: { path: /health }, interval: 200ms, rise: 1, fall: 1 }
     servers: [ { name: c, address: "127.0.0.1:${checkedPort}" } ]
+  closing:
+    tls: { ca_file: ${ca.caFile}, sni: srv.test }
+    servers: [ { name: z, address: "127.0.0.1:${closingPort}" } ]
 `,
   );
   halb = startHalb(['run', '-c', file]);
@@ -142,6 +156,12 @@ test('an http check over TLS reaches the server through a verified handshake wit
   assert.equal(check.sni, 'srv.test');
   assert.deepEqual(await get('/checked'), { status: 200, body: 'hello from checked' });
   assert.ok(!halb!.lines.some((l) => l.backend === 'checked' && l.ok === false), 'no check of the good server failed');
+});
+
+test('a new connection to a server resumes its last TLS session', async () => {
+  for (let i = 0; i < 4; i++) assert.deepEqual(await get('/closing'), { status: 200, body: 'hello from closing' });
+  assert.equal(tlsConnections.get('closing'), 4, 'one connection per request');
+  assert.deepEqual(seen.filter((s) => s.server === 'closing').map((s) => s.resumed), [false, true, true, true]);
 });
 
 test('validate: an unreadable ca_file is refused with file:line', async () => {
