@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { execFile } from 'node:child_process';
@@ -44,6 +45,11 @@ async function httpsServer(name: string, pemFile: string, close = false): Promis
     req.on('end', () => res.end(`hello from ${name}`));
   });
   s.on('secureConnection', () => tlsConnections.set(name, (tlsConnections.get(name) ?? 0) + 1));
+  // a WebSocket-shaped upgrade: 101, then the tunnel echoes, with the TLS session's SNI in the head
+  s.on('upgrade', (req: http.IncomingMessage, socket: TLSSocket) => {
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Sni: ${String(socket.servername)}\r\nSec-WebSocket-Accept: x\r\n\r\n`);
+    socket.pipe(socket);
+  });
   servers.push(s);
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   return (s.address() as { port: number }).port;
@@ -163,6 +169,32 @@ test('a new connection to a server resumes its last TLS session', async () => {
   assert.equal(tlsConnections.get('closing'), 4, 'one connection per request');
   assert.deepEqual(seen.filter((s) => s.server === 'closing').map((s) => s.resumed), [false, true, true, true]);
 });
+
+test('an upgrade to a TLS server becomes a tunnel over TLS', async () => {
+  const c = net.connect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => c.once('connect', resolve).once('error', reject));
+  c.write('GET /chat HTTP/1.1\r\nHost: srv.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  const head = await readUntil(c, (t) => t.includes('\r\n\r\n'));
+  assert.match(head, /^HTTP\/1\.1 101 /);
+  assert.match(head, /x-sni: srv\.test/i);
+  c.write('ping through tls');
+  assert.equal(await readUntil(c, (t) => t.includes('ping through tls')), 'ping through tls');
+  c.destroy();
+});
+
+function readUntil(s: net.Socket, done: (text: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (d: Buffer): void => {
+      text += d.toString('latin1');
+      if (!done(text)) return;
+      s.off('data', onData);
+      resolve(text);
+    };
+    s.on('data', onData);
+    s.once('error', reject);
+  });
+}
 
 test('validate: an unreadable ca_file is refused with file:line', async () => {
   const file = join(dir, 'bad.yaml');
