@@ -1,5 +1,6 @@
 // The TLS frontends' certificate files, checked where the node runs: unreadable, no key, a key
-// that is not the certificate's, expired or not yet valid. `halb validate` reports them with the
+// that is not the certificate's, expired or not yet valid; and the CA files of backends over TLS
+// (unreadable, no certificate in them). `halb validate` reports them with the
 // rest of the host checks; `halb run` and every reload refuse a config with any of them before
 // anything starts or changes, so a broken renewal leaves the old certificate serving.
 import { readFile } from 'node:fs/promises';
@@ -8,9 +9,10 @@ import type { NodeSelect } from '../config/node-views.ts';
 import type { ConfigError } from '../config/errors.ts';
 import type { Config } from '../config/types.ts';
 import { loadCertificates } from '../proxy/tls/certificate-store.ts';
+import { readCaFile } from '../pool/backend-tls.ts';
 
 export function hasTls(config: Config): boolean {
-  return config.frontends.some((f) => f.tls !== undefined);
+  return config.frontends.some((f) => f.tls !== undefined) || config.backends.some((b) => b.tls?.caFile !== undefined);
 }
 
 /** text: the config file's text (for file:line); read from `file` when not given. */
@@ -21,6 +23,16 @@ export async function certificateProblems(config: Config, file: string, text?: s
   for (const fe of config.frontends) {
     if (fe.tls === undefined) continue;
     for (const p of loadCertificates(fe.tls).problems) out.push(errorAt(source, file, ['frontends', fe.name, 'tls', ...p.where], p.message));
+  }
+  // a backend's CA file: unreadable or without a certificate, no server of it could be verified
+  for (const be of config.backends) {
+    const caFile = be.tls?.caFile;
+    if (caFile === undefined) continue;
+    try {
+      readCaFile(caFile);
+    } catch (err) {
+      out.push(errorAt(source, file, ['backends', be.name, 'tls', 'ca_file'], (err as Error).message));
+    }
   }
   return out;
 }

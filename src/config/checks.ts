@@ -79,6 +79,12 @@ export function findProblems(input: ParsedInput): Problem[] {
     if (m.mode === 'tcp' && pipeline !== undefined && pipeline > 1) {
       out.push({ path: ['backends', bname, 'pipeline'], message: 'pipeline needs mode http (a tcp backend relays bytes, not requests)' });
     }
+    if (m.mode === 'tcp' && backends[bname]?.proto === 'h2') {
+      out.push({ path: ['backends', bname, 'proto'], message: 'proto h2 needs mode http (a tcp backend relays bytes, not streams)' });
+    }
+    if (m.mode === 'tcp' && backends[bname]?.tls !== undefined) {
+      out.push({ path: ['backends', bname, 'tls'], message: 'tls on a tcp backend is not supported yet: use mode http, or pass TLS through' });
+    }
     if (m.mode === 'tcp' && backends[bname]?.peer_fallback === true) {
       out.push({ path: ['backends', bname, 'peer_fallback'], message: 'peer_fallback needs mode http (the peer mark is an HTTP header)' });
     }

@@ -61,7 +61,7 @@ function backendLines(be: BackendConfig): string[] {
   const h = be.health;
   const check = !h
     ? 'no active check'
-    : `${h.type === 'http' && h.http ? `http ${h.http.method} ${h.http.path}` : 'tcp'} check every ${formatDuration(h.interval)} (rise ${h.rise}, fall ${h.fall})`;
+    : `${h.type === 'http' && h.http ? `http ${h.http.method} ${h.http.path}` : h.type === 'grpc' ? `grpc health${h.grpc?.service ? ` of ${h.grpc.service}` : ''}` : 'tcp'} check every ${formatDuration(h.interval)} (rise ${h.rise}, fall ${h.fall})`;
   const servers = be.servers.map((s) => {
     const flags = [s.weight !== 1 ? `weight ${s.weight}` : '', s.backup ? 'backup' : '', s.disabled ? 'disabled' : '', s.drain ? 'drain' : '']
       .filter(Boolean)

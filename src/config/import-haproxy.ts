@@ -353,11 +353,48 @@ export function importHaproxy(text: string, file: string): { config: ConfigInput
       }
       for (const k of ['retries', 'redispatch', 'cookie', 'stick']) if (be[k] !== undefined) b[k] = be[k];
       if (be.timeouts) b.timeouts = be.timeouts;
+      backendTlsFromServers(servers, b, sec.line, sectionName, warn);
       b.servers = servers;
       (out.backends ??= {})[sec.name] = b;
     }
   }
   return { config: out as ConfigInput, warnings };
+}
+
+// What a server line says about TLS and protocol, held on the server until its backend takes it
+// (halb's tls and proto are per backend, HAProxy's per server).
+const SERVER_TLS = '__tls';
+const SERVER_PROTO = '__proto';
+
+function tlsOf(s: Obj): Obj {
+  return ((s[SERVER_TLS] as Obj | undefined) ??= {});
+}
+
+/** The backend's tls and proto from its servers' ssl options; a mix is warned (halb has one per backend). */
+function backendTlsFromServers(servers: Obj[], b: Obj, line: number, section: string, warn: (line: number, message: string) => void): void {
+  const tlsKeys = servers.map((s) => {
+    const t = s[SERVER_TLS] as Obj | undefined;
+    delete s[SERVER_TLS];
+    if (t === undefined || t.on !== true) return undefined;
+    delete t.on;
+    return t;
+  });
+  const protos = servers.map((s) => {
+    const p = s[SERVER_PROTO];
+    delete s[SERVER_PROTO];
+    return p;
+  });
+  const first = tlsKeys.find((t) => t !== undefined);
+  if (first !== undefined) {
+    b.tls = first;
+    if (tlsKeys.some((t) => JSON.stringify(t) !== JSON.stringify(first))) {
+      warn(line, `${section}: servers differ in ssl options; halb's tls is per backend, so every server uses those of the first ssl server`);
+    }
+  }
+  if (protos.includes('h2')) {
+    b.proto = 'h2';
+    if (protos.some((p) => p !== 'h2')) warn(line, `${section}: only some servers have proto h2; halb's proto is per backend, so all speak h2`);
+  }
 }
 
 // Server keywords that take one argument, so an unsupported one drops its value with it.
@@ -383,6 +420,28 @@ function server(
     const num = arg !== undefined && /^\d+$/.test(arg) ? Number(arg) : undefined;
     if (o === 'check') s.check = true;
     else if (o === 'no-check') s.check = false;
+    else if (o === 'ssl') tlsOf(s).on = true;
+    else if (o === 'no-ssl') delete s[SERVER_TLS];
+    else if (o === 'check-ssl') {
+      // halb checks a TLS backend over TLS anyway
+    } else if (o === 'verify' && (arg === 'none' || arg === 'required')) {
+      tlsOf(s).verify = arg;
+      i++;
+    } else if (o === 'ca-file' && arg !== undefined) {
+      tlsOf(s).ca_file = arg;
+      i++;
+    } else if (o === 'sni' && arg !== undefined) {
+      const str = /^str\((.+)\)$/.exec(arg);
+      if (str) tlsOf(s).sni = str[1];
+      else warn(line, `${section}: server ${name} sni ${arg}: halb sends a fixed name (sni str(NAME)) or the server's host name; dropped`);
+      i++;
+    } else if (o === 'alpn' && arg !== undefined) {
+      tlsOf(s).alpn = arg.split(',');
+      i++;
+    } else if (o === 'proto' && arg === 'h2') {
+      s[SERVER_PROTO] = 'h2';
+      i++;
+    }
     else if (o === 'backup') s.backup = true;
     else if (o === 'disabled') s.disabled = true;
     else if (o === 'send-proxy') s.send_proxy = 'v1';

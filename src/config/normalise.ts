@@ -245,6 +245,14 @@ function backend(
   };
   if (be.peer_fallback_address !== undefined) out.peerFallbackAddress = be.peer_fallback_address;
   if (health) out.health = health;
+  if (be.proto !== undefined) out.proto = be.proto;
+  if (be.tls !== undefined) {
+    const t = be.tls;
+    out.tls = { verify: t.verify ?? 'required' };
+    if (t.ca_file !== undefined) out.tls.caFile = t.ca_file;
+    if (t.sni !== undefined) out.tls.sni = t.sni;
+    if (t.alpn !== undefined) out.tls.alpn = t.alpn;
+  }
   if (be.cookie !== undefined) {
     const c = typeof be.cookie === 'string' ? { name: be.cookie } : be.cookie;
     out.cookie = {
@@ -260,7 +268,7 @@ function backend(
 function healthConfig(h: NonNullable<ParsedBackend['health']>): HealthConfig {
   const interval = h.interval ?? DEFAULTS.health.interval;
   // Without an http section the check is a TCP connect, as HAProxy's plain `check`.
-  const type: 'tcp' | 'http' = h.http !== undefined ? 'http' : 'tcp';
+  const type: HealthConfig['type'] = h.http !== undefined ? 'http' : h.grpc !== undefined ? 'grpc' : 'tcp';
   const out: HealthConfig = {
     type,
     interval,
@@ -270,6 +278,7 @@ function healthConfig(h: NonNullable<ParsedBackend['health']>): HealthConfig {
     rise: h.rise ?? DEFAULTS.health.rise,
     fall: h.fall ?? DEFAULTS.health.fall,
   };
+  if (h.grpc) out.grpc = { service: h.grpc.service ?? '' };
   if (h.http) {
     out.http = {
       method: h.http.method ?? DEFAULTS.httpCheck.method,

@@ -310,10 +310,15 @@ const httpCheckSchema = z.strictObject({
   expect: z.strictObject({ status: statusSchema.optional(), body: z.string().optional() }).optional(),
 });
 
+const grpcCheckSchema = z.strictObject({
+  service: z.string().describe('the service name asked of grpc.health.v1.Health/Check; "" (default) is the whole server').optional(),
+});
+
 const healthSchema = z
   .strictObject({
     tcp: z.literal(true).optional(),
     http: httpCheckSchema.optional(),
+    grpc: grpcCheckSchema.describe('a grpc.health.v1.Health/Check call (h2c, or h2 over the backend\'s tls); SERVING passes').optional(),
     interval: durationSchema.optional(),
     fastinter: durationSchema.optional(),
     downinter: durationSchema.optional(),
@@ -322,7 +327,7 @@ const healthSchema = z
     fall: intIn(1, 100).optional(),
   })
   .superRefine((h, ctx) => {
-    if (h.tcp && h.http) ctx.addIssue({ code: 'custom', message: 'use either tcp or http, not both' });
+    if ([h.tcp, h.http, h.grpc].filter((x) => x !== undefined).length > 1) ctx.addIssue({ code: 'custom', message: 'use one of tcp, http or grpc' });
   });
 
 const serverSchema = z.strictObject({
@@ -343,8 +348,18 @@ const cookieSchema = z.union([
   z.strictObject({ name: z.string(), httponly: z.boolean().optional(), secure: z.boolean().optional() }),
 ]);
 
+// HAProxy's `server ... ssl verify required ca-file X sni str(name) alpn h2`, per backend.
+const backendTlsSchema = z.strictObject({
+  verify: z.enum(['required', 'none']).describe('required (default): the server certificate must chain to ca_file (or the system CAs) and name the server').optional(),
+  ca_file: z.string().min(1).describe('PEM file of the CAs that sign the servers\' certificates; default: the system CAs').optional(),
+  sni: z.string().min(1).describe('server name sent (SNI) and checked against the certificate; default: the server\'s host name (none for an IP address)').optional(),
+  alpn: z.array(z.string().min(1).max(255)).min(1).describe('protocols offered in ALPN, e.g. [h2] or [http/1.1]').optional(),
+});
+
 const backendSchema = z.strictObject({
   mode: modeSchema.optional(),
+  proto: z.enum(['h1', 'h2']).describe('what halb speaks to the servers: h1 (HTTP/1.1, default) or h2 (HTTP/2: h2c, or h2 over tls; for gRPC)').optional(),
+  tls: backendTlsSchema.describe('connections to the servers over TLS').optional(),
   balance: balanceSchema.optional(),
   health: healthSchema.optional(),
   passive: z

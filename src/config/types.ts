@@ -117,7 +117,9 @@ export interface StatusRange {
 }
 
 export interface HealthConfig {
-  type: 'tcp' | 'http';
+  type: 'tcp' | 'http' | 'grpc';
+  /** grpc.health.v1.Health/Check: `service` "" asks about the whole server. */
+  grpc?: { service: string };
   http?: {
     method: string;
     path: string;
@@ -174,9 +176,22 @@ export interface CookiePersistence {
   secure: boolean;
 }
 
+/** Connections to a backend's servers over TLS (HAProxy's server `ssl verify ... ca-file ... sni ...`). */
+export interface BackendTlsConfig {
+  /** required: the certificate must chain to caFile (system CAs without it) and name the server. */
+  verify: 'required' | 'none';
+  caFile?: string;
+  /** Server name sent and verified; default the server's host when it is a name. */
+  sni?: string;
+  alpn?: string[];
+}
+
 export interface BackendConfig {
   name: string;
   mode: 'http' | 'tcp';
+  /** What halb speaks to the servers: HTTP/1.1 (absent), or HTTP/2 (h2c, or h2 over tls). */
+  proto?: 'h1' | 'h2';
+  tls?: BackendTlsConfig;
   balance: BalanceConfig;
   health?: HealthConfig;
   passive: PassiveHealthConfig;

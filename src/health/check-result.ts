@@ -1,4 +1,5 @@
 // What one active check reports: pass/fail and a human reason that ends up in logs and status.
+import type { ConnectionOptions } from 'node:tls';
 
 export interface CheckResult {
   ok: boolean;
@@ -11,6 +12,15 @@ export interface CheckResult {
 export interface CheckTarget {
   host: string;
   port: number;
+  /** Check over TLS with these tls.connect options (the backend's `tls:`, pool/backend-tls.ts). */
+  tls?: ConnectionOptions;
+}
+
+/** A failed TLS handshake, worded for logs: what OpenSSL or node's name check said. */
+export function describeTlsError(err: unknown): string {
+  // a system call's error (refused, reset) carries its syscall; OpenSSL's and node's checks do not
+  if ((err as { syscall?: unknown } | null)?.syscall !== undefined) return describeSocketError(err);
+  return `TLS handshake failed: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** Short, stable wording for socket errors, as operators read them in logs. */

@@ -49,7 +49,8 @@ export class CheckerSet {
       for (const s of pool.servers) {
         if (!pool.config.servers[s.index]!.check) continue;
         // A server restored as down after a reload must earn its way back with `rise` checks.
-        this.scheduler.add({ backend: pool.name, server: s.name, target: { host: s.host, port: s.port }, health, init: s.up ? 'up' : 'fully-down' });
+        const target = pool.tls === undefined ? { host: s.host, port: s.port } : { host: s.host, port: s.port, tls: pool.tls.options(s.host) };
+        this.scheduler.add({ backend: pool.name, server: s.name, target, health, init: s.up ? 'up' : 'fully-down' });
       }
     }
   }

@@ -1,11 +1,13 @@
 // Layer-7 check: one HTTP/1.1 request on a fresh connection (agent: false, Connection: close).
 // Passes when the status is in an expected range and, if asked, the body contains a substring
 // within its first MAX_BODY_BYTES. The whole exchange shares one timeout; the reason tells
-// whether it ran out while connecting or while waiting for the answer.
+// whether it ran out while connecting or while waiting for the answer. A backend over TLS is
+// checked over TLS with the same verification as its traffic.
 
 import { request, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { StatusRange } from '../config/types.ts';
-import { describeSocketError, type CheckResult, type CheckTarget } from './check-result.ts';
+import { describeSocketError, describeTlsError, type CheckResult, type CheckTarget } from './check-result.ts';
 
 /** Most of a body read to look for the expected substring. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -31,7 +33,9 @@ export function httpCheck(target: CheckTarget, opts: HttpCheckOptions, signal?: 
     let done = false;
     let connected = false;
     const hostHeader = opts.host ?? (target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`);
-    const req = request({
+    const secure = target.tls;
+    const req = (secure === undefined ? request : httpsRequest)({
+      ...secure,
       host: target.host,
       port: target.port,
       method: opts.method,
@@ -53,9 +57,9 @@ export function httpCheck(target: CheckTarget, opts: HttpCheckOptions, signal?: 
     }, opts.timeout);
     req.once('socket', (socket) => {
       if (!socket.connecting) connected = true;
-      else socket.once('connect', () => (connected = true));
+      else socket.once(secure === undefined ? 'connect' : 'secureConnect', () => (connected = true));
     });
-    req.once('error', (err) => finish(false, describeSocketError(err)));
+    req.once('error', (err) => finish(false, secure === undefined ? describeSocketError(err) : describeTlsError(err)));
     req.once('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
       res.once('error', (err) => finish(false, describeSocketError(err)));

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import type { CheckResult, CheckTarget } from './check-result.ts';
 import { httpCheck } from './http-check.ts';
 import { tcpCheck } from './tcp-check.ts';
+import { grpcCheck } from './grpc-check.ts';
 import { force, initialRiseFall, intervalFor, isUp, onError, phase, step, type InitState, type OnError, type Phase, type RiseFall } from './rise-fall.ts';
 
 export type CheckRunner = (target: CheckTarget, health: HealthConfig, signal: AbortSignal) => Promise<CheckResult>;
@@ -47,8 +48,9 @@ export interface SchedulerOptions {
   jitter?: number;
 }
 
-/** The checker for a health config: HTTP when configured, TCP connect otherwise. */
+/** The checker for a health config: HTTP or gRPC when configured, TCP connect otherwise. */
 export const defaultRunner: CheckRunner = (target, health, signal) => {
+  if (health.type === 'grpc') return grpcCheck(target, health.grpc?.service ?? '', health.timeout, signal);
   const http = health.type === 'http' ? health.http : undefined;
   if (http === undefined) return tcpCheck(target, health.timeout, signal);
   return httpCheck(

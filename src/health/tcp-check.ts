@@ -1,13 +1,16 @@
-// Layer-4 check: the server passes when a TCP connection completes within the timeout.
+// Layer-4 check: the server passes when a TCP connection completes within the timeout; for a
+// backend over TLS, when the TLS handshake completes too, certificate verified as traffic's is.
 
 import { connect } from 'node:net';
-import { describeSocketError, type CheckResult, type CheckTarget } from './check-result.ts';
+import tls from 'node:tls';
+import { describeSocketError, describeTlsError, type CheckResult, type CheckTarget } from './check-result.ts';
 
 export function tcpCheck(target: CheckTarget, timeoutMs: number, signal?: AbortSignal): Promise<CheckResult> {
   return new Promise<CheckResult>((resolve) => {
     const started = performance.now();
     let done = false;
-    const socket = connect({ host: target.host, port: target.port });
+    const secure = target.tls;
+    const socket = secure === undefined ? connect({ host: target.host, port: target.port }) : tls.connect({ ...secure, host: target.host, port: target.port });
     const finish = (ok: boolean, reason: string): void => {
       if (done) return;
       done = true;
@@ -17,9 +20,10 @@ export function tcpCheck(target: CheckTarget, timeoutMs: number, signal?: AbortS
       resolve({ ok, reason, durationMs: performance.now() - started });
     };
     const onAbort = (): void => finish(false, 'check aborted');
-    const timer = setTimeout(() => finish(false, `connect timeout after ${timeoutMs}ms`), timeoutMs);
-    socket.once('connect', () => finish(true, 'TCP connect ok'));
-    socket.once('error', (err) => finish(false, describeSocketError(err)));
+    const timer = setTimeout(() => finish(false, `${secure === undefined ? 'connect' : 'TLS handshake'} timeout after ${timeoutMs}ms`), timeoutMs);
+    if (secure === undefined) socket.once('connect', () => finish(true, 'TCP connect ok'));
+    else socket.once('secureConnect', () => finish(true, 'TLS handshake ok'));
+    socket.once('error', (err) => finish(false, secure === undefined ? describeSocketError(err) : describeTlsError(err)));
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });

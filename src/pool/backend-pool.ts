@@ -14,6 +14,7 @@
 // layer7 events under layer4).
 
 import { StickTable } from './stick-table.ts';
+import { backendTls, type BackendTls } from './backend-tls.ts';
 import { EventEmitter } from 'node:events';
 import type { BackendConfig, OnError } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
@@ -81,6 +82,8 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
   readonly config: BackendConfig;
   readonly servers: readonly ServerState[];
   readonly random: () => number;
+  /** TLS to the servers (backend `tls:`), shared by traffic and health checks. */
+  readonly tls: BackendTls | undefined;
   private readonly log: Logger;
   private readonly policy: BalancePolicy;
   private readonly timers: BackendPoolTimers;
@@ -111,6 +114,7 @@ export class BackendPool extends EventEmitter<BackendPoolEvents> {
     this.timers = opts.timers ?? realTimers;
     this.passiveRetryMs = opts.passiveRetryMs ?? config.health?.downinter ?? DEFAULT_PASSIVE_RETRY_MS;
     this.policy = createPolicy(config.balance);
+    this.tls = config.tls === undefined ? undefined : backendTls(config.tls, config.proto === 'h2' ? ['h2'] : undefined);
     this.stick = config.stickSource ? new StickTable() : undefined;
     const servers: ServerState[] = [];
     config.servers.forEach((sc, index) => {

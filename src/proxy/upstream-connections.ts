@@ -2,7 +2,9 @@
 // socket, one response parser and one set of listeners per connection for its whole life; the
 // request being served is the connection's `user`, so no per-request closures are created.
 import net from 'node:net';
+import type tls from 'node:tls';
 import type { ServerState } from '../pool/server-state.ts';
+import type { BackendTls } from '../pool/backend-tls.ts';
 import { NativeSocket } from './native/native-socket.ts';
 import type { ByteStream } from './byte-stream.ts';
 import { ResponseParser, type ResponseSink } from './http1/response-parser.ts';
@@ -50,7 +52,8 @@ const kConn = Symbol('halb.upstream');
 type TaggedSocket = ByteStream & { [kConn]: UpstreamConnection };
 
 export class UpstreamConnection {
-  /** node's socket while connecting (and if the C layer cannot take it over), then a NativeSocket. */
+  /** node's socket while connecting (and if the C layer cannot take it over), then a NativeSocket;
+   *  over TLS node's TLSSocket for the whole life (the C layer speaks plain TCP only). */
   socket: ByteStream;
   readonly parser = new ResponseParser();
   readonly server: ServerState;
@@ -75,23 +78,30 @@ export class UpstreamConnection {
   /** Reads land in NativeSocket's shared buffer (see shareReads). */
   private sharedReads = false;
 
-  constructor(owner: UpstreamConnections, server: ServerState, user: UpstreamUser, connectTimeout: number) {
+  constructor(owner: UpstreamConnections, server: ServerState, user: UpstreamUser, connectTimeout: number, secure?: BackendTls) {
     this.owner = owner;
     this.server = server;
     this.host = server.host;
     this.port = server.port;
     this.user = user;
-    const s = net.connect({
-      host: server.host,
-      port: server.port,
-      noDelay: true,
-      // one closure per connection, for its whole life
-      onread: { buffer: () => this.nextReadBuffer(), callback: onRead },
-    }) as net.Socket & TaggedSocket;
+    // one closure per connection, for its whole life
+    const onread = { buffer: () => this.nextReadBuffer(), callback: onRead };
+    let s: net.Socket & TaggedSocket;
+    if (secure === undefined) {
+      s = net.connect({ host: server.host, port: server.port, noDelay: true, onread }) as net.Socket & TaggedSocket;
+      s.on('connect', onConnect);
+    } else {
+      // connected means handshaken (and the certificate verified): a failed verification is a
+      // failed connect, which the exchange retries elsewhere
+      // tls.connect takes net's onread too (node's types leave it out)
+      const extra: tls.ConnectionOptions & { onread: net.OnReadOpts } = { onread };
+      s = secure.connect(server.host, server.port, extra) as tls.TLSSocket & TaggedSocket;
+      s.setNoDelay(true);
+      s.on('secureConnect', onSecureConnect);
+    }
     s[kConn] = this;
     this.socket = s;
     if (connectTimeout > 0) this.setTimeout(connectTimeout);
-    s.on('connect', onConnect);
     setListeners(s, LISTENERS, true);
     owner.open++;
   }
@@ -242,6 +252,12 @@ export class UpstreamConnection {
     this.user?.onUpstreamConnect(this);
   }
 
+  /** @internal the TLS handshake is done: the connection stays on node's TLSSocket */
+  securedNow(): void {
+    this.connected = true;
+    this.user?.onUpstreamConnect(this);
+  }
+
   /**
    * Per exchange: with a user whose client copies every write, reads land in the shared buffer
    * (one buffer, hot in cache, for every connection) instead of this connection's own, which is
@@ -286,6 +302,11 @@ function conn(s: ByteStream): UpstreamConnection {
 
 function onConnect(this: net.Socket): void {
   conn(this).connectedNow(this);
+}
+
+function onSecureConnect(this: tls.TLSSocket): void {
+  this.off('secureConnect', onSecureConnect);
+  conn(this).securedNow();
 }
 
 function onNativeData(this: NativeSocket, chunk: Buffer): void {
@@ -427,8 +448,9 @@ export class UpstreamConnections {
     return true;
   }
 
-  connect(server: ServerState, user: UpstreamUser, connectTimeout: number): UpstreamConnection {
-    const c = new UpstreamConnection(this, server, user, connectTimeout);
+  /** A new connection to `server`; over TLS with `secure` (the backend pool's tls). */
+  connect(server: ServerState, user: UpstreamUser, connectTimeout: number, secure?: BackendTls): UpstreamConnection {
+    const c = new UpstreamConnection(this, server, user, connectTimeout, secure);
     let set = this.live.get(server);
     if (set === undefined) this.live.set(server, (set = new Set()));
     set.add(c);

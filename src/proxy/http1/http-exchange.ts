@@ -289,7 +289,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       if (this.tc < 0) this.tc = this.tq;
       this.sendHead(idle);
     } else {
-      this.conn = up.connect(s, this, this.pool!.config.timeouts.connect);
+      this.conn = up.connect(s, this, this.pool!.config.timeouts.connect, this.pool!.tls);
     }
   }
 

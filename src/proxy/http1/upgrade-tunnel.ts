@@ -132,7 +132,9 @@ export class UpgradeTunnel implements PickRequest {
     this.server = s;
     this.serverName = s.name;
     if (this.tq < 0) this.tq = performance.now();
-    const up = net.connect({ host: s.host, port: s.port, noDelay: true });
+    const secure = this.pool!.tls;
+    const up = secure === undefined ? net.connect({ host: s.host, port: s.port, noDelay: true }) : secure.connect(s.host, s.port);
+    up.setNoDelay(true);
     this.upstream = up;
     const cfg = this.pool!.config;
     up.setTimeout(cfg.timeouts.connect);
@@ -145,7 +147,8 @@ export class UpgradeTunnel implements PickRequest {
         this.client.destroy();
       }
     });
-    up.on('connect', () => {
+    // over TLS, connected means handshaken and verified
+    up.on(secure === undefined ? 'connect' : 'secureConnect', () => {
       connected = true;
       this.tc = performance.now();
       // until the server agrees to switch, it answers within the server timeout like any request

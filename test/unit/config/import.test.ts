@@ -329,3 +329,31 @@ test('haproxy import: bind ... ssl crt becomes tls (a crt directory, files, min 
   assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
   assert.deepEqual(r.config.frontends.map((f) => [f.name, f.tls !== undefined]), [['www', false], ['www_tls', true], ['api', true]]);
 });
+
+test('haproxy import: server ssl verify ca-file sni str() alpn, proto h2 become the backend tls and proto', () => {
+  const cfg = [
+    'backend api',
+    '  mode http',
+    '  server a 10.0.1.1:443 ssl verify required ca-file /etc/ssl/int.pem sni str(api.internal) alpn h2 proto h2 check check-ssl',
+    '  server b 10.0.1.2:443 ssl verify required ca-file /etc/ssl/int.pem sni str(api.internal) alpn h2 proto h2 check',
+    'backend mixed',
+    '  server c 10.0.2.1:443 ssl verify none sni req.hdr(host)',
+    '  server d 10.0.2.2:80',
+  ].join('\n');
+  const { config, warnings } = importHaproxy(cfg, 'haproxy.cfg');
+  const api = config.backends?.api as Record<string, unknown>;
+  assert.deepEqual(api.tls, { verify: 'required', ca_file: '/etc/ssl/int.pem', sni: 'api.internal', alpn: ['h2'] });
+  assert.equal(api.proto, 'h2');
+  assert.deepEqual(api.servers, [{ name: 'a', address: '10.0.1.1:443' }, { name: 'b', address: '10.0.1.2:443' }]);
+  assert.deepEqual((config.backends?.mixed as Record<string, unknown>).tls, { verify: 'none' });
+  assert.deepEqual(
+    warnings.map((w) => `${w.line}: ${w.message}`),
+    [
+      '6: backend mixed: server c sni req.hdr(host): halb sends a fixed name (sni str(NAME)) or the server\'s host name; dropped',
+      '5: backend mixed: servers differ in ssl options; halb\'s tls is per backend, so every server uses those of the first ssl server',
+    ],
+  );
+  const r = parseConfigText(`frontends: { f: { bind: "127.0.0.1:80", mode: http, default_backend: api } }\nbackends: ${JSON.stringify(config.backends)}\n`, 'imported.yaml');
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  assert.deepEqual(r.config.backends.find((b) => b.name === 'api')?.tls, { verify: 'required', caFile: '/etc/ssl/int.pem', sni: 'api.internal', alpn: ['h2'] });
+});
