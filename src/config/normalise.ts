@@ -162,7 +162,10 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
       crt: t.crt === undefined ? [] : Array.isArray(t.crt) ? t.crt : [t.crt],
       minVersion: t.min_version === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
       alpn: t.alpn ?? ['http/1.1'],
+      verify: t.verify ?? 'none',
+      clientCertHeader: { dn: t.client_cert_header?.dn ?? 'X-SSL-Client-DN', verify: t.client_cert_header?.verify ?? 'X-SSL-Client-Verify' },
     };
+    if (t.ca_file !== undefined) out.tls.caFile = t.ca_file;
     if (t.crt_dir !== undefined) out.tls.crtDir = t.crt_dir;
     if (t.ciphers !== undefined) out.tls.ciphers = t.ciphers;
   }

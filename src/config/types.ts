@@ -100,6 +100,11 @@ export interface FrontendTlsConfig {
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   alpn: string[];
   ciphers?: string;
+  /** Client certificates (mTLS): none, or checked against caFile. */
+  verify: 'none' | 'optional' | 'required';
+  caFile?: string;
+  /** Where the client certificate's subject and verification go in requests to servers. */
+  clientCertHeader: { dn: string; verify: string };
 }
 
 export type BalanceConfig =

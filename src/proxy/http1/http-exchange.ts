@@ -12,6 +12,7 @@ import type { ServerState } from '../../pool/server-state.ts';
 import type { PickRequest } from '../../balance/policy.ts';
 import type { RouteTable, RouteInput } from '../route-table.ts';
 import { applyHeaderOps, type CompiledHeaderOp } from './header-ops.ts';
+import { tlsFacts } from '../tls/tls-facts.ts';
 import { buildRequestHead, type ForwardingOptions, type RequestHead } from './request-head.ts';
 import type { ResponseSink } from './response-parser.ts';
 import type { UpstreamConnection, UpstreamConnections, UpstreamUser } from '../upstream-connections.ts';
@@ -180,12 +181,12 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.backendCounters.connect();
     const fw = this.rt.forwarding;
     // nothing to add, rewrite or remove: the client's bytes go as they came
-    const plain = !fw.forwardfor && !fw.forwarded && fw.requestOps.length === 0 ? this.req.plainHead?.() : undefined;
+    const plain = !fw.forwardfor && !fw.forwarded && fw.requestOps.length === 0 && fw.clientCert === undefined ? this.req.plainHead?.() : undefined;
     const h =
       plain !== undefined
         ? { ok: true as const, head: plain, framing: 'none' as const, contentLength: 0, host: this.host }
         : buildRequestHead(
-            { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false },
+            { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false, tls: tlsFacts(this.req.socket) },
             fw,
           );
     if (!h.ok) {
@@ -260,7 +261,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     if (choice !== 'peer') return false;
     const fw = this.rt.forwarding;
     const h = buildRequestHead(
-      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false },
+      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false, tls: tlsFacts(this.req.socket) },
       { ...fw, requestOps: [...fw.requestOps, { action: 'set', name: 'X-Halb-Peer', lower: PEER_MARK_HEADER, value: this.rt.peerMark }] },
     );
     if (!h.ok) return false;

@@ -172,6 +172,7 @@ export class HttpFrontend {
       // read live: a reload swaps tlsContexts, and the next handshake sees the new certificates
       context: (servername) => (this.tlsContexts as TlsContexts).contextFor(servername),
       alpn: cfg.tls?.alpn ?? ['http/1.1'],
+      verify: cfg.tls?.verify ?? 'none',
       timeoutMs: cfg.timeouts.client,
       server,
       secure: this.onSecureConnection,
@@ -347,7 +348,12 @@ export class HttpFrontend {
     return {
       name: cfg.name,
       routes: RouteTable.fromFrontend(cfg),
-      forwarding: { forwardfor: cfg.forwardfor, forwarded: cfg.forwarded, requestOps: compileHeaderOps(cfg.requestHeaders) },
+      forwarding: {
+        forwardfor: cfg.forwardfor,
+        forwarded: cfg.forwarded,
+        requestOps: compileHeaderOps(cfg.requestHeaders),
+        clientCert: cfg.tls !== undefined && cfg.tls.verify !== 'none' ? cfg.tls.clientCertHeader : undefined,
+      },
       responseOps: compileHeaderOps(cfg.responseHeaders),
       pools: deps.pools,
       peers: peerServers(deps.backends, cfg.bind, deps.peer, this.log),

@@ -10,6 +10,7 @@ import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-po
 import type { ServerState } from '../../pool/server-state.ts';
 import type { PickRequest } from '../../balance/policy.ts';
 import type { FrontendRuntime } from './http-exchange.ts';
+import { tlsFacts } from '../tls/tls-facts.ts';
 import { buildRequestHead } from './request-head.ts';
 import { retryStep, triedWith } from '../retry-policy.ts';
 import { readCookie } from './cookie-persistence.ts';
@@ -92,7 +93,7 @@ export class UpgradeTunnel implements PickRequest {
     if (pool === undefined) return this.reject(503, 'no-backend');
     this.pool = pool;
     const h = buildRequestHead(
-      { method: this.req.method ?? 'GET', url: this.uri, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: true },
+      { method: this.req.method ?? 'GET', url: this.uri, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: true, tls: tlsFacts(this.client) },
       this.rt.forwarding,
     );
     if (!h.ok) return this.reject(h.status, 'bad-request');

@@ -3,7 +3,7 @@
 // handshakes ask the new one, connections already open keep the context they were made with.
 import tls from 'node:tls';
 import type { FrontendTlsConfig } from '../../config/types.ts';
-import { loadCertificates, type LoadedCertificate } from './certificate-store.ts';
+import { loadCaFile, loadCertificates, type LoadedCertificate } from './certificate-store.ts';
 import { SniIndex } from './sni.ts';
 
 export class TlsContexts {
@@ -12,11 +12,18 @@ export class TlsContexts {
   private readonly cfg: FrontendTlsConfig;
   /** Keyed by the selection's indices: names sharing certificates share a context. */
   private readonly contexts = new Map<string, tls.SecureContext>();
+  /** The CA client certificates are checked against (verify optional/required). */
+  private readonly ca: string | undefined;
 
   /** Throws when a certificate cannot serve (the config loader refuses such configs first). */
   constructor(cfg: FrontendTlsConfig) {
     const set = loadCertificates(cfg);
     if (set.problems.length > 0) throw new Error(`tls: ${set.problems.map((p) => p.message).join('; ')}`);
+    if (cfg.caFile !== undefined) {
+      const ca = loadCaFile(cfg.caFile, new Date());
+      if (typeof ca === 'string') throw new Error(`tls: ca_file ${cfg.caFile}: ${ca}`);
+      this.ca = ca.pem;
+    }
     this.cfg = cfg;
     this.certificates = set.certificates;
     this.index = new SniIndex(set.certificates);
@@ -41,6 +48,7 @@ export class TlsContexts {
       minVersion: this.cfg.minVersion,
     };
     if (this.cfg.ciphers !== undefined) o.ciphers = this.cfg.ciphers;
+    if (this.ca !== undefined) o.ca = this.ca;
     return o;
   }
 }

@@ -468,7 +468,7 @@ test('frontend tls: crt as one file or a list, defaults min_version 1.2 and alpn
     'backends:',
     '  web: { servers: [ { name: w, address: 10.0.0.1:80 } ] }',
   );
-  assert.deepEqual(c.frontends[0]?.tls, { crt: ['a.pem'], minVersion: 'TLSv1.2', alpn: ['http/1.1'] });
-  assert.deepEqual(c.frontends[1]?.tls, { crt: ['b1.pem', 'b2.pem'], crtDir: '/etc/certs', minVersion: 'TLSv1.3', alpn: ['http/1.1'], ciphers: 'ECDHE+AESGCM' });
+  assert.deepEqual(c.frontends[0]?.tls, { crt: ['a.pem'], minVersion: 'TLSv1.2', alpn: ['http/1.1'], verify: 'none', clientCertHeader: { dn: 'X-SSL-Client-DN', verify: 'X-SSL-Client-Verify' } });
+  assert.deepEqual(c.frontends[1]?.tls, { crt: ['b1.pem', 'b2.pem'], crtDir: '/etc/certs', minVersion: 'TLSv1.3', alpn: ['http/1.1'], ciphers: 'ECDHE+AESGCM', verify: 'none', clientCertHeader: { dn: 'X-SSL-Client-DN', verify: 'X-SSL-Client-Verify' } });
   assert.equal(c.frontends[2]?.tls, undefined);
 });
