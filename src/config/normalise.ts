@@ -57,6 +57,7 @@ export function normalise(input: ParsedInput, source: string): Config {
       },
       grace: g.grace ?? DEFAULTS.grace,
       maxHeaderBytes: g.max_header_bytes ?? DEFAULTS.maxHeaderBytes,
+      ticketKeyRotation: g.ticket_key_rotation ?? DEFAULTS.ticketKeyRotation,
     },
     frontends: Object.entries(input.frontends ?? {}).map(([name, fe]) => frontend(name, fe, input, timeouts)),
     backends: Object.entries(input.backends ?? {}).map(([name, be]) =>

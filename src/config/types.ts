@@ -32,6 +32,8 @@ export interface GlobalConfig {
   grace: Millis;
   /** Largest request head (request line + headers) accepted; over it the client gets 431. */
   maxHeaderBytes: number;
+  /** TLS session ticket key lifetime: the primary makes a new one this often. */
+  ticketKeyRotation: Millis;
 }
 
 /**

@@ -13,6 +13,7 @@ import { HttpFrontend } from '../proxy/http1/http-frontend.ts';
 import { TcpFrontend } from '../proxy/tcp/tcp-frontend.ts';
 import { AccessLog } from '../proxy/access-log.ts';
 import { TrafficStats } from '../proxy/traffic-stats.ts';
+import { TicketKeyStore } from '../proxy/tls/ticket-keys.ts';
 
 type Frontend = HttpFrontend | TcpFrontend;
 
@@ -43,6 +44,8 @@ export class ProxyRuntime {
   private readonly lingering = new Set<NodeJS.Timeout>();
   /** This process's traffic counters: outlive reloads, so totals never go back. */
   readonly traffic = new TrafficStats();
+  /** Session ticket keys of the TLS frontends, set by the primary (the same in every worker). */
+  readonly ticketKeys = new TicketKeyStore();
   listenErrors: ListenError[] = [];
 
   constructor(opts: ProxyRuntimeOptions) {
@@ -139,6 +142,7 @@ export class ProxyRuntime {
       workers: workerCount(config),
       peer: { node: config.node ?? hostname(), vrrp: config.vrrp?.instances[0] },
       traffic: this.traffic,
+      ticketKeys: this.ticketKeys,
     };
   }
 

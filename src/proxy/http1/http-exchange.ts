@@ -18,7 +18,7 @@ import type { ResponseSink } from './response-parser.ts';
 import type { UpstreamConnection, UpstreamConnections, UpstreamUser } from '../upstream-connections.ts';
 import { retryStep, retryCounter, triedWith } from '../retry-policy.ts';
 import { readCookie, persistenceCookie } from './cookie-persistence.ts';
-import { span, type AccessLog, type Termination } from '../access-log.ts';
+import { accessTls, span, type AccessEntry, type AccessLog, type Termination } from '../access-log.ts';
 import { sendError } from './error-responses.ts';
 import { clientIp, clientPort } from '../client-address.ts';
 import { holdWrites } from '../native/write-batch.ts';
@@ -623,7 +623,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     if (log === undefined || !log.enabled) return;
     const now = performance.now();
     const t0 = this.t0;
-    log.write({
+    const entry: AccessEntry = {
       client: `${this.sourceIp}:${clientPort(this.req.socket)}`,
       frontend: this.rt.name,
       backend: this.pool?.name,
@@ -639,7 +639,10 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       bytesOut: this.bytesOut,
       retries: this.retries,
       termination: this.termination,
-    });
+    };
+    const tls = accessTls(tlsFacts(this.req.socket));
+    if (tls !== undefined) entry.tls = tls;
+    log.write(entry);
   }
 }
 

@@ -26,6 +26,7 @@ import { UpgradeTunnel } from './upgrade-tunnel.ts';
 import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
+import type { TicketKeyStore } from '../tls/ticket-keys.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -41,6 +42,8 @@ export interface HttpFrontendDeps {
   traffic?: TrafficStats;
   /** The peer node, for backends with peer_fallback. */
   peer?: PeerInfo;
+  /** The process's session ticket keys (the same in every worker); each context's own without. */
+  ticketKeys?: TicketKeyStore;
 }
 
 /** How often node checks header timeouts (it checks on an interval, not per connection). */
@@ -110,7 +113,7 @@ export class HttpFrontend {
     this.server.on('connection', this.onConnection);
     this.simpleHost = this.buildSimpleHost(cfg, deps);
     if (cfg.tls !== undefined) {
-      this.tlsContexts = new TlsContexts(cfg.tls);
+      this.tlsContexts = new TlsContexts(cfg.tls, cfg.name, this.deps.ticketKeys);
       // never listens: it holds what the TLS sockets share (session ticket keys)
       this.tls = tls.createServer();
       this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
@@ -170,7 +173,7 @@ export class HttpFrontend {
   private buildTlsAccept(cfg: FrontendConfig, server: tls.Server): TlsAcceptOptions {
     return {
       // read live: a reload swaps tlsContexts, and the next handshake sees the new certificates
-      context: (servername) => (this.tlsContexts as TlsContexts).contextFor(servername),
+      context: (servername, ticket) => (this.tlsContexts as TlsContexts).contextFor(servername, ticket),
       alpn: cfg.tls?.alpn ?? ['http/1.1'],
       verify: cfg.tls?.verify ?? 'none',
       timeoutMs: cfg.timeouts.client,
@@ -323,7 +326,7 @@ export class HttpFrontend {
       // Built before anything changes: certificates that cannot serve leave the old ones serving
       // (the config loader refuses them first; this holds if a file changed since).
       try {
-        this.tlsContexts = new TlsContexts(cfg.tls);
+        this.tlsContexts = new TlsContexts(cfg.tls, cfg.name, this.deps.ticketKeys);
         this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'reloaded certificates cannot serve: the previous ones keep serving');

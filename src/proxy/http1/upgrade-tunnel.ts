@@ -16,7 +16,7 @@ import { retryStep, triedWith } from '../retry-policy.ts';
 import { readCookie } from './cookie-persistence.ts';
 import { rawError } from './error-responses.ts';
 import { clientIp, clientPort } from '../client-address.ts';
-import { span, type Termination } from '../access-log.ts';
+import { accessTls, span, type Termination } from '../access-log.ts';
 import { ResponseParser } from './response-parser.ts';
 import { RefusedUpgradeRelay } from './upgrade-refused.ts';
 
@@ -322,6 +322,13 @@ export class UpgradeTunnel implements PickRequest {
       bytesOut: this.bytesOut,
       retries: this.retries,
       termination: this.termination,
+      ...tlsField(this.client),
     });
   }
+}
+
+/** The access log's tls field, present only on TLS connections. */
+function tlsField(client: Socket): { tls?: ReturnType<typeof accessTls> } {
+  const tls = accessTls(tlsFacts(client));
+  return tls === undefined ? {} : { tls };
 }

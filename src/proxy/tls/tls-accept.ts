@@ -10,7 +10,7 @@ import { recordTlsFacts } from './tls-facts.ts';
 
 export interface TlsAcceptOptions {
   /** Read at each ClientHello: a reload swaps what it returns, open connections keep theirs. */
-  context(servername: string | undefined): tls.SecureContext;
+  context(servername: string | undefined, ticketKeyName: string | undefined): tls.SecureContext;
   alpn: string[];
   /** Client certificates: requested unless none, checked against the context's CA. */
   verify: VerifyMode;
@@ -39,7 +39,7 @@ export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
     raw.unshift(buf);
     let ctx: tls.SecureContext;
     try {
-      ctx = o.context(r.servername);
+      ctx = o.context(r.servername, r.ticketKeyName);
     } catch (err) {
       onError(err as Error);
       return;
