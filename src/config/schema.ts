@@ -132,10 +132,10 @@ const globalSchema = z.strictObject({
     })
     .optional(),
   grace: durationSchema.optional(),
+  max_header_bytes: intIn(1024, 1048576).optional(),
   ticket_key_rotation: durationSchema
     .describe('how often the TLS session ticket key is replaced (the previous one still opens tickets); default 12h')
     .optional(),
-  max_header_bytes: intIn(1024, 1048576).optional(),
 });
 
 const defaultsSchema = z.strictObject({

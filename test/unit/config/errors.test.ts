@@ -49,7 +49,7 @@ test('unknown keys, with the nearest valid key', () => {
   );
   // Far from every key: list what is allowed instead of guessing.
   assert.deepEqual(problems('global:', '  zzzzzzzz: 1'), [
-    '2:3 global.zzzzzzzz: unknown key "zzzzzzzz" (allowed: workers, admin, log, grace, max_header_bytes)',
+    '2:3 global.zzzzzzzz: unknown key "zzzzzzzz" (allowed: workers, admin, log, grace, max_header_bytes, ticket_key_rotation)',
   ]);
   // Keys in the other spelling (- vs _) are suggested.
   assert.deepEqual(problems('frontends:', '  f:', '    bind: ":80"', '    default-backend: web', ...BACKEND), [

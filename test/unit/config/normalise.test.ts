@@ -23,7 +23,7 @@ test('minimal config gets HAProxy defaults', () => {
     '    servers: [ { name: a, address: "10.0.0.1:80" } ]',
   );
   assert.equal(c.source, 'test.yaml');
-  assert.deepEqual(c.global, { workers: 1, log: { level: 'info', format: 'auto', access: true }, grace: 10_000, maxHeaderBytes: 16_384 });
+  assert.deepEqual(c.global, { workers: 1, log: { level: 'info', format: 'auto', access: true }, grace: 10_000, maxHeaderBytes: 16_384, ticketKeyRotation: 43_200_000 });
   const f = c.frontends[0]!;
   assert.deepEqual(f.bind, [{ host: '0.0.0.0', port: 80, acceptProxy: false }]);
   assert.equal(f.mode, 'http');
@@ -334,6 +334,7 @@ test('full example: proxy + vrrp unicast + v2 auth + hetzner floating IP', () =>
     log: { level: 'debug', format: 'json', access: false },
     grace: 5000,
     maxHeaderBytes: 32768,
+    ticketKeyRotation: 43_200_000,
   });
   const i = c.vrrp!.instances[0]!;
   assert.equal(i.state, 'MASTER');
