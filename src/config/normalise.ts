@@ -170,6 +170,15 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
     if (t.crt_dir !== undefined) out.tls.crtDir = t.crt_dir;
     if (t.ciphers !== undefined) out.tls.ciphers = t.ciphers;
   }
+  if (fe.redirect !== undefined) {
+    const r: { code?: 301 | 302 | 303 | 307 | 308; port?: number } = fe.redirect === 'https' ? {} : fe.redirect;
+    out.redirect = { code: r.code ?? 301 };
+    if (r.port !== undefined) out.redirect.port = r.port;
+  }
+  if (fe.hsts !== undefined) {
+    const h = fe.hsts;
+    out.hsts = `max-age=${Math.floor(h.max_age / 1000)}${h.include_subdomains === true ? '; includeSubDomains' : ''}${h.preload === true ? '; preload' : ''}`;
+  }
   return out;
 }
 

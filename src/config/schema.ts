@@ -268,6 +268,25 @@ const frontendSchema = z.strictObject({
   timeouts: timeoutsSchema.optional(),
   maxconn: intIn(1, 10_000_000).optional(),
   tls: frontendTlsSchema.optional(),
+  redirect: z
+    .union([
+      z.literal('https'),
+      z.strictObject({
+        to: z.literal('https'),
+        code: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).describe('default 301; 308 keeps the method and body of a POST').optional(),
+        port: intIn(1, 65535).describe('the HTTPS port in the Location, when not 443').optional(),
+      }),
+    ])
+    .describe('answer every request with a redirect to the same host and path over https (HAProxy\'s `redirect scheme https`); nothing reaches a server')
+    .optional(),
+  hsts: z
+    .strictObject({
+      max_age: durationSchema.describe('how long browsers keep to https, e.g. 365d; sent in seconds'),
+      include_subdomains: z.boolean().optional(),
+      preload: z.boolean().optional(),
+    })
+    .describe('Strict-Transport-Security on every response of a TLS frontend')
+    .optional(),
 });
 
 // ---- backends ----

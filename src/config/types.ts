@@ -92,6 +92,10 @@ export interface FrontendConfig {
   maxconn?: number;
   /** TLS termination on every bind of this (http) frontend. */
   tls?: FrontendTlsConfig;
+  /** A plain frontend that sends every request to https instead of a server. */
+  redirect?: { code: 301 | 302 | 303 | 307 | 308; port?: number };
+  /** The Strict-Transport-Security value a TLS frontend adds to responses. */
+  hsts?: string;
 }
 
 export interface FrontendTlsConfig {

@@ -11,7 +11,8 @@ import type { Logger } from '../../log/logger.ts';
 import type { BackendPool } from '../../pool/backend-pool.ts';
 import { RouteTable } from '../route-table.ts';
 import { compileHeaderOps } from './header-ops.ts';
-import { HttpExchange, type FrontendRuntime } from './http-exchange.ts';
+import { HttpExchange, type ExchangeResponse, type FrontendRuntime } from './http-exchange.ts';
+import { httpsLocation, REDIRECT_TEXT } from './https-redirect.ts';
 import { TrafficStats } from '../traffic-stats.ts';
 import { UpstreamConnections } from '../upstream-connections.ts';
 import type { AccessLog } from '../access-log.ts';
@@ -214,9 +215,26 @@ export class HttpFrontend {
       sendError(res, 400, true);
       return;
     }
+    if (this.cfg.redirect !== undefined) {
+      this.redirect(req, res, host);
+      return;
+    }
     this.inflight++;
     new HttpExchange(this.runtime, req, res, host).start();
   };
+
+  /** `redirect: https`: the request is answered here, and never reaches a server. */
+  private redirect(req: { url?: string | undefined; socket: ByteStream }, res: ExchangeResponse, host: string | undefined): void {
+    const r = this.cfg.redirect as NonNullable<FrontendConfig['redirect']>;
+    const location = httpsLocation(host, req.url ?? '/', r.port);
+    if (location === undefined) {
+      this.refused(req.socket, 400, 'no usable Host to redirect to');
+      sendError(res, 400, true);
+      return;
+    }
+    res.writeHead(r.code, REDIRECT_TEXT[r.code] ?? 'Redirect', ['Location', location, 'Content-Length', '0']);
+    res.end();
+  }
 
   private readonly handoff = (socket: Socket, unread: Buffer): void => {
     this.nodeClients++;
@@ -357,7 +375,11 @@ export class HttpFrontend {
         requestOps: compileHeaderOps(cfg.requestHeaders),
         clientCert: cfg.tls !== undefined && cfg.tls.verify !== 'none' ? cfg.tls.clientCertHeader : undefined,
       },
-      responseOps: compileHeaderOps(cfg.responseHeaders),
+      // HSTS after the user's ops: a TLS frontend's policy is not undone by a rewrite
+      responseOps: [
+        ...compileHeaderOps(cfg.responseHeaders),
+        ...(cfg.hsts === undefined ? [] : [{ action: 'set' as const, name: 'Strict-Transport-Security', lower: 'strict-transport-security', value: cfg.hsts }]),
+      ],
       pools: deps.pools,
       peers: peerServers(deps.backends, cfg.bind, deps.peer, this.log),
       peerMark: deps.peer?.node ?? 'halb',
@@ -389,6 +411,9 @@ export class HttpFrontend {
       this.refused(socket, refusal.status, refusal.reason);
       req.resume();
       sendError(res, refusal.status, true);
+    } else if (this.cfg.redirect !== undefined) {
+      req.resume();
+      this.redirect(req, res, req.headers.host);
     } else {
       this.inflight++;
       new HttpExchange(this.runtime, req, res, req.headers.host).start();
@@ -405,6 +430,15 @@ export class HttpFrontend {
       this.erroring.add(s);
       this.closing.add(s);
       this.answerError(s, refusal.status);
+      return;
+    }
+    if (this.cfg.redirect !== undefined) {
+      const location = httpsLocation(req.headers.host, req.url ?? '/', this.cfg.redirect.port);
+      const code = this.cfg.redirect.code;
+      afterResponses(s, () => {
+        s.end(location === undefined ? rawError(400) : `HTTP/1.1 ${code} ${REDIRECT_TEXT[code] ?? 'Redirect'}\r\nLocation: ${location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+        s.destroySoon();
+      });
       return;
     }
     // node reports an upgrade as soon as it parses it, also behind requests still being answered
