@@ -143,6 +143,7 @@ export class ProxyRuntime {
       peer: { node: config.node ?? hostname(), vrrp: config.vrrp?.instances[0] },
       traffic: this.traffic,
       ticketKeys: this.ticketKeys,
+      configSource: config.source,
     };
   }
 

@@ -28,6 +28,9 @@ import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
 import type { TicketKeyStore } from '../tls/ticket-keys.ts';
+import { CertificateDirWatch } from '../tls/certificate-watch.ts';
+import { loadCertificates } from '../tls/certificate-store.ts';
+import { readFileSync } from 'node:fs';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -45,6 +48,8 @@ export interface HttpFrontendDeps {
   peer?: PeerInfo;
   /** The process's session ticket keys (the same in every worker); each context's own without. */
   ticketKeys?: TicketKeyStore;
+  /** The config file (Config.source), for file:line in certificate problems found later. */
+  configSource?: string;
 }
 
 /** How often node checks header timeouts (it checks on an interval, not per connection). */
@@ -80,6 +85,8 @@ export class HttpFrontend {
   private readonly tls: tls.Server | undefined;
   private tlsContexts: TlsContexts | undefined;
   private tlsAccept: TlsAcceptOptions | undefined;
+  /** tls.crt_dir, watched while this frontend serves it. */
+  private certWatch: { dir: string; watch: CertificateDirWatch } | undefined;
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -118,7 +125,55 @@ export class HttpFrontend {
       // never listens: it holds what the TLS sockets share (session ticket keys)
       this.tls = tls.createServer();
       this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
+      this.watchCertificates(cfg);
     }
+  }
+
+  /** (Re)starts watching tls.crt_dir when it is set and differs from the one watched. */
+  private watchCertificates(cfg: FrontendConfig): void {
+    const dir = this.stopping ? undefined : cfg.tls?.crtDir;
+    if (dir === this.certWatch?.dir) return;
+    this.certWatch?.watch.close();
+    this.certWatch = undefined;
+    if (dir === undefined) return;
+    const w = new CertificateDirWatch(dir, this.certDirChanged, (err) => this.log.error({ dir, err: err.message }, 'crt_dir cannot be watched: new files there need a reload'));
+    this.certWatch = { dir, watch: w };
+  }
+
+  /** crt_dir changed: the whole set is read again and served only if every file can serve. */
+  private readonly certDirChanged = (): void => {
+    const tlsCfg = this.cfg.tls;
+    if (tlsCfg === undefined || this.stopping) return;
+    const set = loadCertificates(tlsCfg);
+    if (set.problems.length > 0) {
+      const name = this.cfg.name;
+      void Promise.all(set.problems.map((p) => this.placeOf(['frontends', name, 'tls', ...p.where], p.message))).then((errors) =>
+        this.log.error({ errors }, 'crt_dir changed but a certificate cannot serve: refused, the current certificates keep serving'),
+      );
+      return;
+    }
+    try {
+      this.tlsContexts = new TlsContexts(tlsCfg, this.cfg.name, this.deps.ticketKeys, set);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'crt_dir changed but the certificates cannot serve: the current ones keep serving');
+      return;
+    }
+    this.log.info({ dir: tlsCfg.crtDir, certificates: set.certificates.map((c) => c.file) }, 'crt_dir changed: new handshakes get the new certificates');
+  };
+
+  /** file:line:column path: message, as validate says it, from the config file as it is now. */
+  private async placeOf(path: (string | number)[], message: string): Promise<string> {
+    // the YAML locator is loaded only when there is something to locate (workers never parse config)
+    const [{ errorAt }, { formatConfigError }] = await Promise.all([import('../../config/load.ts'), import('../../config/errors.ts')]);
+    const source = this.deps.configSource;
+    let text: string | undefined;
+    try {
+      text = source === undefined ? undefined : readFileSync(source, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    if (source === undefined || text === undefined) return `${path.join('.')}: ${message}`;
+    return formatConfigError(errorAt(text, source, path, message));
   }
 
   private buildSimpleHost(cfg: FrontendConfig, deps: HttpFrontendDeps): SimpleClientHost {
@@ -310,6 +365,8 @@ export class HttpFrontend {
   /** Graceful stop: no new connections, idle keep-alive ones closed, in-flight work gets graceMs. */
   async close(graceMs: number): Promise<void> {
     this.stopping = true;
+    this.certWatch?.watch.close();
+    this.certWatch = undefined;
     this.stopAccepting();
     this.server.closeIdleConnections();
     for (const c of this.simple) {
@@ -346,6 +403,7 @@ export class HttpFrontend {
       try {
         this.tlsContexts = new TlsContexts(cfg.tls, cfg.name, this.deps.ticketKeys);
         this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
+        this.watchCertificates(cfg);
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'reloaded certificates cannot serve: the previous ones keep serving');
       }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import type { FrontendTlsConfig } from '../../config/types.ts';
-import { loadCaFile, loadCertificates, type LoadedCertificate } from './certificate-store.ts';
+import { loadCaFile, loadCertificates, type CertificateSet, type LoadedCertificate } from './certificate-store.ts';
 import { SniIndex } from './sni.ts';
 import { ticketKeyName, type TicketKeys, type TicketKeyStore } from './ticket-keys.ts';
 
@@ -26,11 +26,12 @@ export class TlsContexts {
   private readonly ca: string | undefined;
 
   /** Throws when a certificate cannot serve (the config loader refuses such configs first). */
-  /** `frontend`: the frontend's name (the session id context). */
-  constructor(cfg: FrontendTlsConfig, frontend = '', keys?: TicketKeyStore) {
+  /** `frontend`: the frontend's name (the session id context). `loaded`: the certificates when
+   *  the caller has read them already (a watched directory that changed). */
+  constructor(cfg: FrontendTlsConfig, frontend = '', keys?: TicketKeyStore, loaded?: CertificateSet) {
     this.keys = keys;
     this.sessionIdContext = createHash('sha256').update(`halb frontend ${frontend}`).digest('hex').slice(0, 32);
-    const set = loadCertificates(cfg);
+    const set = loaded ?? loadCertificates(cfg);
     if (set.problems.length > 0) throw new Error(`tls: ${set.problems.map((p) => p.message).join('; ')}`);
     if (cfg.caFile !== undefined) {
       const ca = loadCaFile(cfg.caFile, new Date());
