@@ -66,7 +66,8 @@ export function findProblems(input: ParsedInput): Problem[] {
       out.push({ path: [...base, 'redirect'], message: 'redirect: https on a TLS frontend would send clients back to itself: put it on the plain (port 80) frontend' });
     }
     if (fe.redirect !== undefined && mode === 'tcp') out.push({ path: [...base, 'redirect'], message: 'redirect needs mode http' });
-    if (fe.hsts !== undefined && fe.tls === undefined) {
+    if (fe.hsts !== undefined && mode === 'tcp') out.push({ path: [...base, 'hsts'], message: 'hsts needs mode http' });
+    else if (fe.hsts !== undefined && fe.tls === undefined) {
       out.push({ path: [...base, 'hsts'], message: 'hsts needs tls on this frontend (browsers ignore Strict-Transport-Security over plain http)' });
     }
     if (fe.hsts?.preload === true && (fe.hsts.include_subdomains !== true || fe.hsts.max_age < 365 * 86400_000)) {
@@ -79,8 +80,8 @@ export function findProblems(input: ParsedInput): Problem[] {
       for (const k of ['http-request', 'http-response'] as const) {
         if (fe[k] !== undefined && fe[k].length > 0) out.push({ path: [...base, k], message: `${k} needs mode http` });
       }
-      if (fe.tls !== undefined) {
-        out.push({ path: [...base, 'tls'], message: 'tls on a tcp frontend is not supported yet (TLS offload in front of a TCP service): use mode http, or pass TLS through' });
+      if (fe.tls?.client_cert_header !== undefined) {
+        out.push({ path: [...base, 'tls', 'client_cert_header'], message: 'client_cert_header needs mode http (a tcp frontend sends the servers bytes, not headers)' });
       }
     }
   }

@@ -162,7 +162,8 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
     out.tls = {
       crt: t.crt === undefined ? [] : Array.isArray(t.crt) ? t.crt : [t.crt],
       minVersion: t.min_version === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
-      alpn: t.alpn ?? ['http/1.1'],
+      // a tcp frontend carries whatever protocol: it offers none unless told
+      alpn: t.alpn ?? (mode === 'tcp' ? [] : ['http/1.1']),
       verify: t.verify ?? 'none',
       clientCertHeader: { dn: t.client_cert_header?.dn ?? 'X-SSL-Client-DN', verify: t.client_cert_header?.verify ?? 'X-SSL-Client-Verify' },
     };

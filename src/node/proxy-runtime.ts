@@ -107,8 +107,7 @@ export class ProxyRuntime {
           existing.cfg = cfg;
           continue;
         }
-      } else if (existing && existing.fe instanceof TcpFrontend && cfg.mode === 'tcp' && sameBinds(existing.cfg, cfg)) {
-        existing.fe.updateConfig(cfg);
+      } else if (existing && existing.fe instanceof TcpFrontend && cfg.mode === 'tcp' && sameBinds(existing.cfg, cfg) && existing.fe.updateConfig(cfg)) {
         existing.cfg = cfg;
         continue;
       }
@@ -156,6 +155,7 @@ export class ProxyRuntime {
       accessLog: config.global.log.access ? this.log.child({ type: 'access' }) : undefined,
       workers: workerCount(config),
       traffic: this.traffic,
+      ticketKeys: this.ticketKeys,
     });
   }
 
