@@ -28,9 +28,8 @@ import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
 import type { TicketKeyStore } from '../tls/ticket-keys.ts';
-import { CertificateDirWatch } from '../tls/certificate-watch.ts';
+import { CertificateDirWatch, placeProblems } from '../tls/certificate-watch.ts';
 import { loadCertificates } from '../tls/certificate-store.ts';
-import { readFileSync } from 'node:fs';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -146,8 +145,7 @@ export class HttpFrontend {
     if (tlsCfg === undefined || this.stopping) return;
     const set = loadCertificates(tlsCfg);
     if (set.problems.length > 0) {
-      const name = this.cfg.name;
-      void Promise.all(set.problems.map((p) => this.placeOf(['frontends', name, 'tls', ...p.where], p.message))).then((errors) =>
+      void placeProblems(this.deps.configSource, this.cfg.name, set.problems).then((errors) =>
         this.log.error({ errors }, 'crt_dir changed but a certificate cannot serve: refused, the current certificates keep serving'),
       );
       return;
@@ -160,21 +158,6 @@ export class HttpFrontend {
     }
     this.log.info({ dir: tlsCfg.crtDir, certificates: set.certificates.map((c) => c.file) }, 'crt_dir changed: new handshakes get the new certificates');
   };
-
-  /** file:line:column path: message, as validate says it, from the config file as it is now. */
-  private async placeOf(path: (string | number)[], message: string): Promise<string> {
-    // the YAML locator is loaded only when there is something to locate (workers never parse config)
-    const [{ errorAt }, { formatConfigError }] = await Promise.all([import('../../config/load.ts'), import('../../config/errors.ts')]);
-    const source = this.deps.configSource;
-    let text: string | undefined;
-    try {
-      text = source === undefined ? undefined : readFileSync(source, 'utf8');
-    } catch {
-      text = undefined;
-    }
-    if (source === undefined || text === undefined) return `${path.join('.')}: ${message}`;
-    return formatConfigError(errorAt(text, source, path, message));
-  }
 
   private buildSimpleHost(cfg: FrontendConfig, deps: HttpFrontendDeps): SimpleClientHost {
     // eslint-disable-next-line @typescript-eslint/no-this-alias

@@ -25,8 +25,8 @@ export class TlsContexts {
   /** The CA client certificates are checked against (verify optional/required). */
   private readonly ca: string | undefined;
 
-  /** Throws when a certificate cannot serve (the config loader refuses such configs first). */
-  /** `frontend`: the frontend's name (the session id context). `loaded`: the certificates when
+  /** Throws when a certificate cannot serve (the config loader refuses such configs first).
+   *  `frontend`: the frontend's name (the session id context). `loaded`: the certificates when
    *  the caller has read them already (a watched directory that changed). */
   constructor(cfg: FrontendTlsConfig, frontend = '', keys?: TicketKeyStore, loaded?: CertificateSet) {
     this.keys = keys;
