@@ -156,6 +156,7 @@ export class ProxyRuntime {
       workers: workerCount(config),
       traffic: this.traffic,
       ticketKeys: this.ticketKeys,
+      configSource: config.source,
     });
   }
 

@@ -19,7 +19,7 @@ import type { AccessLog } from '../access-log.ts';
 import { rawError, sendError } from './error-responses.ts';
 import { checkRequest, validHost } from './request-checks.ts';
 import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from '../accept-proxy.ts';
-import { setClientAddress, clientIp, moveClientAddress } from '../client-address.ts';
+import { setClientAddress, clientIp, clientPort, moveClientAddress } from '../client-address.ts';
 import { NativeSocket } from '../native/native-socket.ts';
 import type { ByteStream } from '../byte-stream.ts';
 import { spreadConnections } from '../reuseport-spread.ts';
@@ -28,8 +28,7 @@ import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
 import type { TicketKeyStore } from '../tls/ticket-keys.ts';
-import { CertificateDirWatch, placeProblems } from '../tls/certificate-watch.ts';
-import { loadCertificates } from '../tls/certificate-store.ts';
+import { CertificateDirFollower } from '../tls/certificate-watch.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -85,7 +84,7 @@ export class HttpFrontend {
   private tlsContexts: TlsContexts | undefined;
   private tlsAccept: TlsAcceptOptions | undefined;
   /** tls.crt_dir, watched while this frontend serves it. */
-  private certWatch: { dir: string; watch: CertificateDirWatch } | undefined;
+  private certWatch: CertificateDirFollower | undefined;
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -130,34 +129,27 @@ export class HttpFrontend {
 
   /** (Re)starts watching tls.crt_dir when it is set and differs from the one watched. */
   private watchCertificates(cfg: FrontendConfig): void {
-    const dir = this.stopping ? undefined : cfg.tls?.crtDir;
-    if (dir === this.certWatch?.dir) return;
-    this.certWatch?.watch.close();
-    this.certWatch = undefined;
-    if (dir === undefined) return;
-    const w = new CertificateDirWatch(dir, this.certDirChanged, (err) => this.log.error({ dir, err: err.message }, 'crt_dir cannot be watched: new files there need a reload'));
-    this.certWatch = { dir, watch: w };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const frontend = this;
+    this.certWatch ??= new CertificateDirFollower({
+      // read live: a reload swaps the config the next change is read with
+      get name() {
+        return frontend.cfg.name;
+      },
+      get tls() {
+        return frontend.stopping ? undefined : frontend.cfg.tls;
+      },
+      get configSource() {
+        return frontend.deps.configSource;
+      },
+      log: this.log,
+      install: (set) => {
+        const t = this.cfg.tls as NonNullable<FrontendConfig['tls']>;
+        this.tlsContexts = new TlsContexts(t, this.cfg.name, this.deps.ticketKeys, set);
+      },
+    });
+    this.certWatch.update(this.stopping ? undefined : cfg.tls?.crtDir);
   }
-
-  /** crt_dir changed: the whole set is read again and served only if every file can serve. */
-  private readonly certDirChanged = (): void => {
-    const tlsCfg = this.cfg.tls;
-    if (tlsCfg === undefined || this.stopping) return;
-    const set = loadCertificates(tlsCfg);
-    if (set.problems.length > 0) {
-      void placeProblems(this.deps.configSource, this.cfg.name, set.problems).then((errors) =>
-        this.log.error({ errors }, 'crt_dir changed but a certificate cannot serve: refused, the current certificates keep serving'),
-      );
-      return;
-    }
-    try {
-      this.tlsContexts = new TlsContexts(tlsCfg, this.cfg.name, this.deps.ticketKeys, set);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'crt_dir changed but the certificates cannot serve: the current ones keep serving');
-      return;
-    }
-    this.log.info({ dir: tlsCfg.crtDir, certificates: set.certificates.map((c) => c.file) }, 'crt_dir changed: new handshakes get the new certificates');
-  };
 
   private buildSimpleHost(cfg: FrontendConfig, deps: HttpFrontendDeps): SimpleClientHost {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -262,7 +254,7 @@ export class HttpFrontend {
   };
 
   /** `redirect: https`: the request is answered here, and never reaches a server. */
-  private redirect(req: { url?: string | undefined; socket: ByteStream }, res: ExchangeResponse, host: string | undefined): void {
+  private redirect(req: { method?: string | undefined; url?: string | undefined; socket: ByteStream }, res: ExchangeResponse, host: string | undefined): void {
     const r = this.cfg.redirect as NonNullable<FrontendConfig['redirect']>;
     const location = httpsLocation(host, req.url ?? '/', r.port);
     if (location === undefined) {
@@ -272,6 +264,27 @@ export class HttpFrontend {
     }
     res.writeHead(r.code, REDIRECT_TEXT[r.code] ?? 'Redirect', ['Location', location, 'Content-Length', '0']);
     res.end();
+    const log = this.runtime.accessLog;
+    if (log?.enabled === true) {
+      const s = req.socket;
+      log.write({
+        client: `${clientIp(s)}:${clientPort(s)}`,
+        frontend: this.cfg.name,
+        backend: undefined,
+        server: undefined,
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        status: r.code,
+        Tq: -1,
+        Tc: -1,
+        Tr: -1,
+        Tt: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        retries: 0,
+        termination: 'ok',
+      });
+    }
   }
 
   private readonly handoff = (socket: Socket, unread: Buffer): void => {
@@ -348,8 +361,7 @@ export class HttpFrontend {
   /** Graceful stop: no new connections, idle keep-alive ones closed, in-flight work gets graceMs. */
   async close(graceMs: number): Promise<void> {
     this.stopping = true;
-    this.certWatch?.watch.close();
-    this.certWatch = undefined;
+    this.certWatch?.close();
     this.stopAccepting();
     this.server.closeIdleConnections();
     for (const c of this.simple) {

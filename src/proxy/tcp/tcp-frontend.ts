@@ -14,6 +14,7 @@ import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
 import { tlsFacts } from '../tls/tls-facts.ts';
 import type { TicketKeyStore } from '../tls/ticket-keys.ts';
+import { CertificateDirFollower } from '../tls/certificate-watch.ts';
 import { accessTls, type AccessTls } from '../access-log.ts';
 import type { BackendConfig, FrontendConfig, ServerConfig } from '../../config/types.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -49,6 +50,8 @@ export interface TcpFrontendDeps {
   traffic?: TrafficStats;
   /** The process's session ticket keys (tls frontends). */
   ticketKeys?: TicketKeyStore;
+  /** The config file, for file:line in problems of a watched crt_dir. */
+  configSource?: string;
 }
 
 /** The access-log record of one TCP connection. */
@@ -88,6 +91,9 @@ export class TcpFrontend {
   /** TLS offload (config.tls): holds what the TLS sockets share; never listens. */
   private readonly tlsServer: tls.Server | undefined;
   private tlsContexts: TlsContexts | undefined;
+  /** tls.crt_dir, watched while this frontend serves it. */
+  private certWatch: CertificateDirFollower | undefined;
+  private closing = false;
 
   constructor(cfg: FrontendConfig, deps: TcpFrontendDeps) {
     if (cfg.mode !== 'tcp') throw new Error(`frontend ${cfg.name}: TcpFrontend needs mode tcp, got ${cfg.mode}`);
@@ -101,6 +107,23 @@ export class TcpFrontend {
     if (cfg.tls !== undefined) {
       this.tlsContexts = new TlsContexts(cfg.tls, cfg.name, deps.ticketKeys);
       this.tlsServer = tls.createServer();
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
+      const frontend = this;
+      this.certWatch = new CertificateDirFollower({
+        // read live: a reload swaps the config the next change is read with
+        get name() {
+          return frontend.config.name;
+        },
+        get tls() {
+          return frontend.closing ? undefined : frontend.config.tls;
+        },
+        configSource: deps.configSource,
+        log: this.log,
+        install: (set) => {
+          this.tlsContexts = new TlsContexts(this.config.tls as NonNullable<FrontendConfig['tls']>, this.config.name, this.deps.ticketKeys, set);
+        },
+      });
+      this.certWatch.update(cfg.tls.crtDir);
     }
   }
 
@@ -111,6 +134,7 @@ export class TcpFrontend {
     if (cfg.tls !== undefined) {
       try {
         this.tlsContexts = new TlsContexts(cfg.tls, cfg.name, this.deps.ticketKeys);
+        this.certWatch?.update(cfg.tls.crtDir);
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'reloaded certificates cannot serve: the previous ones keep serving');
       }
@@ -186,6 +210,8 @@ export class TcpFrontend {
 
   /** Stop accepting, give connections `graceMs` to finish, then cut the rest. */
   async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    this.certWatch?.close();
     this.stopAccepting();
     for (const s of this.handshaking) s.destroy();
     if (this.sessions.size > 0) {

@@ -4,7 +4,9 @@
 // every file in it can serve (certificate-store.ts), so a broken file leaves the old set serving.
 import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
-import type { CertificateProblem } from './certificate-store.ts';
+import type { FrontendTlsConfig } from '../../config/types.ts';
+import type { Logger } from '../../log/logger.ts';
+import { loadCertificates, type CertificateProblem, type CertificateSet } from './certificate-store.ts';
 
 /** Long enough to let a write of a few files settle, short enough to feel immediate. */
 export const CERT_DIR_DEBOUNCE_MS = 250;
@@ -46,4 +48,62 @@ export async function placeProblems(configSource: string | undefined, frontend: 
     const path = ['frontends', frontend, 'tls', ...p.where];
     return configSource === undefined || text === undefined ? `${path.join('.')}: ${p.message}` : formatConfigError(errorAt(text, configSource, path, p.message));
   });
+}
+
+/** A frontend's side of the watch: what it serves now, and how it takes a new set. */
+export interface WatchedFrontend {
+  readonly name: string;
+  readonly tls: FrontendTlsConfig | undefined;
+  readonly configSource: string | undefined;
+  readonly log: Logger;
+  /** Build and serve contexts from `set`; throws when they cannot be built (the old ones stay). */
+  install(set: CertificateSet): void;
+}
+
+/** crt_dir changed: the whole set is read again and installed only if every file can serve. */
+export function reloadCertificateDir(fe: WatchedFrontend): void {
+  const tls = fe.tls;
+  if (tls === undefined) return;
+  const set = loadCertificates(tls);
+  if (set.problems.length > 0) {
+    void placeProblems(fe.configSource, fe.name, set.problems).then((errors) =>
+      fe.log.error({ errors }, 'crt_dir changed but a certificate cannot serve: refused, the current certificates keep serving'),
+    );
+    return;
+  }
+  try {
+    fe.install(set);
+  } catch (err) {
+    fe.log.error({ err: (err as Error).message }, 'crt_dir changed but the certificates cannot serve: the current ones keep serving');
+    return;
+  }
+  fe.log.info({ dir: tls.crtDir, certificates: set.certificates.map((c) => c.file) }, 'crt_dir changed: new handshakes get the new certificates');
+}
+
+/** Keeps one watch on a frontend's crt_dir across reloads: `update` with each config. */
+export class CertificateDirFollower {
+  private current: { dir: string; watch: CertificateDirWatch } | undefined;
+  private readonly fe: WatchedFrontend;
+
+  constructor(fe: WatchedFrontend) {
+    this.fe = fe;
+  }
+
+  /** (Re)starts watching when crt_dir is set and differs from the one watched; undefined stops. */
+  update(dir: string | undefined): void {
+    if (dir === this.current?.dir) return;
+    this.current?.watch.close();
+    this.current = undefined;
+    if (dir === undefined) return;
+    const watch = new CertificateDirWatch(
+      dir,
+      () => reloadCertificateDir(this.fe),
+      (err) => this.fe.log.error({ dir, err: err.message }, 'crt_dir cannot be watched: new files there need a reload'),
+    );
+    this.current = { dir, watch };
+  }
+
+  close(): void {
+    this.update(undefined);
+  }
 }

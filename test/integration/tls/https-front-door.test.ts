@@ -85,6 +85,10 @@ test('redirect: https answers 301 with the same host and path on the https port;
   const { status, h } = head(r.stdout);
   assert.equal(status, 301);
   assert.equal(h.get('location'), `https://a.test:${tlsPort}/some/path?q=1`);
+  const logged = await halb!.waitFor((l) => l.type === 'access' && l.url === '/some/path?q=1');
+  assert.equal(logged.status, 301);
+  assert.equal(logged.frontend, 'http');
+  assert.equal(logged.backend, undefined);
   // a POST with a body (node's parser path) on the 308 frontend, keep-alive: two answers on one connection
   const post = await curl(['-D', '-', '-o', '/dev/null', '-H', 'Host: a.test:80', '-d', 'x'.repeat(5000), `http://127.0.0.1:${plain308Port}/form`, '-o', '/dev/null', `http://127.0.0.1:${plain308Port}/again`]);
   assert.equal(post.code, 0, post.stderr);

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
@@ -15,7 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), 'halb-tcptls-'));
 let ca: TestCa;
 let halb: HalbProcess | undefined;
 let echo: net.Server;
-let [port, mtlsPort] = [0, 0];
+let [port, mtlsPort, dirPort] = [0, 0, 0];
+let bPem = '';
 /** Every byte the echo server received, per connection. */
 const received: string[] = [];
 let client: { key: string; cert: string };
@@ -23,6 +24,9 @@ let client: { key: string; cert: string };
 before(async () => {
   ca = makeCa(dir);
   const pem = makeLeaf(ca, 'a', { names: ['a.test'] });
+  bPem = makeLeaf(ca, 'b', { names: ['b.test'] });
+  mkdirSync(join(dir, 'certs'));
+  copyFileSync(pem, join(dir, 'certs', 'a.pem'));
   const text = readFileSync(makeLeaf(ca, 'client', { names: [], cn: 'client one' }), 'utf8');
   client = { key: /-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----/.exec(text)![0], cert: /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(text)![0] };
   // echoes each chunk back prefixed, and on the client's FIN answers "bye" and closes
@@ -35,7 +39,7 @@ before(async () => {
     s.on('end', () => s.end('bye'));
   });
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-  [port, mtlsPort] = [await freePort(), await freePort()];
+  [port, mtlsPort, dirPort] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
   writeFileSync(
     file,
@@ -43,6 +47,7 @@ before(async () => {
 frontends:
   tcps: { bind: ["127.0.0.1:${port}"], mode: tcp, default_backend: echo, tls: { crt: ${pem} } }
   tcpm: { bind: ["127.0.0.1:${mtlsPort}"], mode: tcp, default_backend: echo, tls: { crt: ${pem}, verify: required, ca_file: ${ca.caFile} } }
+  tcpd: { bind: ["127.0.0.1:${dirPort}"], mode: tcp, default_backend: echo, tls: { crt_dir: ${join(dir, 'certs')} } }
 backends:
   echo: { mode: tcp, servers: [ { name: e, address: "127.0.0.1:${(echo.address() as net.AddressInfo).port}" } ] }
 `,
@@ -101,4 +106,23 @@ test('tcp tls offload with client certificates: served with one the CA signed, r
   const before = received.length;
   await assert.rejects(exchange(mtlsPort, 'no cert'));
   assert.equal(received.length, before);
+});
+
+test('tcp tls offload: a certificate added to crt_dir is served without a reload', async () => {
+  const subject = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: dirPort, servername: 'b.test', ca: ca.ca, checkServerIdentity: () => undefined }, () => {
+        resolve(s.getPeerX509Certificate()?.subject ?? '');
+        s.destroy();
+      });
+      s.on('error', reject);
+    });
+  assert.equal(await subject(), 'CN=a.test');
+  copyFileSync(bPem, join(dir, 'certs', 'b.pem'));
+  let got = '';
+  for (let n = 0; n < 200 && got !== 'CN=b.test'; n++) {
+    got = await subject();
+    if (got !== 'CN=b.test') await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(got, 'CN=b.test');
 });
