@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfigText } from '../../../src/config/load.ts';
+import { explain } from '../../../src/config/explain.ts';
 
 function parse(...lines: string[]) {
   return parseConfigText(lines.join('\n') + '\n', 'halb.yaml');
@@ -64,4 +65,17 @@ test('client certificates: verify needs ca_file, ca_file and the headers need ve
       '3:80 frontends.f.tls.client_cert_header: client_cert_header needs verify optional or required',
     ],
   );
+});
+
+test('explain: client certificates, hsts and redirect are shown', () => {
+  const r = parse(
+    'frontends:',
+    '  http: { bind: "127.0.0.1:80", redirect: https }',
+    '  tls: { bind: "127.0.0.1:443", default_backend: web, tls: { crt: a.pem, verify: required, ca_file: ca.pem }, hsts: { max_age: 600 } }',
+    ...BACKEND,
+  );
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  const text = explain(r.config).join('\n');
+  assert.match(text, /frontend http \(http\) on 127\.0\.0\.1:80 redirect to https \(301\)\n/);
+  assert.match(text, /frontend tls \(http\) on 127\.0\.0\.1:443 tls \(min TLSv1\.2, 1 crt, client certificates required\) hsts \(max-age=600\)/);
 });
