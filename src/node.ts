@@ -10,6 +10,8 @@ import { CheckerSet } from './health/checker-set.ts';
 import type { CheckStatus } from './health/scheduler.ts';
 import { ProxyRuntime, type ListenError } from './node/proxy-runtime.ts';
 import { WorkerSet } from './node/worker-set.ts';
+import { TicketKeyRotation } from './node/ticket-key-rotation.ts';
+import { encodeKeys } from './proxy/tls/ticket-keys.ts';
 import { workerCount } from './node/worker-count.ts';
 import { AdminServer } from './admin/admin-server.ts';
 import { NodeMetrics } from './admin/metrics.ts';
@@ -51,6 +53,8 @@ export class HalbNode {
   /** The last ten minutes of traffic, one sample a second, for the dashboard's charts. */
   private readonly traffic = new TrafficSampler(600);
   private sampling: NodeJS.Timeout | undefined;
+  /** TLS session ticket keys, made here and given to every serving process. */
+  private readonly ticketKeys: TicketKeyRotation;
 
   private constructor(config: Config, opts: NodeOptions) {
     this.config = config;
@@ -58,6 +62,10 @@ export class HalbNode {
     this.load = opts.load;
     const workers = workerCount(config);
     this.runtime = new ProxyRuntime({ log: opts.log, serve: workers === 1 });
+    this.ticketKeys = new TicketKeyRotation(config.global.ticketKeyRotation, (keys) => {
+      this.runtime.ticketKeys.set(keys);
+      this.workers?.setTicketKeys(encodeKeys(keys));
+    });
     this.metrics = new NodeMetrics(() => this.status(), () => this.trafficTotals());
   }
 
@@ -76,6 +84,7 @@ export class HalbNode {
     const config = this.config;
     const n = workerCount(config);
     await enableNonlocalBind(config, this.log);
+    this.ticketKeys.start();
     let listenErrors = await this.runtime.apply(config);
     if (n > 1) {
       this.workers = new WorkerSet(n, this.log, {
@@ -86,6 +95,8 @@ export class HalbNode {
         },
         onPassiveError: (backend, server, mode, reason) => this.runtime.pools.get(backend)?.reportPassiveError(server, mode, reason),
       });
+      const keys = this.runtime.ticketKeys.get();
+      if (keys !== undefined) this.workers.setTicketKeys(encodeKeys(keys));
       listenErrors = await this.workers.start(config, () => this.runtime.snapshot(), this.generation);
     }
     this.watchPools();
@@ -200,6 +211,7 @@ export class HalbNode {
     try {
       await enableNonlocalBind(next, this.log);
       const listenErrors = await this.runtime.apply(next);
+      this.ticketKeys.setInterval(next.global.ticketKeyRotation);
       this.config = next;
       this.generation++;
       this.listenErrors = this.workers ? await this.workers.apply(next, () => this.runtime.snapshot(), this.generation) : listenErrors;
@@ -331,6 +343,7 @@ export class HalbNode {
 
   private async stopNow(graceMs: number): Promise<void> {
     clearInterval(this.sampling);
+    this.ticketKeys.stop();
     this.log.info({ graceMs }, 'stopping');
     // A master hands over first (priority 0, keeps the VIP and serves until the new master is
     // heard), so a planned stop fails no request; then the instances close.

@@ -45,7 +45,7 @@ export function findProblems(input: ParsedInput): Problem[] {
     const refs: { path: PathItem[]; backend: string }[] = [];
     if (fe.default_backend !== undefined) refs.push({ path: [...base, 'default_backend'], backend: fe.default_backend });
     (fe.rules ?? []).forEach((r, i) => refs.push({ path: [...base, 'rules', i, 'backend'], backend: r.backend }));
-    if (fe.default_backend === undefined && (fe.rules ?? []).length === 0) {
+    if (fe.default_backend === undefined && (fe.rules ?? []).length === 0 && fe.redirect === undefined) {
       out.push({ path: base, message: 'frontend needs default_backend or rules' });
     }
     for (const ref of refs) {
@@ -62,6 +62,17 @@ export function findProblems(input: ParsedInput): Problem[] {
         });
       }
     }
+    if (fe.redirect !== undefined && fe.tls !== undefined) {
+      out.push({ path: [...base, 'redirect'], message: 'redirect: https on a TLS frontend would send clients back to itself: put it on the plain (port 80) frontend' });
+    }
+    if (fe.redirect !== undefined && mode === 'tcp') out.push({ path: [...base, 'redirect'], message: 'redirect needs mode http' });
+    if (fe.hsts !== undefined && mode === 'tcp') out.push({ path: [...base, 'hsts'], message: 'hsts needs mode http' });
+    else if (fe.hsts !== undefined && fe.tls === undefined) {
+      out.push({ path: [...base, 'hsts'], message: 'hsts needs tls on this frontend (browsers ignore Strict-Transport-Security over plain http)' });
+    }
+    if (fe.hsts?.preload === true && (fe.hsts.include_subdomains !== true || fe.hsts.max_age < 365 * 86400_000)) {
+      out.push({ path: [...base, 'hsts', 'preload'], message: 'hsts preload needs include_subdomains: true and max_age of at least 365d (the preload list refuses less)' });
+    }
     if (mode === 'tcp') {
       (fe.rules ?? []).forEach((_, i) =>
         out.push({ path: [...base, 'rules', i], message: 'routing rules need mode http (a tcp frontend only has default_backend)' }),
@@ -69,8 +80,8 @@ export function findProblems(input: ParsedInput): Problem[] {
       for (const k of ['http-request', 'http-response'] as const) {
         if (fe[k] !== undefined && fe[k].length > 0) out.push({ path: [...base, k], message: `${k} needs mode http` });
       }
-      if (fe.tls !== undefined) {
-        out.push({ path: [...base, 'tls'], message: 'tls on a tcp frontend is not supported yet (TLS offload in front of a TCP service): use mode http, or pass TLS through' });
+      if (fe.tls?.client_cert_header !== undefined) {
+        out.push({ path: [...base, 'tls', 'client_cert_header'], message: 'client_cert_header needs mode http (a tcp frontend sends the servers bytes, not headers)' });
       }
     }
   }

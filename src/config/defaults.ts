@@ -27,6 +27,9 @@ export const DEFAULTS = {
   logFormat: 'auto',
   accessLog: true,
   grace: 10_000,
+  /** TLS session ticket keys: a new one every 12 h, the previous kept, so a ticket opens for 12-24 h
+   *  (clients hold them for node's 300 s session timeout anyway). */
+  ticketKeyRotation: 12 * 3600_000,
   /** The admin socket: owner and group read/write (HAProxy's stats socket is usually `mode 660`). */
   adminSocketMode: 0o660,
   /** Node's own default header limit (16 KiB), and HAProxy's tune.bufsize. */

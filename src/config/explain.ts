@@ -47,8 +47,14 @@ export function describeRule(r: RouteRule): string {
 }
 
 function frontendLines(fe: FrontendConfig): string[] {
-  const tls = fe.tls === undefined ? '' : ` tls (min ${fe.tls.minVersion}, ${fe.tls.crt.length} crt${fe.tls.crtDir !== undefined ? ` + ${fe.tls.crtDir}` : ''})`;
-  const lines = [`frontend ${fe.name} (${fe.mode}) on ${fe.bind.map((b) => formatHostPort(b) + (b.acceptProxy ? ' accept-proxy' : '')).join(', ')}${tls}`];
+  const t = fe.tls;
+  const tls =
+    t === undefined
+      ? ''
+      : ` tls (min ${t.minVersion}, ${t.crt.length} crt${t.crtDir !== undefined ? ` + ${t.crtDir}` : ''}${t.verify !== 'none' ? `, client certificates ${t.verify}` : ''})`;
+  const extra = `${fe.hsts !== undefined ? ` hsts (${fe.hsts})` : ''}${fe.redirect !== undefined ? ` redirect to https (${fe.redirect.code})` : ''}`;
+  const lines = [`frontend ${fe.name} (${fe.mode}) on ${fe.bind.map((b) => formatHostPort(b) + (b.acceptProxy ? ' accept-proxy' : '')).join(', ')}${tls}${extra}`];
+  if (fe.redirect !== undefined) return lines;
   const rows = fe.rules.map((r, i) => ({ n: `${i + 1}.`, cond: describeRule(r), backend: r.backend, where: r.where }));
   const width = Math.max(10, ...rows.map((r) => r.n.length + 1 + r.cond.length));
   for (const r of rows) lines.push(`  ${`${r.n} ${r.cond}`.padEnd(width)}  -> ${r.backend}   (${r.where})`);

@@ -491,6 +491,8 @@ interface ImportedTls {
   crtDir?: string;
   minVersion?: '1.2' | '1.3';
   ciphers?: string;
+  verify?: 'none' | 'optional' | 'required';
+  caFile?: string;
 }
 
 /** The ssl options of one `bind` line (words after the address) into `tls`; what has no halb equivalent is warned. */
@@ -519,9 +521,16 @@ function bindTls(words: string[], tls: ImportedTls, warn: (message: string) => v
     } else if (w === 'ciphers' && next !== undefined) {
       i++;
       tls.ciphers = next;
-    } else if (['crt-list', 'ca-file', 'verify', 'crl-file', 'ciphersuites', 'curves', 'ecdhe', 'ssl-max-ver'].includes(w)) {
+    } else if (w === 'verify' && next !== undefined) {
+      i++;
+      if (next === 'none' || next === 'optional' || next === 'required') tls.verify = next;
+      else warn(`verify ${next}: one of none, optional, required; dropped`);
+    } else if (w === 'ca-file' && next !== undefined) {
+      i++;
+      tls.caFile = next;
+    } else if (['crt-list', 'crl-file', 'ciphersuites', 'curves', 'ecdhe', 'ssl-max-ver'].includes(w)) {
       if (next !== undefined) i++;
-      warn(`${w}${next !== undefined ? ` ${next}` : ''}: not supported by halb's tls yet (client certificates, crt-list, TLS 1.3 suites, curves); dropped`);
+      warn(`${w}${next !== undefined ? ` ${next}` : ''}: not supported by halb's tls yet (crt-list, CRLs, TLS 1.3 suites, curves); dropped`);
     }
   }
 }
@@ -532,5 +541,10 @@ function tlsConfig(t: ImportedTls): Record<string, unknown> {
   if (t.crtDir !== undefined) out['crt_dir'] = t.crtDir;
   if (t.minVersion !== undefined) out['min_version'] = t.minVersion;
   if (t.ciphers !== undefined) out['ciphers'] = t.ciphers;
+  // HAProxy's verify defaults to none, and requests no certificate without it (ca-file alone too)
+  if (t.verify !== undefined && t.verify !== 'none') {
+    out['verify'] = t.verify;
+    if (t.caFile !== undefined) out['ca_file'] = t.caFile;
+  }
   return out;
 }

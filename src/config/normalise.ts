@@ -57,6 +57,7 @@ export function normalise(input: ParsedInput, source: string): Config {
       },
       grace: g.grace ?? DEFAULTS.grace,
       maxHeaderBytes: g.max_header_bytes ?? DEFAULTS.maxHeaderBytes,
+      ticketKeyRotation: g.ticket_key_rotation ?? DEFAULTS.ticketKeyRotation,
     },
     frontends: Object.entries(input.frontends ?? {}).map(([name, fe]) => frontend(name, fe, input, timeouts)),
     backends: Object.entries(input.backends ?? {}).map(([name, be]) =>
@@ -161,10 +162,23 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
     out.tls = {
       crt: t.crt === undefined ? [] : Array.isArray(t.crt) ? t.crt : [t.crt],
       minVersion: t.min_version === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
-      alpn: t.alpn ?? ['http/1.1'],
+      // a tcp frontend carries whatever protocol: it offers none unless told
+      alpn: t.alpn ?? (mode === 'tcp' ? [] : ['http/1.1']),
+      verify: t.verify ?? 'none',
+      clientCertHeader: { dn: t.client_cert_header?.dn ?? 'X-SSL-Client-DN', verify: t.client_cert_header?.verify ?? 'X-SSL-Client-Verify' },
     };
+    if (t.ca_file !== undefined) out.tls.caFile = t.ca_file;
     if (t.crt_dir !== undefined) out.tls.crtDir = t.crt_dir;
     if (t.ciphers !== undefined) out.tls.ciphers = t.ciphers;
+  }
+  if (fe.redirect !== undefined) {
+    const r: { code?: 301 | 302 | 303 | 307 | 308; port?: number } = fe.redirect === 'https' ? {} : fe.redirect;
+    out.redirect = { code: r.code ?? 301 };
+    if (r.port !== undefined) out.redirect.port = r.port;
+  }
+  if (fe.hsts !== undefined) {
+    const h = fe.hsts;
+    out.hsts = `max-age=${Math.floor(h.max_age / 1000)}${h.include_subdomains === true ? '; includeSubDomains' : ''}${h.preload === true ? '; preload' : ''}`;
   }
   return out;
 }

@@ -133,6 +133,9 @@ const globalSchema = z.strictObject({
     .optional(),
   grace: durationSchema.optional(),
   max_header_bytes: intIn(1024, 1048576).optional(),
+  ticket_key_rotation: durationSchema
+    .describe('how often the TLS session ticket key is replaced (the previous one still opens tickets); default 12h')
+    .optional(),
 });
 
 const defaultsSchema = z.strictObject({
@@ -232,9 +235,25 @@ const frontendTlsSchema = z
       .describe('protocols offered in ALPN; default [http/1.1]')
       .optional(),
     ciphers: z.string().min(1).describe('OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL\'s defaults)').optional(),
+    verify: z
+      .enum(['none', 'optional', 'required'])
+      .describe('client certificates (mTLS, HAProxy\'s verify): required refuses a client without one signed by ca_file; optional accepts none but refuses a bad one; default none')
+      .optional(),
+    ca_file: z.string().min(1).describe('PEM file of the CA certificate(s) client certificates must be signed by (HAProxy\'s ca-file)').optional(),
+    client_cert_header: z
+      .strictObject({
+        dn: headerNameSchema.describe('header carrying the client certificate\'s subject, /CN=.../O=...; default X-SSL-Client-DN').optional(),
+        verify: headerNameSchema.describe('header saying SUCCESS (a verified certificate) or NONE; default X-SSL-Client-Verify').optional(),
+      })
+      .describe('headers telling the server about the client certificate (with verify optional or required); a client-sent header of the same name is removed')
+      .optional(),
   })
   .superRefine((t, ctx) => {
     if (t.crt === undefined && t.crt_dir === undefined) ctx.addIssue({ code: 'custom', message: 'tls needs crt or crt_dir (the certificates to serve)' });
+    const verifying = t.verify === 'optional' || t.verify === 'required';
+    if (verifying && t.ca_file === undefined) ctx.addIssue({ code: 'custom', path: ['verify'], message: `verify ${t.verify} checks client certificates against ca_file: set ca_file` });
+    if (!verifying && t.ca_file !== undefined) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: 'ca_file is read only with verify optional or required (client certificates)' });
+    if (!verifying && t.client_cert_header !== undefined) ctx.addIssue({ code: 'custom', path: ['client_cert_header'], message: 'client_cert_header needs verify optional or required' });
   });
 
 const frontendSchema = z.strictObject({
@@ -249,6 +268,25 @@ const frontendSchema = z.strictObject({
   timeouts: timeoutsSchema.optional(),
   maxconn: intIn(1, 10_000_000).optional(),
   tls: frontendTlsSchema.optional(),
+  redirect: z
+    .union([
+      z.literal('https'),
+      z.strictObject({
+        to: z.literal('https'),
+        code: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).describe('default 301; 308 keeps the method and body of a POST').optional(),
+        port: intIn(1, 65535).describe('the HTTPS port in the Location, when not 443').optional(),
+      }),
+    ])
+    .describe('answer every request with a redirect to the same host and path over https (HAProxy\'s `redirect scheme https`); nothing reaches a server')
+    .optional(),
+  hsts: z
+    .strictObject({
+      max_age: durationSchema.describe('how long browsers keep to https, e.g. 365d; sent in seconds'),
+      include_subdomains: z.boolean().optional(),
+      preload: z.boolean().optional(),
+    })
+    .describe('Strict-Transport-Security on every response of a TLS frontend')
+    .optional(),
 });
 
 // ---- backends ----

@@ -32,6 +32,8 @@ export interface GlobalConfig {
   grace: Millis;
   /** Largest request head (request line + headers) accepted; over it the client gets 431. */
   maxHeaderBytes: number;
+  /** TLS session ticket key lifetime: the primary makes a new one this often. */
+  ticketKeyRotation: Millis;
 }
 
 /**
@@ -90,6 +92,10 @@ export interface FrontendConfig {
   maxconn?: number;
   /** TLS termination on every bind of this (http) frontend. */
   tls?: FrontendTlsConfig;
+  /** A plain frontend that sends every request to https instead of a server. */
+  redirect?: { code: 301 | 302 | 303 | 307 | 308; port?: number };
+  /** The Strict-Transport-Security value a TLS frontend adds to responses. */
+  hsts?: string;
 }
 
 export interface FrontendTlsConfig {
@@ -100,6 +106,11 @@ export interface FrontendTlsConfig {
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   alpn: string[];
   ciphers?: string;
+  /** Client certificates (mTLS): none, or checked against caFile. */
+  verify: 'none' | 'optional' | 'required';
+  caFile?: string;
+  /** Where the client certificate's subject and verification go in requests to servers. */
+  clientCertHeader: { dn: string; verify: string };
 }
 
 export type BalanceConfig =

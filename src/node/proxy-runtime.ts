@@ -13,6 +13,7 @@ import { HttpFrontend } from '../proxy/http1/http-frontend.ts';
 import { TcpFrontend } from '../proxy/tcp/tcp-frontend.ts';
 import { AccessLog } from '../proxy/access-log.ts';
 import { TrafficStats } from '../proxy/traffic-stats.ts';
+import { TicketKeyStore } from '../proxy/tls/ticket-keys.ts';
 
 type Frontend = HttpFrontend | TcpFrontend;
 
@@ -43,6 +44,8 @@ export class ProxyRuntime {
   private readonly lingering = new Set<NodeJS.Timeout>();
   /** This process's traffic counters: outlive reloads, so totals never go back. */
   readonly traffic = new TrafficStats();
+  /** Session ticket keys of the TLS frontends, set by the primary (the same in every worker). */
+  readonly ticketKeys = new TicketKeyStore();
   listenErrors: ListenError[] = [];
 
   constructor(opts: ProxyRuntimeOptions) {
@@ -104,8 +107,7 @@ export class ProxyRuntime {
           existing.cfg = cfg;
           continue;
         }
-      } else if (existing && existing.fe instanceof TcpFrontend && cfg.mode === 'tcp' && sameBinds(existing.cfg, cfg)) {
-        existing.fe.updateConfig(cfg);
+      } else if (existing && existing.fe instanceof TcpFrontend && cfg.mode === 'tcp' && sameBinds(existing.cfg, cfg) && existing.fe.updateConfig(cfg)) {
         existing.cfg = cfg;
         continue;
       }
@@ -139,6 +141,8 @@ export class ProxyRuntime {
       workers: workerCount(config),
       peer: { node: config.node ?? hostname(), vrrp: config.vrrp?.instances[0] },
       traffic: this.traffic,
+      ticketKeys: this.ticketKeys,
+      configSource: config.source,
     };
   }
 
@@ -151,6 +155,8 @@ export class ProxyRuntime {
       accessLog: config.global.log.access ? this.log.child({ type: 'access' }) : undefined,
       workers: workerCount(config),
       traffic: this.traffic,
+      ticketKeys: this.ticketKeys,
+      configSource: config.source,
     });
   }
 

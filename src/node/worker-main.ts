@@ -2,6 +2,7 @@
 // takes server health from the primary, and reports passive failures back to it.
 import { createLogger } from '../log/logger.ts';
 import { ProxyRuntime } from './proxy-runtime.ts';
+import { decodeKeys, ticketKeyName } from '../proxy/tls/ticket-keys.ts';
 import { isToWorker, type FromWorker, type ServerCounters, type ToWorker } from './worker-messages.ts';
 
 const log = createLogger({ format: 'json' }).child({ worker: process.pid });
@@ -41,6 +42,11 @@ async function handle(m: ToWorker): Promise<void> {
       if (m.weight !== undefined) pool?.setWeight(m.server, m.weight);
       break;
     }
+    case 'ticket-keys':
+      runtime.ticketKeys.set(decodeKeys(m.keys));
+      // the key names are no secret (every ticket starts with one); they show which keys a worker holds
+      log.info({ current: ticketKeyName(runtime.ticketKeys.get()!.current) }, 'TLS session ticket keys set');
+      break;
     case 'stats-request': {
       const servers: ServerCounters = {};
       const queues: Record<string, number> = {};

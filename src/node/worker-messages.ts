@@ -3,12 +3,15 @@
 import type { Config, OnError } from '../config/types.ts';
 import type { PoolSnapshot } from '../pool/state-transfer.ts';
 import type { TrafficSnapshot } from '../proxy/traffic-stats.ts';
+import type { TicketKeysMessage } from '../proxy/tls/ticket-keys.ts';
 
 export type ToWorker =
   | { t: 'config'; config: Config; snapshot: PoolSnapshot; generation: number }
   | { t: 'health'; backend: string; server: string; up: boolean; reason: string }
   | { t: 'server'; backend: string; server: string; admin?: 'ready' | 'drain' | 'maint'; weight?: number }
   | { t: 'stats-request' }
+  /** TLS session ticket keys: sent before a new worker's first config, and at each rotation. */
+  | { t: 'ticket-keys'; keys: TicketKeysMessage }
   | { t: 'stop'; graceMs: number };
 
 /** Per backend, per server: what one worker is doing and has done. */

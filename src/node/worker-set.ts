@@ -11,6 +11,7 @@ import type { PoolSnapshot } from '../pool/state-transfer.ts';
 import type { ListenError } from './proxy-runtime.ts';
 import type { FromWorker, ServerCounters, ToWorker } from './worker-messages.ts';
 import { withHalbV8Flags } from './v8-flags.ts';
+import type { TicketKeysMessage } from '../proxy/tls/ticket-keys.ts';
 import { siblingModule } from './sibling-module.ts';
 import { emptyTraffic, mergeTraffic, retireTraffic, type TrafficSnapshot } from '../proxy/traffic-stats.ts';
 
@@ -44,6 +45,8 @@ export class WorkerSet {
   private statsTimer: NodeJS.Timeout | undefined;
   private readonly respawns = new Set<NodeJS.Timeout>();
   private respawnDelay = RESPAWN_MIN_MS;
+  /** The TLS session ticket keys every worker holds; a new worker gets them before its config. */
+  private ticketKeys: TicketKeysMessage | undefined;
   private lastRespawn = 0;
 
   constructor(count: number, log: Logger, hooks: WorkerSetHooks) {
@@ -103,7 +106,14 @@ export class WorkerSet {
       }, this.respawnDelay);
       this.respawns.add(t);
     });
+    if (this.ticketKeys !== undefined) worker.send({ t: 'ticket-keys', keys: this.ticketKeys } satisfies ToWorker);
     return this.request(worker, { t: 'config', config, snapshot, generation });
+  }
+
+  /** New keys for every worker, and for the ones started later. */
+  setTicketKeys(keys: TicketKeysMessage): void {
+    this.ticketKeys = keys;
+    this.broadcast({ t: 'ticket-keys', keys });
   }
 
   /** Send a config to one worker and wait (bounded) until it is serving it. */

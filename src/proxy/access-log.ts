@@ -33,6 +33,26 @@ export interface AccessEntry {
   bytesOut: number;
   retries: number;
   termination: Termination;
+  /** On TLS connections only: what the handshake settled. */
+  tls?: AccessTls;
+}
+
+export interface AccessTls {
+  version: string;
+  cipher: string;
+  sni?: string;
+  alpn?: string;
+  /** The session was resumed from a ticket (no full handshake). */
+  resumed: boolean;
+}
+
+/** The access log's view of a connection's TLS facts (proxy/tls/tls-facts.ts). */
+export function accessTls(f: { version: string; cipher: string; sni: string | undefined; alpn: string | undefined; resumed: boolean } | undefined): AccessTls | undefined {
+  if (f === undefined) return undefined;
+  const out: AccessTls = { version: f.version, cipher: f.cipher, resumed: f.resumed };
+  if (f.sni !== undefined) out.sni = f.sni;
+  if (f.alpn !== undefined) out.alpn = f.alpn;
+  return out;
 }
 
 export class AccessLog {

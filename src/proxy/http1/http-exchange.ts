@@ -12,12 +12,13 @@ import type { ServerState } from '../../pool/server-state.ts';
 import type { PickRequest } from '../../balance/policy.ts';
 import type { RouteTable, RouteInput } from '../route-table.ts';
 import { applyHeaderOps, type CompiledHeaderOp } from './header-ops.ts';
+import { tlsFacts } from '../tls/tls-facts.ts';
 import { buildRequestHead, type ForwardingOptions, type RequestHead } from './request-head.ts';
 import type { ResponseSink } from './response-parser.ts';
 import type { UpstreamConnection, UpstreamConnections, UpstreamUser } from '../upstream-connections.ts';
 import { retryStep, retryCounter, triedWith } from '../retry-policy.ts';
 import { readCookie, persistenceCookie } from './cookie-persistence.ts';
-import { span, type AccessLog, type Termination } from '../access-log.ts';
+import { accessTls, span, type AccessEntry, type AccessLog, type Termination } from '../access-log.ts';
 import { sendError } from './error-responses.ts';
 import { clientIp, clientPort } from '../client-address.ts';
 import { holdWrites } from '../native/write-batch.ts';
@@ -180,12 +181,12 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     this.backendCounters.connect();
     const fw = this.rt.forwarding;
     // nothing to add, rewrite or remove: the client's bytes go as they came
-    const plain = !fw.forwardfor && !fw.forwarded && fw.requestOps.length === 0 ? this.req.plainHead?.() : undefined;
+    const plain = !fw.forwardfor && !fw.forwarded && fw.requestOps.length === 0 && fw.clientCert === undefined ? this.req.plainHead?.() : undefined;
     const h =
       plain !== undefined
         ? { ok: true as const, head: plain, framing: 'none' as const, contentLength: 0, host: this.host }
         : buildRequestHead(
-            { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false },
+            { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false, tls: tlsFacts(this.req.socket) },
             fw,
           );
     if (!h.ok) {
@@ -260,7 +261,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     if (choice !== 'peer') return false;
     const fw = this.rt.forwarding;
     const h = buildRequestHead(
-      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false },
+      { method: this.method, url: this.url, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: false, tls: tlsFacts(this.req.socket) },
       { ...fw, requestOps: [...fw.requestOps, { action: 'set', name: 'X-Halb-Peer', lower: PEER_MARK_HEADER, value: this.rt.peerMark }] },
     );
     if (!h.ok) return false;
@@ -622,7 +623,7 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
     if (log === undefined || !log.enabled) return;
     const now = performance.now();
     const t0 = this.t0;
-    log.write({
+    const entry: AccessEntry = {
       client: `${this.sourceIp}:${clientPort(this.req.socket)}`,
       frontend: this.rt.name,
       backend: this.pool?.name,
@@ -638,7 +639,10 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       bytesOut: this.bytesOut,
       retries: this.retries,
       termination: this.termination,
-    });
+    };
+    const tls = accessTls(tlsFacts(this.req.socket));
+    if (tls !== undefined) entry.tls = tls;
+    log.write(entry);
   }
 }
 

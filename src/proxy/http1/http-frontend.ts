@@ -11,14 +11,15 @@ import type { Logger } from '../../log/logger.ts';
 import type { BackendPool } from '../../pool/backend-pool.ts';
 import { RouteTable } from '../route-table.ts';
 import { compileHeaderOps } from './header-ops.ts';
-import { HttpExchange, type FrontendRuntime } from './http-exchange.ts';
+import { HttpExchange, type ExchangeResponse, type FrontendRuntime } from './http-exchange.ts';
+import { httpsLocation, REDIRECT_TEXT } from './https-redirect.ts';
 import { TrafficStats } from '../traffic-stats.ts';
 import { UpstreamConnections } from '../upstream-connections.ts';
 import type { AccessLog } from '../access-log.ts';
 import { rawError, sendError } from './error-responses.ts';
 import { checkRequest, validHost } from './request-checks.ts';
 import { readProxyHeader, ACCEPT_PROXY_TIMEOUT_MS } from '../accept-proxy.ts';
-import { setClientAddress, clientIp, moveClientAddress } from '../client-address.ts';
+import { setClientAddress, clientIp, clientPort, moveClientAddress } from '../client-address.ts';
 import { NativeSocket } from '../native/native-socket.ts';
 import type { ByteStream } from '../byte-stream.ts';
 import { spreadConnections } from '../reuseport-spread.ts';
@@ -26,6 +27,8 @@ import { UpgradeTunnel } from './upgrade-tunnel.ts';
 import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
+import type { TicketKeyStore } from '../tls/ticket-keys.ts';
+import { CertificateDirFollower } from '../tls/certificate-watch.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -41,6 +44,10 @@ export interface HttpFrontendDeps {
   traffic?: TrafficStats;
   /** The peer node, for backends with peer_fallback. */
   peer?: PeerInfo;
+  /** The process's session ticket keys (the same in every worker); each context's own without. */
+  ticketKeys?: TicketKeyStore;
+  /** The config file (Config.source), for file:line in certificate problems found later. */
+  configSource?: string;
 }
 
 /** How often node checks header timeouts (it checks on an interval, not per connection). */
@@ -76,6 +83,8 @@ export class HttpFrontend {
   private readonly tls: tls.Server | undefined;
   private tlsContexts: TlsContexts | undefined;
   private tlsAccept: TlsAcceptOptions | undefined;
+  /** tls.crt_dir, watched while this frontend serves it. */
+  private certWatch: CertificateDirFollower | undefined;
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -110,11 +119,36 @@ export class HttpFrontend {
     this.server.on('connection', this.onConnection);
     this.simpleHost = this.buildSimpleHost(cfg, deps);
     if (cfg.tls !== undefined) {
-      this.tlsContexts = new TlsContexts(cfg.tls);
+      this.tlsContexts = new TlsContexts(cfg.tls, cfg.name, this.deps.ticketKeys);
       // never listens: it holds what the TLS sockets share (session ticket keys)
       this.tls = tls.createServer();
       this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
+      this.watchCertificates(cfg);
     }
+  }
+
+  /** (Re)starts watching tls.crt_dir when it is set and differs from the one watched. */
+  private watchCertificates(cfg: FrontendConfig): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const frontend = this;
+    this.certWatch ??= new CertificateDirFollower({
+      // read live: a reload swaps the config the next change is read with
+      get name() {
+        return frontend.cfg.name;
+      },
+      get tls() {
+        return frontend.stopping ? undefined : frontend.cfg.tls;
+      },
+      get configSource() {
+        return frontend.deps.configSource;
+      },
+      log: this.log,
+      install: (set) => {
+        const t = this.cfg.tls as NonNullable<FrontendConfig['tls']>;
+        this.tlsContexts = new TlsContexts(t, this.cfg.name, this.deps.ticketKeys, set);
+      },
+    });
+    this.certWatch.update(this.stopping ? undefined : cfg.tls?.crtDir);
   }
 
   private buildSimpleHost(cfg: FrontendConfig, deps: HttpFrontendDeps): SimpleClientHost {
@@ -170,8 +204,9 @@ export class HttpFrontend {
   private buildTlsAccept(cfg: FrontendConfig, server: tls.Server): TlsAcceptOptions {
     return {
       // read live: a reload swaps tlsContexts, and the next handshake sees the new certificates
-      context: (servername) => (this.tlsContexts as TlsContexts).contextFor(servername),
+      context: (servername, ticket) => (this.tlsContexts as TlsContexts).contextFor(servername, ticket),
       alpn: cfg.tls?.alpn ?? ['http/1.1'],
+      verify: cfg.tls?.verify ?? 'none',
       timeoutMs: cfg.timeouts.client,
       server,
       secure: this.onSecureConnection,
@@ -210,9 +245,47 @@ export class HttpFrontend {
       sendError(res, 400, true);
       return;
     }
+    if (this.cfg.redirect !== undefined) {
+      this.redirect(req, res, host);
+      return;
+    }
     this.inflight++;
     new HttpExchange(this.runtime, req, res, host).start();
   };
+
+  /** `redirect: https`: the request is answered here, and never reaches a server. */
+  private redirect(req: { method?: string | undefined; url?: string | undefined; socket: ByteStream }, res: ExchangeResponse, host: string | undefined): void {
+    const r = this.cfg.redirect as NonNullable<FrontendConfig['redirect']>;
+    const location = httpsLocation(host, req.url ?? '/', r.port);
+    if (location === undefined) {
+      this.refused(req.socket, 400, 'no usable Host to redirect to');
+      sendError(res, 400, true);
+      return;
+    }
+    res.writeHead(r.code, REDIRECT_TEXT[r.code] ?? 'Redirect', ['Location', location, 'Content-Length', '0']);
+    res.end();
+    const log = this.runtime.accessLog;
+    if (log?.enabled === true) {
+      const s = req.socket;
+      log.write({
+        client: `${clientIp(s)}:${clientPort(s)}`,
+        frontend: this.cfg.name,
+        backend: undefined,
+        server: undefined,
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        status: r.code,
+        Tq: -1,
+        Tc: -1,
+        Tr: -1,
+        Tt: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        retries: 0,
+        termination: 'ok',
+      });
+    }
+  }
 
   private readonly handoff = (socket: Socket, unread: Buffer): void => {
     this.nodeClients++;
@@ -288,6 +361,7 @@ export class HttpFrontend {
   /** Graceful stop: no new connections, idle keep-alive ones closed, in-flight work gets graceMs. */
   async close(graceMs: number): Promise<void> {
     this.stopping = true;
+    this.certWatch?.close();
     this.stopAccepting();
     this.server.closeIdleConnections();
     for (const c of this.simple) {
@@ -322,8 +396,9 @@ export class HttpFrontend {
       // Built before anything changes: certificates that cannot serve leave the old ones serving
       // (the config loader refuses them first; this holds if a file changed since).
       try {
-        this.tlsContexts = new TlsContexts(cfg.tls);
+        this.tlsContexts = new TlsContexts(cfg.tls, cfg.name, this.deps.ticketKeys);
         this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
+        this.watchCertificates(cfg);
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'reloaded certificates cannot serve: the previous ones keep serving');
       }
@@ -347,8 +422,17 @@ export class HttpFrontend {
     return {
       name: cfg.name,
       routes: RouteTable.fromFrontend(cfg),
-      forwarding: { forwardfor: cfg.forwardfor, forwarded: cfg.forwarded, requestOps: compileHeaderOps(cfg.requestHeaders) },
-      responseOps: compileHeaderOps(cfg.responseHeaders),
+      forwarding: {
+        forwardfor: cfg.forwardfor,
+        forwarded: cfg.forwarded,
+        requestOps: compileHeaderOps(cfg.requestHeaders),
+        clientCert: cfg.tls !== undefined && cfg.tls.verify !== 'none' ? cfg.tls.clientCertHeader : undefined,
+      },
+      // HSTS after the user's ops: a TLS frontend's policy is not undone by a rewrite
+      responseOps: [
+        ...compileHeaderOps(cfg.responseHeaders),
+        ...(cfg.hsts === undefined ? [] : [{ action: 'set' as const, name: 'Strict-Transport-Security', lower: 'strict-transport-security', value: cfg.hsts }]),
+      ],
       pools: deps.pools,
       peers: peerServers(deps.backends, cfg.bind, deps.peer, this.log),
       peerMark: deps.peer?.node ?? 'halb',
@@ -380,6 +464,9 @@ export class HttpFrontend {
       this.refused(socket, refusal.status, refusal.reason);
       req.resume();
       sendError(res, refusal.status, true);
+    } else if (this.cfg.redirect !== undefined) {
+      req.resume();
+      this.redirect(req, res, req.headers.host);
     } else {
       this.inflight++;
       new HttpExchange(this.runtime, req, res, req.headers.host).start();
@@ -396,6 +483,15 @@ export class HttpFrontend {
       this.erroring.add(s);
       this.closing.add(s);
       this.answerError(s, refusal.status);
+      return;
+    }
+    if (this.cfg.redirect !== undefined) {
+      const location = httpsLocation(req.headers.host, req.url ?? '/', this.cfg.redirect.port);
+      const code = this.cfg.redirect.code;
+      afterResponses(s, () => {
+        s.end(location === undefined ? rawError(400) : `HTTP/1.1 ${code} ${REDIRECT_TEXT[code] ?? 'Redirect'}\r\nLocation: ${location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+        s.destroySoon();
+      });
       return;
     }
     // node reports an upgrade as soon as it parses it, also behind requests still being answered

@@ -8,6 +8,15 @@ export interface ForwardingOptions {
   forwardfor: boolean;
   forwarded: boolean;
   requestOps: readonly CompiledHeaderOp[];
+  /** Header names for the client certificate (TLS frontends with verify optional/required); the
+   *  client's own headers of these names are dropped, so they cannot be forged. */
+  clientCert?: { dn: string; verify: string } | undefined;
+}
+
+/** What the TLS handshake said about the client (client-certificate headers). */
+export interface ClientCertFacts {
+  clientDn: string | undefined;
+  clientVerified: boolean;
 }
 
 export interface RequestHeadInput {
@@ -19,6 +28,8 @@ export interface RequestHeadInput {
   proto: string;
   /** Keep Upgrade and send `Connection: Upgrade` (the tunnel path). */
   upgrade: boolean;
+  /** The connection's TLS facts (proxy/tls/tls-facts.ts); undefined on plain connections. */
+  tls?: ClientCertFacts | undefined;
 }
 
 export type BodyFraming = 'none' | 'length' | 'chunked';
@@ -98,6 +109,9 @@ export function buildRequestHead(input: RequestHeadInput, opts: ForwardingOption
     if (contentLength > 0) framing = 'length';
   }
 
+  const cc = opts.clientCert;
+  const ccDn = cc?.dn.toLowerCase();
+  const ccVerify = cc?.verify.toLowerCase();
   let out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -113,6 +127,8 @@ export function buildRequestHead(input: RequestHeadInput, opts: ForwardingOption
       continue;
     } else if (opts.forwarded && lower === 'forwarded') {
       continue;
+    } else if (cc !== undefined && (lower === ccDn || lower === ccVerify)) {
+      continue;
     }
     out.push(name, raw[i + 1]!);
   }
@@ -122,6 +138,11 @@ export function buildRequestHead(input: RequestHeadInput, opts: ForwardingOption
   if (input.upgrade && upgradeValue !== undefined) out.push('Connection', 'Upgrade', 'Upgrade', upgradeValue);
 
   if (opts.requestOps.length > 0) out = applyHeaderOps(opts.requestOps, out);
+  if (cc !== undefined) {
+    // SUCCESS / NONE as nginx's $ssl_client_verify says it (a failed certificate never gets here)
+    out.push(cc.verify, input.tls?.clientVerified === true ? 'SUCCESS' : 'NONE');
+    if (input.tls?.clientDn !== undefined) out.push(cc.dn, input.tls.clientDn);
+  }
 
   const ip = unmapIpv4(input.clientIp);
   if (opts.forwardfor) {

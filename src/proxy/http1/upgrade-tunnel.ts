@@ -10,12 +10,13 @@ import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-po
 import type { ServerState } from '../../pool/server-state.ts';
 import type { PickRequest } from '../../balance/policy.ts';
 import type { FrontendRuntime } from './http-exchange.ts';
+import { tlsFacts } from '../tls/tls-facts.ts';
 import { buildRequestHead } from './request-head.ts';
 import { retryStep, triedWith } from '../retry-policy.ts';
 import { readCookie } from './cookie-persistence.ts';
 import { rawError } from './error-responses.ts';
 import { clientIp, clientPort } from '../client-address.ts';
-import { span, type Termination } from '../access-log.ts';
+import { accessTls, span, type Termination } from '../access-log.ts';
 import { ResponseParser } from './response-parser.ts';
 import { RefusedUpgradeRelay } from './upgrade-refused.ts';
 
@@ -92,7 +93,7 @@ export class UpgradeTunnel implements PickRequest {
     if (pool === undefined) return this.reject(503, 'no-backend');
     this.pool = pool;
     const h = buildRequestHead(
-      { method: this.req.method ?? 'GET', url: this.uri, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: true },
+      { method: this.req.method ?? 'GET', url: this.uri, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: true, tls: tlsFacts(this.client) },
       this.rt.forwarding,
     );
     if (!h.ok) return this.reject(h.status, 'bad-request');
@@ -324,6 +325,13 @@ export class UpgradeTunnel implements PickRequest {
       bytesOut: this.bytesOut,
       retries: this.retries,
       termination: this.termination,
+      ...tlsField(this.client),
     });
   }
+}
+
+/** The access log's tls field, present only on TLS connections. */
+function tlsField(client: Socket): { tls?: ReturnType<typeof accessTls> } {
+  const tls = accessTls(tlsFacts(client));
+  return tls === undefined ? {} : { tls };
 }

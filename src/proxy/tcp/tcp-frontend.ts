@@ -1,12 +1,21 @@
-// A `mode: tcp` frontend: accept, (optionally) read the PROXY header, take a server from the
-// backend's pool, connect with retries, (optionally) send a PROXY header, then relay bytes both
-// ways until both sides are done. One access-log line per connection.
+// A `mode: tcp` frontend: accept, (optionally) read the PROXY header, (with tls) terminate TLS,
+// take a server from the backend's pool, connect with retries, (optionally) send a PROXY header,
+// then relay bytes both ways until both sides are done. One access-log line per connection.
+// With tls the servers get the plain bytes (TLS offload); the relay is then the JS one, as the C
+// relay splices descriptors and the TLS record layer lives in node.
 //
 // Listeners use reusePort so several worker processes can bind the same address and let the
 // kernel spread connections. Sockets are accepted paused (pauseOnConnect) so no client byte is
 // read before the server connection exists: the kernel's receive buffer holds them meanwhile.
 
 import net from 'node:net';
+import tls from 'node:tls';
+import { TlsContexts } from '../tls/tls-contexts.ts';
+import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
+import { tlsFacts } from '../tls/tls-facts.ts';
+import type { TicketKeyStore } from '../tls/ticket-keys.ts';
+import { CertificateDirFollower } from '../tls/certificate-watch.ts';
+import { accessTls, type AccessTls } from '../access-log.ts';
 import type { BackendConfig, FrontendConfig, ServerConfig } from '../../config/types.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { AcquireFailure, BackendPool, Outcome } from '../../pool/backend-pool.ts';
@@ -39,6 +48,10 @@ export interface TcpFrontendDeps {
   relay?: 'native' | 'js';
   /** The process's traffic counters; a set of its own when absent (tests). */
   traffic?: TrafficStats;
+  /** The process's session ticket keys (tls frontends). */
+  ticketKeys?: TicketKeyStore;
+  /** The config file, for file:line in problems of a watched crt_dir. */
+  configSource?: string;
 }
 
 /** The access-log record of one TCP connection. */
@@ -56,6 +69,8 @@ export interface TcpAccessRecord {
   termination: string;
   firstFin?: string;
   error?: string;
+  /** tls frontends: what the client's handshake settled. */
+  tls?: AccessTls;
 }
 
 type SessionState = 'header' | 'acquire' | 'connect' | 'relay' | 'done';
@@ -73,6 +88,12 @@ export class TcpFrontend {
   readonly traffic: TrafficStats;
   /** This frontend's traffic counters (TCP sessions count as connections, not requests). */
   readonly counters: TrafficCounters;
+  /** TLS offload (config.tls): holds what the TLS sockets share; never listens. */
+  private readonly tlsServer: tls.Server | undefined;
+  private tlsContexts: TlsContexts | undefined;
+  /** tls.crt_dir, watched while this frontend serves it. */
+  private certWatch: CertificateDirFollower | undefined;
+  private closing = false;
 
   constructor(cfg: FrontendConfig, deps: TcpFrontendDeps) {
     if (cfg.mode !== 'tcp') throw new Error(`frontend ${cfg.name}: TcpFrontend needs mode tcp, got ${cfg.mode}`);
@@ -83,12 +104,70 @@ export class TcpFrontend {
     this.random = deps.random ?? Math.random;
     this.traffic = deps.traffic ?? new TrafficStats();
     this.counters = this.traffic.frontend(cfg.name);
+    if (cfg.tls !== undefined) {
+      this.tlsContexts = new TlsContexts(cfg.tls, cfg.name, deps.ticketKeys);
+      this.tlsServer = tls.createServer();
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
+      const frontend = this;
+      this.certWatch = new CertificateDirFollower({
+        // read live: a reload swaps the config the next change is read with
+        get name() {
+          return frontend.config.name;
+        },
+        get tls() {
+          return frontend.closing ? undefined : frontend.config.tls;
+        },
+        configSource: deps.configSource,
+        log: this.log,
+        install: (set) => {
+          this.tlsContexts = new TlsContexts(this.config.tls as NonNullable<FrontendConfig['tls']>, this.config.name, this.deps.ticketKeys, set);
+        },
+      });
+      this.certWatch.update(cfg.tls.crtDir);
+    }
   }
 
-  /** Reload with unchanged binds: new sessions use the new config, live ones carry on. */
-  updateConfig(cfg: FrontendConfig): void {
+  /** Reload with unchanged binds: new sessions use the new config, live ones carry on.
+   *  false: a tcp frontend becoming TLS (or back) needs new listeners, as moved binds do. */
+  updateConfig(cfg: FrontendConfig): boolean {
+    if ((cfg.tls === undefined) !== (this.tlsServer === undefined)) return false;
+    if (cfg.tls !== undefined) {
+      try {
+        this.tlsContexts = new TlsContexts(cfg.tls, cfg.name, this.deps.ticketKeys);
+        this.certWatch?.update(cfg.tls.crtDir);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'reloaded certificates cannot serve: the previous ones keep serving');
+      }
+    }
     this.config = cfg;
+    return true;
   }
+
+  /** The TLS handshake of a tls frontend's connection; the session starts once it is done. */
+  private acceptTls(raw: net.Socket, addresses: { client: ClientAddress; local: ClientAddress } | undefined): void {
+    const opts: TlsAcceptOptions = {
+      context: (servername, ticket) => (this.tlsContexts as TlsContexts).contextFor(servername, ticket),
+      alpn: this.config.tls?.alpn ?? [],
+      verify: this.config.tls?.verify ?? 'none',
+      timeoutMs: this.config.timeouts.client,
+      server: this.tlsServer as tls.Server,
+      secure: (s) => {
+        // a graceful stop cut the handshakes under way
+        if (!this.handshaking.delete(raw)) {
+          s.destroy();
+          return;
+        }
+        const session = new TcpSession(this, s, raw, addresses);
+        this.sessions.add(session);
+        session.start(false);
+      },
+      failed: (err) => this.log.debug({ client: raw.remoteAddress, err: err.message }, 'TLS handshake failed'),
+    };
+    acceptTls(raw, opts);
+  }
+
+  /** tls frontends: connections admitted whose handshake is not done yet (counted for maxconn). */
+  private readonly handshaking = new Set<net.Socket>();
 
   /** Connections in progress (header, connect or relay). */
   get connections(): number {
@@ -131,7 +210,10 @@ export class TcpFrontend {
 
   /** Stop accepting, give connections `graceMs` to finish, then cut the rest. */
   async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    this.certWatch?.close();
     this.stopAccepting();
+    for (const s of this.handshaking) s.destroy();
     if (this.sessions.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -158,14 +240,27 @@ export class TcpFrontend {
     // Counted here rather than with net.Server.maxConnections: a natively relayed connection
     // has no JS socket left for Node to count.
     const max = this.config.maxconn;
-    if (max !== undefined && this.sessions.size >= max) {
+    if (max !== undefined && this.sessions.size + this.handshaking.size >= max) {
       this.log.debug({ maxconn: max, client: socket.remoteAddress }, 'frontend maxconn reached, connection dropped');
       socket.destroy();
       return;
     }
+    this.counters.connect();
+    if (this.tlsServer !== undefined) {
+      this.handshaking.add(socket);
+      // closed before its session started (a failed handshake or PROXY header): no session counts it
+      socket.once('close', () => {
+        if (this.handshaking.delete(socket)) this.counters.disconnect();
+      });
+      if (!acceptProxy) return this.acceptTls(socket, undefined);
+      readProxyHeader(socket, this.headerTimeoutMs, { log: this.log, frontend: this.config.name }).then(
+        (h) => (h.ok ? this.acceptTls(socket, { client: h.client, local: h.local }) : socket.destroy()),
+        () => socket.destroy(),
+      );
+      return;
+    }
     const session = new TcpSession(this, socket);
     this.sessions.add(session);
-    this.counters.connect();
     session.start(acceptProxy);
   }
 
@@ -231,11 +326,17 @@ class TcpSession {
   /** The client socket emitted 'close' before the relay took it over. */
   private clientGone = false;
 
-  constructor(fe: TcpFrontend, client: net.Socket) {
+  /** The client speaks TLS, terminated here (the raw connection is under `client`). */
+  readonly viaTls: boolean;
+
+  /** `raw` and `addresses`: a TLS client, its TCP connection and what a PROXY header said. */
+  constructor(fe: TcpFrontend, client: net.Socket, raw?: net.Socket, addresses?: { client: ClientAddress; local: ClientAddress }) {
     this.fe = fe;
     this.client = client;
-    this.clientAddr = { address: client.remoteAddress ?? '', port: client.remotePort ?? 0 };
-    this.localAddr = { address: client.localAddress ?? '', port: client.localPort ?? 0 };
+    this.viaTls = raw !== undefined;
+    const tcp = raw ?? client;
+    this.clientAddr = addresses?.client ?? { address: tcp.remoteAddress ?? '', port: tcp.remotePort ?? 0 };
+    this.localAddr = addresses?.local ?? { address: tcp.localAddress ?? '', port: tcp.localPort ?? 0 };
     // Until the relay owns the socket, an error (reset while we connect) just ends the session.
     client.on('error', this.onEarlyClientError);
     client.once('close', this.onEarlyClientClose);
@@ -335,7 +436,7 @@ class TcpSession {
     const be = this.pool!.config.timeouts;
     // HAProxy: once a tunnel is established, "timeout tunnel" supersedes client and server.
     const opts: RelayOptions = { clientIdleMs: fe.tunnel > 0 ? fe.tunnel : fe.client, serverIdleMs: be.tunnel > 0 ? be.tunnel : be.server };
-    if (this.fe.relayKind === 'native') {
+    if (this.fe.relayKind === 'native' && !this.viaTls) {
       this.relay = new NativeTcpRelay(this.client, up, opts, this.onRelayDone, preamble);
     } else {
       if (preamble) up.write(preamble);
@@ -461,6 +562,8 @@ class TcpSession {
     };
     if (firstFin) rec.firstFin = firstFin;
     if (error) rec.error = error;
+    const t = accessTls(tlsFacts(this.client));
+    if (t !== undefined) rec.tls = t;
     this.fe.sessionDone(this, rec);
   }
 }

@@ -51,7 +51,36 @@ export function loadCertificates(tls: FrontendTlsConfig, now: Date = new Date())
     if (typeof r === 'string') problems.push({ where, message: `${file}: ${r}` });
     else certificates.push(r);
   }
+  if (tls.caFile !== undefined) {
+    const ca = loadCaFile(tls.caFile, now);
+    if (typeof ca === 'string') problems.push({ where: ['ca_file'], message: `${tls.caFile}: ${ca}` });
+  }
   return { certificates, problems };
+}
+
+/** The CA certificates client certificates are checked against (mTLS), as PEM, or why they cannot
+ *  serve: every certificate in the file must be a CA (basicConstraints CA:TRUE) and in date. */
+export function loadCaFile(file: string, now: Date): { pem: string } | string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+  }
+  const certs = [...text.matchAll(PEM_BLOCK)].filter((m) => m[1] === 'CERTIFICATE').map((m) => m[0]);
+  if (certs.length === 0) return 'no certificate (a PEM "BEGIN CERTIFICATE" block) in the file';
+  for (const [i, pem] of certs.entries()) {
+    let c: X509Certificate;
+    try {
+      c = new X509Certificate(pem);
+    } catch (err) {
+      return `certificate ${i + 1} does not parse: ${(err as Error).message}`;
+    }
+    const who = c.subject.replace(/\n/g, ', ');
+    if (!c.ca) return `certificate ${i + 1} (${who}) is not a CA (no basicConstraints CA:TRUE): ca_file holds the CA that signs client certificates`;
+    if (now.getTime() > new Date(c.validTo).getTime()) return `CA certificate ${i + 1} (${who}) expired on ${new Date(c.validTo).toISOString()}`;
+  }
+  return { pem: certs.join('\n') };
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;

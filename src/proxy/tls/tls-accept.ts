@@ -5,11 +5,15 @@
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { clientHelloName } from './client-hello.ts';
+import { clientVerdict, type VerifyMode } from './client-certificate.ts';
+import { recordTlsFacts } from './tls-facts.ts';
 
 export interface TlsAcceptOptions {
   /** Read at each ClientHello: a reload swaps what it returns, open connections keep theirs. */
-  context(servername: string | undefined): tls.SecureContext;
+  context(servername: string | undefined, ticketKeyName: string | undefined): tls.SecureContext;
   alpn: string[];
+  /** Client certificates: requested unless none, checked against the context's CA. */
+  verify: VerifyMode;
   timeoutMs: number;
   /** Holds what the sockets share (session ticket keys). */
   server: tls.Server;
@@ -35,17 +39,34 @@ export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
     raw.unshift(buf);
     let ctx: tls.SecureContext;
     try {
-      ctx = o.context(r.servername);
+      ctx = o.context(r.servername, r.ticketKeyName);
     } catch (err) {
       onError(err as Error);
       return;
     }
     // the TLS socket reads the unshifted ClientHello from raw's buffer, then takes its handle
-    const s = new tls.TLSSocket(raw, { isServer: true, server: o.server, secureContext: ctx, ALPNProtocols: o.alpn });
+    // rejectUnauthorized with required makes OpenSSL end a handshake without a certificate with
+    // an alert; a certificate that does not verify is judged once the handshake is done (node's
+    // verify callback lets every handshake finish and leaves the verdict to JS, as here)
+    const s = new tls.TLSSocket(raw, {
+      isServer: true,
+      server: o.server,
+      secureContext: ctx,
+      ALPNProtocols: o.alpn,
+      requestCert: o.verify !== 'none',
+      rejectUnauthorized: o.verify === 'required',
+    });
     s.once('close', () => clearTimeout(timer));
     s.once('secure', () => {
       clearTimeout(timer);
       s.off('error', onTlsError);
+      const verdict = clientVerdict(o.verify, o.verify === 'none' ? { verifyError: undefined, hasCertificate: false } : peerFacts(s));
+      if (!verdict.ok) {
+        o.failed(new Error(verdict.reason), raw);
+        s.destroy();
+        return;
+      }
+      recordTlsFacts(s, r.servername, verdict.verified);
       o.secure(s);
     });
     const onTlsError = (err: Error): void => {
@@ -57,4 +78,13 @@ export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
   raw.on('data', onData);
   // a socket that read a PROXY header first was paused with the ClientHello in its buffer
   raw.resume();
+}
+
+/** What OpenSSL concluded about the client's certificate. node's own server reads the same two
+ *  calls on its handle (onServerSocketSecure); a TLSSocket made by hand gets no such check. */
+function peerFacts(s: tls.TLSSocket): { verifyError: string | undefined; hasCertificate: boolean } {
+  const h = (s as tls.TLSSocket & { _handle?: { verifyError(): (Error & { code?: string }) | null; hasPeerCertificate(): boolean } | null })._handle;
+  if (h == null) return { verifyError: 'connection closed', hasCertificate: false };
+  const e = h.verifyError();
+  return { verifyError: e === null ? undefined : (e.code ?? e.message), hasCertificate: h.hasPeerCertificate() };
 }

@@ -1,46 +1,82 @@
-// The secure contexts one TLS frontend serves from: one per selection of certificates (sni.ts),
-// built on first use and kept while this config lives. A reload builds a new TlsContexts; new
-// handshakes ask the new one, connections already open keep the context they were made with.
+// The secure contexts one TLS frontend serves from: one per selection of certificates (sni.ts)
+// and session ticket key (ticket-keys.ts), built on first use and kept while this config lives
+// (contexts of keys rotated out are dropped). A reload builds a new TlsContexts; new handshakes
+// ask the new one, connections already open keep the context they were made with.
+import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import type { FrontendTlsConfig } from '../../config/types.ts';
-import { loadCertificates, type LoadedCertificate } from './certificate-store.ts';
+import { loadCaFile, loadCertificates, type CertificateSet, type LoadedCertificate } from './certificate-store.ts';
 import { SniIndex } from './sni.ts';
+import { ticketKeyName, type TicketKeys, type TicketKeyStore } from './ticket-keys.ts';
 
 export class TlsContexts {
   readonly certificates: readonly LoadedCertificate[];
   private readonly index: SniIndex;
   private readonly cfg: FrontendTlsConfig;
-  /** Keyed by the selection's indices: names sharing certificates share a context. */
+  /** Keyed by the selection's indices and the ticket key's name: names sharing certificates
+   *  share a context. */
   private readonly contexts = new Map<string, tls.SecureContext>();
+  private readonly keys: TicketKeyStore | undefined;
+  /** The keys the cached contexts were made for; on a change the rotated-out ones are dropped. */
+  private seenKeys: TicketKeys | undefined;
+  /** The same in every worker and across reloads: OpenSSL resumes a session only in the context
+   *  id it was made in, and refuses to resume at all without one when it asks for certificates. */
+  private readonly sessionIdContext: string;
+  /** The CA client certificates are checked against (verify optional/required). */
+  private readonly ca: string | undefined;
 
-  /** Throws when a certificate cannot serve (the config loader refuses such configs first). */
-  constructor(cfg: FrontendTlsConfig) {
-    const set = loadCertificates(cfg);
+  /** Throws when a certificate cannot serve (the config loader refuses such configs first).
+   *  `frontend`: the frontend's name (the session id context). `loaded`: the certificates when
+   *  the caller has read them already (a watched directory that changed). */
+  constructor(cfg: FrontendTlsConfig, frontend = '', keys?: TicketKeyStore, loaded?: CertificateSet) {
+    this.keys = keys;
+    this.sessionIdContext = createHash('sha256').update(`halb frontend ${frontend}`).digest('hex').slice(0, 32);
+    const set = loaded ?? loadCertificates(cfg);
     if (set.problems.length > 0) throw new Error(`tls: ${set.problems.map((p) => p.message).join('; ')}`);
+    if (cfg.caFile !== undefined) {
+      const ca = loadCaFile(cfg.caFile, new Date());
+      if (typeof ca === 'string') throw new Error(`tls: ca_file ${cfg.caFile}: ${ca}`);
+      this.ca = ca.pem;
+    }
     this.cfg = cfg;
     this.certificates = set.certificates;
     this.index = new SniIndex(set.certificates);
   }
 
-  contextFor(servername: string | undefined): tls.SecureContext {
+  /** `ticket`: the key name of the session ticket the client offers (client-hello.ts). */
+  contextFor(servername: string | undefined, ticket?: string): tls.SecureContext {
     const sel = this.index.select(servername);
-    const key = sel.join(',');
-    let ctx = this.contexts.get(key);
+    const keys = this.keys?.get();
+    if (keys !== this.seenKeys) this.dropRotatedOut(keys);
+    // a ticket sealed with the previous key goes to a context holding that key; any other
+    // (none, the current key's, one unknown or expired) to the current key's
+    const ticketKey = keys === undefined ? undefined : keys.previous !== undefined && ticket === ticketKeyName(keys.previous) ? keys.previous : keys.current;
+    const id = `${sel.join(',')}|${ticketKey === undefined ? '' : ticketKeyName(ticketKey)}`;
+    let ctx = this.contexts.get(id);
     if (ctx === undefined) {
-      ctx = tls.createSecureContext(this.options(sel));
-      this.contexts.set(key, ctx);
+      ctx = tls.createSecureContext(this.options(sel, ticketKey));
+      this.contexts.set(id, ctx);
     }
     return ctx;
   }
 
-  private options(sel: readonly number[]): tls.SecureContextOptions {
+  private dropRotatedOut(keys: TicketKeys | undefined): void {
+    this.seenKeys = keys;
+    const live = new Set([keys?.current, keys?.previous].map((k) => (k === undefined ? '' : ticketKeyName(k))));
+    for (const id of this.contexts.keys()) if (!live.has(id.slice(id.indexOf('|') + 1))) this.contexts.delete(id);
+  }
+
+  private options(sel: readonly number[], ticketKey: Buffer | undefined): tls.SecureContextOptions {
     const chosen = sel.map((i) => this.certificates[i] as LoadedCertificate);
     const o: tls.SecureContextOptions = {
       cert: chosen.map((c) => c.chain),
       key: chosen.map((c) => c.key),
       minVersion: this.cfg.minVersion,
+      sessionIdContext: this.sessionIdContext,
     };
+    if (ticketKey !== undefined) o.ticketKeys = ticketKey;
     if (this.cfg.ciphers !== undefined) o.ciphers = this.cfg.ciphers;
+    if (this.ca !== undefined) o.ca = this.ca;
     return o;
   }
 }

@@ -49,7 +49,7 @@ test('unknown keys, with the nearest valid key', () => {
   );
   // Far from every key: list what is allowed instead of guessing.
   assert.deepEqual(problems('global:', '  zzzzzzzz: 1'), [
-    '2:3 global.zzzzzzzz: unknown key "zzzzzzzz" (allowed: workers, admin, log, grace, max_header_bytes)',
+    '2:3 global.zzzzzzzz: unknown key "zzzzzzzz" (allowed: workers, admin, log, grace, max_header_bytes, ticket_key_rotation)',
   ]);
   // Keys in the other spelling (- vs _) are suggested.
   assert.deepEqual(problems('frontends:', '  f:', '    bind: ":80"', '    default-backend: web', ...BACKEND), [
@@ -446,10 +446,10 @@ test('frontend tls: needs crt or crt_dir; h2 and other ALPN names, versions, and
   assert.deepEqual(
     problems(
       'frontends:',
-      '  t: { bind: ":446", mode: tcp, default_backend: web, tls: { crt: x.pem } }',
+      '  t: { bind: ":446", mode: tcp, default_backend: web, tls: { crt: x.pem, verify: required, ca_file: ca.pem, client_cert_header: { dn: X-DN } } }',
       ...BACKEND,
       '    mode: tcp',
     ),
-    ['2:55 frontends.t.tls: tls on a tcp frontend is not supported yet (TLS offload in front of a TCP service): use mode http, or pass TLS through'],
+    ['2:109 frontends.t.tls.client_cert_header: client_cert_header needs mode http (a tcp frontend sends the servers bytes, not headers)'],
   );
 });

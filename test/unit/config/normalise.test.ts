@@ -23,7 +23,7 @@ test('minimal config gets HAProxy defaults', () => {
     '    servers: [ { name: a, address: "10.0.0.1:80" } ]',
   );
   assert.equal(c.source, 'test.yaml');
-  assert.deepEqual(c.global, { workers: 1, log: { level: 'info', format: 'auto', access: true }, grace: 10_000, maxHeaderBytes: 16_384 });
+  assert.deepEqual(c.global, { workers: 1, log: { level: 'info', format: 'auto', access: true }, grace: 10_000, maxHeaderBytes: 16_384, ticketKeyRotation: 43_200_000 });
   const f = c.frontends[0]!;
   assert.deepEqual(f.bind, [{ host: '0.0.0.0', port: 80, acceptProxy: false }]);
   assert.equal(f.mode, 'http');
@@ -334,6 +334,7 @@ test('full example: proxy + vrrp unicast + v2 auth + hetzner floating IP', () =>
     log: { level: 'debug', format: 'json', access: false },
     grace: 5000,
     maxHeaderBytes: 32768,
+    ticketKeyRotation: 43_200_000,
   });
   const i = c.vrrp!.instances[0]!;
   assert.equal(i.state, 'MASTER');
@@ -468,7 +469,7 @@ test('frontend tls: crt as one file or a list, defaults min_version 1.2 and alpn
     'backends:',
     '  web: { servers: [ { name: w, address: 10.0.0.1:80 } ] }',
   );
-  assert.deepEqual(c.frontends[0]?.tls, { crt: ['a.pem'], minVersion: 'TLSv1.2', alpn: ['http/1.1'] });
-  assert.deepEqual(c.frontends[1]?.tls, { crt: ['b1.pem', 'b2.pem'], crtDir: '/etc/certs', minVersion: 'TLSv1.3', alpn: ['http/1.1'], ciphers: 'ECDHE+AESGCM' });
+  assert.deepEqual(c.frontends[0]?.tls, { crt: ['a.pem'], minVersion: 'TLSv1.2', alpn: ['http/1.1'], verify: 'none', clientCertHeader: { dn: 'X-SSL-Client-DN', verify: 'X-SSL-Client-Verify' } });
+  assert.deepEqual(c.frontends[1]?.tls, { crt: ['b1.pem', 'b2.pem'], crtDir: '/etc/certs', minVersion: 'TLSv1.3', alpn: ['http/1.1'], ciphers: 'ECDHE+AESGCM', verify: 'none', clientCertHeader: { dn: 'X-SSL-Client-DN', verify: 'X-SSL-Client-Verify' } });
   assert.equal(c.frontends[2]?.tls, undefined);
 });

@@ -85,3 +85,14 @@ test('user ops run before forwarding headers are added', () => {
   const head = headOf(['Host', 'h', 'Cookie', 'a=1', 'X-Env', 'dev'], { forwardfor: true, forwarded: false, requestOps: ops });
   assert.equal(head, 'GET /p?q HTTP/1.1\r\nHost: h\r\nX-Env: prod\r\nX-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: h\r\n\r\n');
 });
+
+test('client certificate headers: the verified subject and SUCCESS; forged ones from the client removed', () => {
+  const cc: ForwardingOptions = { ...plain, clientCert: { dn: 'X-SSL-Client-DN', verify: 'X-SSL-Client-Verify' } };
+  const raw = ['Host', 'a', 'x-ssl-client-dn', '/CN=admin', 'X-SSL-Client-Verify', 'SUCCESS', 'Accept', '*/*'];
+  const verified = headOf(raw, cc, { tls: { clientDn: '/CN=client one', clientVerified: true } });
+  assert.equal(verified, 'GET /p?q HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nX-SSL-Client-Verify: SUCCESS\r\nX-SSL-Client-DN: /CN=client one\r\n\r\n');
+  const anonymous = headOf(raw, cc, { tls: { clientDn: undefined, clientVerified: false } });
+  assert.equal(anonymous, 'GET /p?q HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nX-SSL-Client-Verify: NONE\r\n\r\n');
+  // without mTLS the names mean nothing to halb and pass as they came
+  assert.match(headOf(raw, plain), /x-ssl-client-dn: \/CN=admin/);
+});

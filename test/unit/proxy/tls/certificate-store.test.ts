@@ -22,7 +22,7 @@ writeFileSync(noKey, readFileSync(join(dir, 'a-ec.crt')));
 const now = new Date();
 
 function cfg(over: Partial<FrontendTlsConfig>): FrontendTlsConfig {
-  return { crt: [], minVersion: 'TLSv1.2', alpn: ['http/1.1'], ...over };
+  return { crt: [], minVersion: 'TLSv1.2', alpn: ['http/1.1'], verify: 'none', clientCertHeader: { dn: 'X-SSL-Client-DN', verify: 'X-SSL-Client-Verify' }, ...over };
 }
 
 test('certificate store: names from SAN, CN only without SAN; key type, serial and fingerprint', () => {
