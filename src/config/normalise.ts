@@ -165,6 +165,22 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
     };
     if (t.crt_dir !== undefined) out.tls.crtDir = t.crt_dir;
     if (t.ciphers !== undefined) out.tls.ciphers = t.ciphers;
+    if (t.acme !== undefined) {
+      const a = t.acme;
+      out.tls.acme = {
+        email: a.email,
+        directory: a.directory,
+        domains: a.domains.map((d) => d.toLowerCase()),
+        challenge: a.challenge ?? 'http-01',
+        httpPort: a.http_port ?? 80,
+        storage: a.storage ?? '/var/lib/halb/acme',
+        renewBefore: a.renew_before ?? 30 * 86_400_000,
+        peerPort: a.peer_port ?? 7946,
+      };
+      if (a.ca_file !== undefined) out.tls.acme.caFile = a.ca_file;
+      if (a.fallback_crt !== undefined) out.tls.acme.fallbackCrt = a.fallback_crt;
+      if (a.peer_key_file !== undefined) out.tls.acme.peerKeyFile = a.peer_key_file;
+    }
   }
   return out;
 }

@@ -100,6 +100,25 @@ export interface FrontendTlsConfig {
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   alpn: string[];
   ciphers?: string;
+  /** Certificates obtained from an ACME CA; served before crt, or fallbackCrt while none is held. */
+  acme?: AcmeConfig;
+}
+
+export interface AcmeConfig {
+  email: string;
+  directory: string;
+  domains: string[];
+  challenge: 'http-01' | 'tls-alpn-01';
+  /** The port of the plain http frontend that answers http-01. */
+  httpPort: number;
+  /** Account key and certificates live here. */
+  storage: string;
+  renewBefore: Millis;
+  caFile?: string;
+  fallbackCrt?: string;
+  /** Shared HMAC key of the hand-over to peers; without it certificates are not handed over. */
+  peerKeyFile?: string;
+  peerPort: number;
 }
 
 export type BalanceConfig =
