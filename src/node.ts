@@ -22,6 +22,8 @@ import type { AdminState } from './pool/server-state.ts';
 import { enableNonlocalBind } from './node/nonlocal-bind.ts';
 import { sampleOf, TrafficSampler } from './admin/traffic-sampler.ts';
 import { NodeHistory, type HealthTransition, type NodeEvent } from './admin/node-history.ts';
+import { AcmeManager, type AcmeStatus } from './acme/acme-manager.ts';
+import type { LoadedCertificate } from './proxy/tls/certificate-store.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -41,6 +43,7 @@ export class HalbNode {
   private readonly metrics: NodeMetrics;
   private vrrp: VrrpGroup | undefined;
   private bgp: BgpSpeaker | undefined;
+  private acme: AcmeManager | undefined;
   private bgpRunDir: string | undefined;
   private generation = 0;
   private stopping: Promise<void> | undefined;
@@ -104,10 +107,15 @@ export class HalbNode {
         log: this.log,
         pools: this.runtime.pools,
         listenErrors: () => this.listenErrors,
-        onTransition: (text) => this.history.event('vrrp', text, Date.now()),
+        onTransition: (text) => {
+          this.history.event('vrrp', text, Date.now());
+          // a new master orders what is due; a backup stops ordering at its next plan
+          this.acme?.wake();
+        },
       });
       await this.vrrp.start();
     }
+    this.startAcme(config);
     if (config.bgp) {
       const { BgpSpeaker } = await import('./bgp/bgp-speaker.ts');
       // One directory per process: several nodes may share a host's /run (namespace labs).
@@ -135,6 +143,37 @@ export class HalbNode {
   }
 
   private listenErrors: ListenError[] = [];
+
+  /** ACME renewers for the frontends with tls.acme (at start, or when a reload adds the first). */
+  private startAcme(config: Config): void {
+    if (this.acme !== undefined) {
+      this.acme.update(config.frontends);
+      this.acme.wake();
+      return;
+    }
+    if (!AcmeManager.wanted(config.frontends)) return;
+    this.acme = new AcmeManager(config.frontends, {
+      log: this.log.child({ component: 'acme' }),
+      publish: {
+        http01: async (token, keyAuthorization) => {
+          this.runtime.challenges.set(token, keyAuthorization);
+          await this.workers?.setChallenge(token, keyAuthorization);
+        },
+        tlsAlpn01: () => Promise.reject(new Error('tls-alpn-01 is not answered yet: use challenge http-01')),
+      },
+      installed: (frontend, cert, _pem, origin) => this.certificateInstalled(frontend, cert, origin),
+      mayOrder: () => this.vrrp === undefined || this.vrrp.isMaster(),
+    });
+    this.acme.start();
+  }
+
+  /** An ACME certificate is on disk for `frontend`: every serving process swaps its contexts. */
+  private certificateInstalled(frontend: string, cert: LoadedCertificate, origin: 'ca' | 'peer'): void {
+    this.runtime.refreshCertificates(frontend);
+    this.workers?.broadcast({ t: 'tls-refresh', frontend });
+    const from = origin === 'ca' ? 'obtained from the CA' : 'received from the peer';
+    this.history.event('acme', `${frontend}: certificate for ${cert.names.join(', ')} ${from}, valid until ${cert.notAfter.toISOString()}`, Date.now());
+  }
 
   /** Every frontend address actually bound (tests use port 0). Empty with workers. */
   addresses(): Record<string, { host: string; port: number }[]> {
@@ -212,6 +251,7 @@ export class HalbNode {
     this.vrrp?.backendsChanged();
     void this.bgp?.refresh();
     this.vrrp?.frontendsChanged();
+    this.startAcme(next);
     const message = `reloaded ${next.source}: ${next.frontends.length} frontends, ${next.backends.length} backends (generation ${this.generation})`;
     this.log.info({ listenErrors: this.listenErrors }, message);
     this.history.keepOnly(new Set([...this.runtime.pools.values()].flatMap((p) => p.servers.map((sv) => `${p.name}/${sv.name}`))));
@@ -299,6 +339,7 @@ export class HalbNode {
         }),
       })),
       vrrp: this.vrrp?.status() ?? [],
+      ...(this.acme ? { acme: this.acme.status() } : {}),
       ...(this.bgp ? { bgp: this.bgp.status() } : {}),
       events: this.history.timeline(),
     };
@@ -334,6 +375,7 @@ export class HalbNode {
     this.log.info({ graceMs }, 'stopping');
     // A master hands over first (priority 0, keeps the VIP and serves until the new master is
     // heard), so a planned stop fails no request; then the instances close.
+    this.acme?.stop();
     await this.vrrp?.handover();
     await this.vrrp?.stop();
     // BGP: withdraw, keep serving while the routers move the flows.
@@ -379,6 +421,8 @@ export interface NodeStatus {
   vrrp: unknown[];
   /** BGP sessions and what is announced, with why (a node with `bgp:`). */
   bgp?: BgpStatus;
+  /** Per acme frontend: the certificate held, or the fallback served, and the renewal plan. */
+  acme?: AcmeStatus[];
   /** The node's event timeline, oldest first. */
   events: NodeEvent[];
 }

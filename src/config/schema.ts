@@ -230,6 +230,8 @@ const acmeSchema = z.strictObject({
   storage: z.string().min(1).describe('directory of the account key and certificates (default /var/lib/halb/acme)').optional(),
   renew_before: durationSchema.describe('renew this long before the certificate expires (default 30d)').optional(),
   ca_file: z.string().min(1).describe('CA certificate(s) trusted for the directory URL (a private CA such as pebble)').optional(),
+  retry_min: durationSchema.describe('first wait after a failed order (default 1m); doubles per failure').optional(),
+  retry_max: durationSchema.describe('longest wait between failed orders (default 6h)').optional(),
   fallback_crt: z.string().min(1).describe('crt PEM served while no ACME certificate is held (and said so in logs and status)').optional(),
   peer_key_file: z.string().min(1).describe('shared key of the certificate hand-over between the nodes of a pair (docs/acme-handover.md)').optional(),
   peer_port: intIn(1, 65535).describe('TCP port of the certificate hand-over listener (default 7946)').optional(),

@@ -114,6 +114,12 @@ export interface AcmeConfig {
   /** Account key and certificates live here. */
   storage: string;
   renewBefore: Millis;
+  /** Failed orders are retried after retryMin, doubling to retryMax. */
+  retryMin: Millis;
+  retryMax: Millis;
+  /** Derived from storage: the ACME account's key, and the certificate as a crt PEM (chain + key). */
+  accountKeyFile: string;
+  certFile: string;
   caFile?: string;
   fallbackCrt?: string;
   /** Shared HMAC key of the hand-over to peers; without it certificates are not handed over. */

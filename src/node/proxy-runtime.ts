@@ -13,6 +13,7 @@ import { HttpFrontend } from '../proxy/http1/http-frontend.ts';
 import { TcpFrontend } from '../proxy/tcp/tcp-frontend.ts';
 import { AccessLog } from '../proxy/access-log.ts';
 import { TrafficStats } from '../proxy/traffic-stats.ts';
+import { AcmeChallenges } from '../proxy/http1/acme-challenge.ts';
 
 type Frontend = HttpFrontend | TcpFrontend;
 
@@ -43,6 +44,8 @@ export class ProxyRuntime {
   private readonly lingering = new Set<NodeJS.Timeout>();
   /** This process's traffic counters: outlive reloads, so totals never go back. */
   readonly traffic = new TrafficStats();
+  /** ACME HTTP-01 tokens, set by the primary's orders (directly, or through a worker message). */
+  readonly challenges = new AcmeChallenges();
   listenErrors: ListenError[] = [];
 
   constructor(opts: ProxyRuntimeOptions) {
@@ -139,7 +142,24 @@ export class ProxyRuntime {
       workers: workerCount(config),
       peer: { node: config.node ?? hostname(), vrrp: config.vrrp?.instances[0] },
       traffic: this.traffic,
+      challenges: this.challenges,
     };
+  }
+
+  /** A frontend's certificates changed on disk (ACME): swap its contexts as a reload would. */
+  refreshCertificates(frontend: string): boolean {
+    const fe = this.frontends.get(frontend)?.fe;
+    return fe instanceof HttpFrontend ? fe.refreshCertificates() : false;
+  }
+
+  /** Per acme frontend: its certificate or the fallback. Empty where this process serves nothing. */
+  acmeServing(): Record<string, { serving: 'acme' | 'fallback'; reason?: string }> {
+    const out: Record<string, { serving: 'acme' | 'fallback'; reason?: string }> = {};
+    for (const [name, { fe }] of this.frontends) {
+      const a = fe instanceof HttpFrontend ? fe.acmeServing : undefined;
+      if (a !== undefined) out[name] = a;
+    }
+    return out;
   }
 
   private build(cfg: FrontendConfig, config: Config): Frontend {

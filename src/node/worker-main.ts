@@ -41,6 +41,13 @@ async function handle(m: ToWorker): Promise<void> {
       if (m.weight !== undefined) pool?.setWeight(m.server, m.weight);
       break;
     }
+    case 'acme-challenge':
+      runtime.challenges.set(m.token, m.keyAuthorization);
+      send({ t: 'acme-challenge-set', id: m.id });
+      break;
+    case 'tls-refresh':
+      runtime.refreshCertificates(m.frontend);
+      break;
     case 'stats-request': {
       const servers: ServerCounters = {};
       const queues: Record<string, number> = {};

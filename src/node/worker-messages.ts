@@ -9,6 +9,10 @@ export type ToWorker =
   | { t: 'health'; backend: string; server: string; up: boolean; reason: string }
   | { t: 'server'; backend: string; server: string; admin?: 'ready' | 'drain' | 'maint'; weight?: number }
   | { t: 'stats-request' }
+  /** An ACME HTTP-01 token to answer (keyAuthorization undefined: no longer). */
+  | { t: 'acme-challenge'; id: number; token: string; keyAuthorization?: string }
+  /** The frontend's certificate files changed (an ACME certificate arrived): re-read them. */
+  | { t: 'tls-refresh'; frontend: string }
   | { t: 'stop'; graceMs: number };
 
 /** Per backend, per server: what one worker is doing and has done. */
@@ -17,6 +21,8 @@ export type ServerCounters = Record<string, Record<string, { active: number; req
 export type FromWorker =
   | { t: 'applied'; generation: number; listenErrors: { frontend: string; bind: string; error: string }[] }
   | { t: 'passive-down'; backend: string; server: string; reason: string }
+  /** The acme-challenge message `id` is in force in this worker. */
+  | { t: 'acme-challenge-set'; id: number }
   | { t: 'passive-error'; backend: string; server: string; mode: OnError; reason: string }
   | { t: 'stats'; servers: ServerCounters; traffic: TrafficSnapshot; queues: Record<string, number> };
 

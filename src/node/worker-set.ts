@@ -45,6 +45,7 @@ export class WorkerSet {
   private readonly respawns = new Set<NodeJS.Timeout>();
   private respawnDelay = RESPAWN_MIN_MS;
   private lastRespawn = 0;
+  private challengeIds = 0;
 
   constructor(count: number, log: Logger, hooks: WorkerSetHooks) {
     this.count = count;
@@ -144,6 +145,37 @@ export class WorkerSet {
     const state = snapshot();
     const results = await Promise.all([...this.workers].map((w) => this.request(w, { t: 'config', config, snapshot: state, generation })));
     return mergeErrors(results);
+  }
+
+  /**
+   * An ACME challenge token to every worker, resolved once each has it in force: the CA is told
+   * to validate only then, whichever worker its request lands on. Bounded: a worker that does not
+   * answer (dying) is not waited for past timeoutMs.
+   */
+  setChallenge(token: string, keyAuthorization: string | undefined, timeoutMs = 5000): Promise<void> {
+    const id = ++this.challengeIds;
+    const msg: ToWorker = keyAuthorization === undefined ? { t: 'acme-challenge', id, token } : { t: 'acme-challenge', id, token, keyAuthorization };
+    const waits = [...this.workers]
+      .filter((w) => w.connected)
+      .map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(done, timeoutMs);
+            function done(): void {
+              clearTimeout(timer);
+              w.off('message', onMessage);
+              w.off('exit', done);
+              resolve();
+            }
+            const onMessage = (m: FromWorker): void => {
+              if (m.t === 'acme-challenge-set' && m.id === id) done();
+            };
+            w.on('message', onMessage);
+            w.once('exit', done);
+            w.send(msg);
+          }),
+      );
+    return Promise.all(waits).then(() => undefined);
   }
 
   broadcast(msg: ToWorker): void {

@@ -26,6 +26,7 @@ import { UpgradeTunnel } from './upgrade-tunnel.ts';
 import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
+import type { AcmeChallenges } from './acme-challenge.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -41,6 +42,13 @@ export interface HttpFrontendDeps {
   traffic?: TrafficStats;
   /** The peer node, for backends with peer_fallback. */
   peer?: PeerInfo;
+  /** ACME HTTP-01 tokens this process answers (plain frontends only). */
+  challenges?: AcmeChallenges;
+}
+
+interface ErrorSinkWithHead {
+  writeHead(status: number, reason: string, headers: string[]): unknown;
+  end(data?: string): unknown;
 }
 
 /** How often node checks header timeouts (it checks on an interval, not per connection). */
@@ -210,9 +218,21 @@ export class HttpFrontend {
       sendError(res, 400, true);
       return;
     }
+    if (this.answerChallenge(req.method, req.url, res)) return;
     this.inflight++;
     new HttpExchange(this.runtime, req, res, host).start();
   };
+
+  /** An ACME HTTP-01 request is answered here, never forwarded (acme-challenge.ts). */
+  private answerChallenge(method: string, url: string, res: ErrorSinkWithHead): boolean {
+    if (this.tls !== undefined || this.deps.challenges === undefined) return false;
+    const a = this.deps.challenges.answer(method, url);
+    if (a === undefined) return false;
+    this.log.info({ url, status: a.status }, 'ACME http-01 challenge answered');
+    res.writeHead(a.status, a.status === 200 ? 'OK' : 'Not Found', ['Content-Type', 'text/plain', 'Content-Length', String(Buffer.byteLength(a.body)), 'Cache-Control', 'no-store']);
+    res.end(method === 'HEAD' ? undefined : a.body);
+    return true;
+  }
 
   private readonly handoff = (socket: Socket, unread: Buffer): void => {
     this.nodeClients++;
@@ -313,6 +333,29 @@ export class HttpFrontend {
     this.upstream.closeIdle();
   }
 
+  /**
+   * Re-read this frontend's certificates (an ACME certificate arrived): the same swap a reload
+   * does, so new handshakes get it and open connections keep theirs. False when they cannot
+   * serve; the previous ones then keep serving.
+   */
+  refreshCertificates(): boolean {
+    if (this.cfg.tls === undefined || this.tls === undefined) return false;
+    try {
+      this.tlsContexts = new TlsContexts(this.cfg.tls);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'new certificates cannot serve: the previous ones keep serving');
+      return false;
+    }
+    const c = this.tlsContexts.certificates[0];
+    this.log.info({ acme: this.tlsContexts.acme?.serving, fingerprint256: c?.fingerprint256, notAfter: c?.notAfter.toISOString() }, 'certificates refreshed');
+    return true;
+  }
+
+  /** What this frontend serves with acme: its certificate, or the fallback while none is held. */
+  get acmeServing(): { serving: 'acme' | 'fallback'; reason?: string } | undefined {
+    return this.tlsContexts?.acme;
+  }
+
   /** Apply a reloaded config. Binds cannot move in place: returns true when they differ and the
    *  caller must build a new frontend for them. */
   updateConfig(cfg: FrontendConfig, deps?: Partial<HttpFrontendDeps>): { rebindNeeded: boolean } {
@@ -380,6 +423,8 @@ export class HttpFrontend {
       this.refused(socket, refusal.status, refusal.reason);
       req.resume();
       sendError(res, refusal.status, true);
+    } else if (this.answerChallenge(req.method ?? 'GET', req.url ?? '/', res)) {
+      req.resume();
     } else {
       this.inflight++;
       new HttpExchange(this.runtime, req, res, req.headers.host).start();

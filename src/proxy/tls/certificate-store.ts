@@ -28,6 +28,9 @@ export interface CertificateProblem {
 export interface CertificateSet {
   certificates: LoadedCertificate[];
   problems: CertificateProblem[];
+  /** With acme: whether its certificate serves, or (none held yet, or it cannot serve) the
+   *  fallback, and why. */
+  acme?: { serving: 'acme' | 'fallback'; reason?: string };
 }
 
 /** Every certificate of `tls` (crt files in order, then crt_dir's *.pem by name). */
@@ -46,12 +49,25 @@ export function loadCertificates(tls: FrontendTlsConfig, now: Date = new Date())
       problems.push({ where: ['crt_dir'], message: `${tls.crtDir}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
     }
   }
+  let acme: CertificateSet['acme'];
+  if (tls.acme !== undefined) {
+    // The obtained certificate goes first (the default); a missing or unusable one is what the
+    // renewal is for, not a config error, so the fallback serves meanwhile.
+    const got = loadPem(tls.acme.certFile, now);
+    if (typeof got !== 'string') {
+      acme = { serving: 'acme' };
+      certificates.push(got);
+    } else {
+      acme = { serving: 'fallback', reason: `${tls.acme.certFile}: ${got}` };
+      if (tls.acme.fallbackCrt !== undefined) files.push({ file: tls.acme.fallbackCrt, where: ['acme', 'fallback_crt'] });
+    }
+  }
   for (const { file, where } of files) {
     const r = loadPem(file, now);
     if (typeof r === 'string') problems.push({ where, message: `${file}: ${r}` });
     else certificates.push(r);
   }
-  return { certificates, problems };
+  return acme === undefined ? { certificates, problems } : { certificates, problems, acme };
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;

@@ -8,6 +8,8 @@ import { SniIndex } from './sni.ts';
 
 export class TlsContexts {
   readonly certificates: readonly LoadedCertificate[];
+  /** With acme: what serves (its certificate, or the fallback while none is held). */
+  readonly acme: { serving: 'acme' | 'fallback'; reason?: string } | undefined;
   private readonly index: SniIndex;
   private readonly cfg: FrontendTlsConfig;
   /** Keyed by the selection's indices: names sharing certificates share a context. */
@@ -19,6 +21,7 @@ export class TlsContexts {
     if (set.problems.length > 0) throw new Error(`tls: ${set.problems.map((p) => p.message).join('; ')}`);
     this.cfg = cfg;
     this.certificates = set.certificates;
+    this.acme = set.acme;
     this.index = new SniIndex(set.certificates);
   }
 

@@ -31,6 +31,7 @@ test('acme: defaults filled in, domains lower-cased', () => {
   assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.errors));
   if (!r.ok) return;
   const acme = r.config.frontends.find((f) => f.name === 'site')?.tls?.acme;
+  assert.match(acme?.accountKeyFile ?? '', /^\/var\/lib\/halb\/acme\/account-[0-9a-f]{16}\.key$/);
   assert.deepEqual(acme, {
     email: 'ops@example.com',
     directory: 'https://ca.example/dir',
@@ -39,6 +40,10 @@ test('acme: defaults filled in, domains lower-cased', () => {
     httpPort: 80,
     storage: '/var/lib/halb/acme',
     renewBefore: 30 * 86_400_000,
+    retryMin: 60_000,
+    retryMax: 6 * 3_600_000,
+    accountKeyFile: acme?.accountKeyFile,
+    certFile: '/var/lib/halb/acme/www.example.com.pem',
     peerPort: 7946,
     fallbackCrt: '/etc/halb/self.pem',
   });
