@@ -23,6 +23,9 @@ import { enableNonlocalBind } from './node/nonlocal-bind.ts';
 import { sampleOf, TrafficSampler } from './admin/traffic-sampler.ts';
 import { NodeHistory, type HealthTransition, type NodeEvent } from './admin/node-history.ts';
 import { AcmeManager, type AcmeStatus } from './acme/acme-manager.ts';
+import { HandoverChannel, type HandoverCounters } from './acme/handover-channel.ts';
+import { handoverKey } from './acme/handover-message.ts';
+import { readHmacKeyFile } from './vrrp/hmac-key-file.ts';
 import type { LoadedCertificate } from './proxy/tls/certificate-store.ts';
 
 export interface NodeOptions {
@@ -44,6 +47,7 @@ export class HalbNode {
   private vrrp: VrrpGroup | undefined;
   private bgp: BgpSpeaker | undefined;
   private acme: AcmeManager | undefined;
+  private handoverChannel: HandoverChannel | undefined;
   private bgpRunDir: string | undefined;
   private generation = 0;
   private stopping: Promise<void> | undefined;
@@ -115,7 +119,7 @@ export class HalbNode {
       });
       await this.vrrp.start();
     }
-    this.startAcme(config);
+    await this.startAcme(config);
     if (config.bgp) {
       const { BgpSpeaker } = await import('./bgp/bgp-speaker.ts');
       // One directory per process: several nodes may share a host's /run (namespace labs).
@@ -145,7 +149,7 @@ export class HalbNode {
   private listenErrors: ListenError[] = [];
 
   /** ACME renewers for the frontends with tls.acme (at start, or when a reload adds the first). */
-  private startAcme(config: Config): void {
+  private async startAcme(config: Config): Promise<void> {
     if (this.acme !== undefined) {
       this.acme.update(config.frontends);
       this.acme.wake();
@@ -161,10 +165,37 @@ export class HalbNode {
         },
         tlsAlpn01: () => Promise.reject(new Error('tls-alpn-01 is not answered yet: use challenge http-01')),
       },
-      installed: (frontend, cert, _pem, origin) => this.certificateInstalled(frontend, cert, origin),
+      installed: (frontend, cert, pem, origin) => {
+        this.certificateInstalled(frontend, cert, origin);
+        // what came from the CA goes to the peers; what came from a peer is not sent back
+        if (origin === 'ca') this.handoverChannel?.offer(frontend, pem);
+      },
       mayOrder: () => this.vrrp === undefined || this.vrrp.isMaster(),
     });
+    await this.startHandover(config, this.acme);
     this.acme.start();
+  }
+
+  /** The authenticated channel that hands certificates to the peers (docs/acme-handover.md). */
+  private async startHandover(config: Config, acme: AcmeManager): Promise<void> {
+    const cfg = acme.handover();
+    if (cfg?.peerKeyFile === undefined) return;
+    const instances = config.vrrp?.instances ?? [];
+    const peers = cfg.peers ?? [...new Set(instances.flatMap((i) => i.unicast?.peers ?? []))];
+    const channel = new HandoverChannel({
+      listen: { host: cfg.peerListen ?? instances.find((i) => i.unicast?.source !== undefined)?.unicast?.source ?? '0.0.0.0', port: cfg.peerPort },
+      peers: peers.map((host) => ({ host, port: cfg.peerPort })),
+      key: handoverKey(readHmacKeyFile(cfg.peerKeyFile, 0, 'acme.peer_key_file').secret),
+      node: config.node ?? hostname(),
+      log: this.log.child({ component: 'acme-handover' }),
+      receive: async (frontend, pem) => {
+        await acme.receive(frontend, pem);
+      },
+    });
+    await channel.start();
+    this.handoverChannel = channel;
+    // a node that restarts holding certificates offers them: a peer that lost its own gets them
+    for (const h of await acme.heldPems()) channel.offer(h.frontend, h.pem);
   }
 
   /** An ACME certificate is on disk for `frontend`: every serving process swaps its contexts. */
@@ -251,7 +282,7 @@ export class HalbNode {
     this.vrrp?.backendsChanged();
     void this.bgp?.refresh();
     this.vrrp?.frontendsChanged();
-    this.startAcme(next);
+    await this.startAcme(next);
     const message = `reloaded ${next.source}: ${next.frontends.length} frontends, ${next.backends.length} backends (generation ${this.generation})`;
     this.log.info({ listenErrors: this.listenErrors }, message);
     this.history.keepOnly(new Set([...this.runtime.pools.values()].flatMap((p) => p.servers.map((sv) => `${p.name}/${sv.name}`))));
@@ -340,6 +371,7 @@ export class HalbNode {
       })),
       vrrp: this.vrrp?.status() ?? [],
       ...(this.acme ? { acme: this.acme.status() } : {}),
+      ...(this.handoverChannel ? { acmeHandover: this.handoverChannel.counters } : {}),
       ...(this.bgp ? { bgp: this.bgp.status() } : {}),
       events: this.history.timeline(),
     };
@@ -376,6 +408,7 @@ export class HalbNode {
     // A master hands over first (priority 0, keeps the VIP and serves until the new master is
     // heard), so a planned stop fails no request; then the instances close.
     this.acme?.stop();
+    await this.handoverChannel?.stop();
     await this.vrrp?.handover();
     await this.vrrp?.stop();
     // BGP: withdraw, keep serving while the routers move the flows.
@@ -423,6 +456,8 @@ export interface NodeStatus {
   bgp?: BgpStatus;
   /** Per acme frontend: the certificate held, or the fallback served, and the renewal plan. */
   acme?: AcmeStatus[];
+  /** The certificate hand-over to peers: sent, acknowledged, received, refused by reason. */
+  acmeHandover?: HandoverCounters;
   /** The node's event timeline, oldest first. */
   events: NodeEvent[];
 }

@@ -3,6 +3,7 @@
 // the master), stores what it gets and has it served (installed -> the frontends' contexts are
 // swapped as on reload). It runs in the primary; challenges reach the serving processes through
 // `publish`.
+import { readFile } from 'node:fs/promises';
 import type { AcmeConfig, FrontendConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { loadPem, type LoadedCertificate } from '../proxy/tls/certificate-store.ts';
@@ -229,6 +230,25 @@ export class AcmeManager {
 
   status(): AcmeStatus[] {
     return [...this.renewers.values()].map((r) => r.status());
+  }
+
+  /** The certificates held now as crt PEM, per frontend (offered to peers at start). */
+  async heldPems(): Promise<{ frontend: string; pem: string }[]> {
+    const out: { frontend: string; pem: string }[] = [];
+    for (const r of this.renewers.values()) {
+      if (r.held === undefined) continue;
+      try {
+        out.push({ frontend: r.frontend, pem: await readFile(r.cfg.certFile, 'utf8') });
+      } catch {
+        // gone since it was read: the next renewal writes it again
+      }
+    }
+    return out;
+  }
+
+  /** The hand-over settings: the first acme block with peer_key_file (one channel per node). */
+  handover(): AcmeConfig | undefined {
+    return [...this.renewers.values()].map((r) => r.cfg).find((c) => c.peerKeyFile !== undefined);
   }
 
   stop(): void {

@@ -38,8 +38,26 @@ function trust(caFile: string | undefined): void {
   acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, ...extra], keepAlive: false });
 }
 
+/**
+ * GET the directory first: with its own retries off, acme-client 5.4 loses a network error
+ * (connection refused, timeout) behind a TypeError, and "the CA is down" is what the log needs.
+ */
+function reachDirectory(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const agent = acme.axios.defaults.httpsAgent as https.Agent | undefined;
+    const req = https.get(url, { agent: agent ?? https.globalAgent, timeout: 30_000 }, (res) => {
+      res.resume();
+      if (res.statusCode === 200) resolve();
+      else reject(new Error(`the CA directory ${url} answered HTTP ${res.statusCode}`));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot reach the CA directory ${url}: ${err.code ?? err.message}`, { cause: err })));
+  });
+}
+
 export async function orderCertificate(cfg: AcmeConfig, accountKeyPem: string, publish: ChallengePublisher): Promise<Issued> {
   trust(cfg.caFile);
+  await reachDirectory(cfg.directory);
   const client = new acme.Client({ directoryUrl: cfg.directory, accountKey: accountKeyPem });
   const [key, csr] = await acme.crypto.createCsr({ commonName: cfg.domains[0] as string, altNames: cfg.domains }, await acme.crypto.createPrivateEcdsaKey('P-256'));
   const chain = await client.auto({

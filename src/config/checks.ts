@@ -74,7 +74,7 @@ export function findProblems(input: ParsedInput): Problem[] {
       }
     }
   }
-  out.push(...acmeProblems(frontends, defaultMode));
+  out.push(...acmeProblems(input, defaultMode));
   for (const [bname, m] of modes) {
     const pipeline = backends[bname]?.pipeline;
     if (m.mode === 'tcp' && pipeline !== undefined && pipeline > 1) {
@@ -381,12 +381,17 @@ function isLoopbackHost(host: string): boolean {
 
 /** http-01 is answered by a plain http frontend on the port the CA connects to (80 unless
  *  acme.http_port says otherwise); without one the CA's request would meet nothing. */
-function acmeProblems(frontends: NonNullable<ParsedInput['frontends']>, defaultMode: string): Problem[] {
+function acmeProblems(input: ParsedInput, defaultMode: string): Problem[] {
   const out: Problem[] = [];
+  const frontends = input.frontends ?? {};
+  const unicastPeers = Object.values(input.vrrp?.instances ?? {}).some((i) => (i.unicast?.peers?.length ?? 0) > 0);
   for (const [fname, fe] of Object.entries(frontends)) {
     const acme = fe.tls?.acme;
     if (acme === undefined) continue;
     const path: PathItem[] = ['frontends', fname, 'tls', 'acme'];
+    if (acme.peer_key_file !== undefined && acme.peers === undefined && !unicastPeers) {
+      out.push({ path: [...path, 'peer_key_file'], message: 'the certificate hand-over needs peers: set acme.peers, or use VRRP unicast (its peers are the default)' });
+    }
     if ((acme.challenge ?? 'http-01') !== 'http-01') continue;
     const port = acme.http_port ?? 80;
     const answering = Object.values(frontends).some(

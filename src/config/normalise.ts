@@ -188,6 +188,8 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
       if (a.ca_file !== undefined) out.tls.acme.caFile = a.ca_file;
       if (a.fallback_crt !== undefined) out.tls.acme.fallbackCrt = a.fallback_crt;
       if (a.peer_key_file !== undefined) out.tls.acme.peerKeyFile = a.peer_key_file;
+      if (a.peers !== undefined) out.tls.acme.peers = a.peers;
+      if (a.peer_listen !== undefined) out.tls.acme.peerListen = a.peer_listen;
     }
   }
   return out;

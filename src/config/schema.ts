@@ -234,6 +234,8 @@ const acmeSchema = z.strictObject({
   retry_max: durationSchema.describe('longest wait between failed orders (default 6h)').optional(),
   fallback_crt: z.string().min(1).describe('crt PEM served while no ACME certificate is held (and said so in logs and status)').optional(),
   peer_key_file: z.string().min(1).describe('shared key of the certificate hand-over between the nodes of a pair (docs/acme-handover.md)').optional(),
+  peers: z.array(ipSchema).min(1).describe('addresses of the peers that receive the certificates (default: the VRRP unicast peers)').optional(),
+  peer_listen: ipSchema.describe('address the hand-over listener binds (default: the VRRP unicast source, else every address)').optional(),
   peer_port: intIn(1, 65535).describe('TCP port of the certificate hand-over listener (default 7946)').optional(),
 });
 

@@ -124,6 +124,10 @@ export interface AcmeConfig {
   fallbackCrt?: string;
   /** Shared HMAC key of the hand-over to peers; without it certificates are not handed over. */
   peerKeyFile?: string;
+  /** Peer addresses of the hand-over; default: the VRRP instances' unicast peers. */
+  peers?: string[];
+  /** Address of the hand-over listener; default: the VRRP unicast source, else every address. */
+  peerListen?: string;
   peerPort: number;
 }
 

@@ -160,7 +160,8 @@ test('CA down: fallback served, orders retried with growing backoff, obtained on
   await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
   await halb.waitFor((l) => l.msg === 'acme: no certificate held yet: serving the fallback certificate');
   const failed = (n: number) => (l: Record<string, unknown>) => l.msg === 'acme: order failed; retrying with backoff' && l.failures === n;
-  await halb.waitFor(failed(3), 30_000);
+  const third = await halb.waitFor(failed(3), 30_000);
+  assert.match(String(third.err), /^cannot reach the CA directory https:\/\/localhost:\d+\/dir: ECONNREFUSED$/);
   const s = await served(site, 'down.acme.test', ca.ca);
   assert.equal(s.names, 'DNS:fallback.test', 'the fallback certificate serves while none is obtained');
   assert.equal(s.authorizationError, 'ERR_TLS_CERT_ALTNAME_INVALID', 'a stand-in: valid, but not for the name');
