@@ -68,15 +68,15 @@ function get(url: string, ca: string): Promise<{ status: number; body: string }>
 }
 
 /** pebble's listener certificate: for localhost (the directory URL's host) and 127.0.0.1. */
-export function pebbleListenerCertificate(ca: TestCa, name = 'pebble-listener'): { cert: string; key: string } {
-  makeLeaf(ca, name, { names: ['localhost'] });
+export function pebbleListenerCertificate(ca: TestCa, ips: string[] = [], name = `pebble-listener-${ips.join('-')}`): { cert: string; key: string } {
+  makeLeaf(ca, name, { names: ['localhost'], ips });
   return { cert: join(ca.dir, `${name}.crt`), key: join(ca.dir, `${name}.key`) };
 }
 
 export async function startPebble(ca: TestCa, dir: string, o: PebbleOptions): Promise<Pebble> {
   const host = o.listenHost ?? '127.0.0.1';
   const ports = o.ports ?? { acme: await freePort(), management: await freePort(), dns: await freePort() };
-  const listener = pebbleListenerCertificate(ca);
+  const listener = pebbleListenerCertificate(ca, host === '127.0.0.1' ? [] : [host]);
   const cfgFile = join(dir, `pebble-${ports.acme}.json`);
   writeFileSync(
     cfgFile,
@@ -105,7 +105,7 @@ export async function startPebble(ca: TestCa, dir: string, o: PebbleOptions): Pr
   // NOSLEEP: no random validation delay; NONCEREJECT 0: no deliberately refused nonces. Never
   // PEBBLE_VA_ALWAYS_VALID: the validation halb answers is what the tests prove.
   const pebble = run('pebble', ['-config', cfgFile, '-dnsserver', `${host}:${ports.dns}`], { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' }, o.netns, log);
-  const directory = `https://localhost:${ports.acme}/dir`;
+  const directory = host === '127.0.0.1' ? `https://localhost:${ports.acme}/dir` : `https://${host}:${ports.acme}/dir`;
   const listenerCa = ca.ca;
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -125,6 +125,7 @@ export async function startPebble(ca: TestCa, dir: string, o: PebbleOptions): Pr
     listenerCaFile: ca.caFile,
     ports,
     root: async () => {
+      if (o.netns !== undefined) throw new Error('pebble in a namespace: read roots/0 from inside it');
       const r = await get(`https://localhost:${ports.management}/roots/0`, listenerCa);
       if (r.status !== 200) throw new Error(`pebble roots/0: ${r.status}`);
       return r.body;
