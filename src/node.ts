@@ -163,7 +163,10 @@ export class HalbNode {
           this.runtime.challenges.set(token, keyAuthorization);
           await this.workers?.setChallenge(token, keyAuthorization);
         },
-        tlsAlpn01: () => Promise.reject(new Error('tls-alpn-01 is not answered yet: use challenge http-01')),
+        tlsAlpn01: async (domain, cert) => {
+          this.runtime.tlsChallenges.set(domain, cert);
+          await this.workers?.setTlsChallenge(domain, cert);
+        },
       },
       installed: (frontend, cert, pem, origin) => {
         this.certificateInstalled(frontend, cert, origin);

@@ -14,6 +14,7 @@ import { TcpFrontend } from '../proxy/tcp/tcp-frontend.ts';
 import { AccessLog } from '../proxy/access-log.ts';
 import { TrafficStats } from '../proxy/traffic-stats.ts';
 import { AcmeChallenges } from '../proxy/http1/acme-challenge.ts';
+import { AcmeTlsChallenges } from '../proxy/tls/acme-tls-challenge.ts';
 
 type Frontend = HttpFrontend | TcpFrontend;
 
@@ -46,6 +47,7 @@ export class ProxyRuntime {
   readonly traffic = new TrafficStats();
   /** ACME HTTP-01 tokens, set by the primary's orders (directly, or through a worker message). */
   readonly challenges = new AcmeChallenges();
+  readonly tlsChallenges = new AcmeTlsChallenges();
   listenErrors: ListenError[] = [];
 
   constructor(opts: ProxyRuntimeOptions) {
@@ -143,6 +145,7 @@ export class ProxyRuntime {
       peer: { node: config.node ?? hostname(), vrrp: config.vrrp?.instances[0] },
       traffic: this.traffic,
       challenges: this.challenges,
+      tlsChallenges: this.tlsChallenges,
     };
   }
 

@@ -45,6 +45,10 @@ async function handle(m: ToWorker): Promise<void> {
       runtime.challenges.set(m.token, m.keyAuthorization);
       send({ t: 'acme-challenge-set', id: m.id });
       break;
+    case 'acme-tls-challenge':
+      runtime.tlsChallenges.set(m.domain, m.cert);
+      send({ t: 'acme-challenge-set', id: m.id });
+      break;
     case 'tls-refresh':
       runtime.refreshCertificates(m.frontend);
       break;

@@ -11,6 +11,8 @@ export type ToWorker =
   | { t: 'stats-request' }
   /** An ACME HTTP-01 token to answer (keyAuthorization undefined: no longer). */
   | { t: 'acme-challenge'; id: number; token: string; keyAuthorization?: string }
+  /** An ACME TLS-ALPN-01 certificate for a name (cert undefined: no longer). */
+  | { t: 'acme-tls-challenge'; id: number; domain: string; cert?: { chain: string; key: string } }
   /** The frontend's certificate files changed (an ACME certificate arrived): re-read them. */
   | { t: 'tls-refresh'; frontend: string }
   | { t: 'stop'; graceMs: number };
@@ -21,7 +23,7 @@ export type ServerCounters = Record<string, Record<string, { active: number; req
 export type FromWorker =
   | { t: 'applied'; generation: number; listenErrors: { frontend: string; bind: string; error: string }[] }
   | { t: 'passive-down'; backend: string; server: string; reason: string }
-  /** The acme-challenge message `id` is in force in this worker. */
+  /** The acme-challenge or acme-tls-challenge message `id` is in force in this worker. */
   | { t: 'acme-challenge-set'; id: number }
   | { t: 'passive-error'; backend: string; server: string; mode: OnError; reason: string }
   | { t: 'stats'; servers: ServerCounters; traffic: TrafficSnapshot; queues: Record<string, number> };

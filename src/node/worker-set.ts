@@ -152,9 +152,18 @@ export class WorkerSet {
    * to validate only then, whichever worker its request lands on. Bounded: a worker that does not
    * answer (dying) is not waited for past timeoutMs.
    */
-  setChallenge(token: string, keyAuthorization: string | undefined, timeoutMs = 5000): Promise<void> {
+  setChallenge(token: string, keyAuthorization: string | undefined): Promise<void> {
+    return this.deliverChallenge((id) => (keyAuthorization === undefined ? { t: 'acme-challenge', id, token } : { t: 'acme-challenge', id, token, keyAuthorization }));
+  }
+
+  /** The same for a TLS-ALPN-01 certificate. */
+  setTlsChallenge(domain: string, cert: { chain: string; key: string } | undefined): Promise<void> {
+    return this.deliverChallenge((id) => (cert === undefined ? { t: 'acme-tls-challenge', id, domain } : { t: 'acme-tls-challenge', id, domain, cert }));
+  }
+
+  private deliverChallenge(build: (id: number) => ToWorker, timeoutMs = 5000): Promise<void> {
     const id = ++this.challengeIds;
-    const msg: ToWorker = keyAuthorization === undefined ? { t: 'acme-challenge', id, token } : { t: 'acme-challenge', id, token, keyAuthorization };
+    const msg = build(id);
     const waits = [...this.workers]
       .filter((w) => w.connected)
       .map(

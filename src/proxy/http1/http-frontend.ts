@@ -27,6 +27,7 @@ import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
 import type { AcmeChallenges } from './acme-challenge.ts';
+import type { AcmeTlsChallenges } from '../tls/acme-tls-challenge.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -44,6 +45,8 @@ export interface HttpFrontendDeps {
   peer?: PeerInfo;
   /** ACME HTTP-01 tokens this process answers (plain frontends only). */
   challenges?: AcmeChallenges;
+  /** ACME TLS-ALPN-01 certificates this process answers with (TLS frontends with acme). */
+  tlsChallenges?: AcmeTlsChallenges;
 }
 
 interface ErrorSinkWithHead {
@@ -184,6 +187,12 @@ export class HttpFrontend {
       server,
       secure: this.onSecureConnection,
       failed: this.onTlsClientError,
+      ...(cfg.tls?.acme?.challenge === 'tls-alpn-01' && this.deps.tlsChallenges !== undefined
+        ? {
+            acmeTls: (name: string | undefined) => this.deps.tlsChallenges?.contextFor(name),
+            acmeTlsAnswered: (name: string | undefined) => this.log.info({ servername: name }, 'ACME tls-alpn-01 challenge answered'),
+          }
+        : {}),
     };
   }
 

@@ -17,65 +17,98 @@ const NEED_MORE: ClientHelloName = { done: false };
 const NO_NAME: ClientHelloName = { done: true, servername: undefined };
 
 export function clientHelloName(buf: Buffer): ClientHelloName {
+  const b = clientHelloBody(buf);
+  if (!b.done) return NEED_MORE;
+  return b.body === undefined ? NO_NAME : serverName(b.body);
+}
+
+/** The protocols the ClientHello offers in ALPN (RFC 7301); [] when none or not a ClientHello. */
+export function clientHelloAlpn(buf: Buffer): string[] {
+  const b = clientHelloBody(buf);
+  if (!b.done || b.body === undefined) return [];
+  const ext = extension(b.body, 16);
+  if (ext === undefined || ext.length < 2) return [];
+  const out: string[] = [];
+  const end = Math.min(ext.length, 2 + ext.readUInt16BE(0));
+  for (let q = 2; q < end; ) {
+    const len = ext[q] as number;
+    if (q + 1 + len > end) break;
+    out.push(ext.toString('latin1', q + 1, q + 1 + len));
+    q += 1 + len;
+  }
+  return out;
+}
+
+const MORE = { done: false } as const;
+const NONE = { done: true, body: undefined } as const;
+
+/** The ClientHello body (after the 4-byte handshake header), joined across records; body
+ *  undefined: not a ClientHello, or too large to wait for. */
+function clientHelloBody(buf: Buffer): { done: false } | { done: true; body: Buffer | undefined } {
   // the handshake message can span records: join their payloads until it is whole
   const parts: Buffer[] = [];
   let have = 0;
   let need = -1;
   let off = 0;
   for (;;) {
-    if (buf.length < off + 5) return buf.length >= MAX_CLIENT_HELLO ? NO_NAME : NEED_MORE;
-    if (buf[off] !== 0x16 || buf[off + 1] !== 0x03) return NO_NAME; // not a TLS handshake record
+    if (buf.length < off + 5) return buf.length >= MAX_CLIENT_HELLO ? NONE : MORE;
+    if (buf[off] !== 0x16 || buf[off + 1] !== 0x03) return NONE; // not a TLS handshake record
     const len = buf.readUInt16BE(off + 3);
-    if (buf.length < off + 5 + len) return buf.length >= MAX_CLIENT_HELLO ? NO_NAME : NEED_MORE;
+    if (buf.length < off + 5 + len) return buf.length >= MAX_CLIENT_HELLO ? NONE : MORE;
     parts.push(buf.subarray(off + 5, off + 5 + len));
     have += len;
     off += 5 + len;
     if (need < 0 && have >= 4) {
       const hs = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-      if (hs[0] !== 0x01) return NO_NAME; // not a ClientHello
+      if (hs[0] !== 0x01) return NONE; // not a ClientHello
       need = 4 + hs.readUIntBE(1, 3);
     }
-    if (need >= 0 && have >= need) return serverName(Buffer.concat(parts).subarray(4, need));
-    if (len === 0 || off >= MAX_CLIENT_HELLO) return NO_NAME;
+    if (need >= 0 && have >= need) return { done: true, body: Buffer.concat(parts).subarray(4, need) };
+    if (len === 0 || off >= MAX_CLIENT_HELLO) return NONE;
   }
 }
 
-/** The host_name entry of the server_name extension (RFC 6066 §3) of a ClientHello body. */
-function serverName(body: Buffer): ClientHelloName {
+/** The body of extension `want` of a ClientHello body, or undefined. */
+function extension(body: Buffer, want: number): Buffer | undefined {
   let p = 2 + 32; // client_version, random
-  if (body.length < p + 1) return NO_NAME;
+  if (body.length < p + 1) return undefined;
   p += 1 + (body[p] as number); // session_id
-  if (body.length < p + 2) return NO_NAME;
+  if (body.length < p + 2) return undefined;
   p += 2 + body.readUInt16BE(p); // cipher_suites
-  if (body.length < p + 1) return NO_NAME;
+  if (body.length < p + 1) return undefined;
   p += 1 + (body[p] as number); // compression_methods
-  if (body.length < p + 2) return NO_NAME;
+  if (body.length < p + 2) return undefined;
   const end = Math.min(body.length, p + 2 + body.readUInt16BE(p));
   p += 2;
   while (p + 4 <= end) {
     const type = body.readUInt16BE(p);
     const len = body.readUInt16BE(p + 2);
     p += 4;
-    if (p + len > end) return NO_NAME;
-    if (type === 0) {
-      // server_name_list: entries of name_type(1) length(2) name
-      let q = p + 2;
-      const listEnd = Math.min(p + len, p + 2 + (len >= 2 ? body.readUInt16BE(p) : 0));
-      while (q + 3 <= listEnd) {
-        const nameType = body[q] as number;
-        const nameLen = body.readUInt16BE(q + 1);
-        q += 3;
-        if (q + nameLen > listEnd) return NO_NAME;
-        if (nameType === 0) {
-          const name = body.toString('latin1', q, q + nameLen);
-          // a host name is ASCII letters, digits, '-', '.', (and '_' seen in the wild)
-          return { done: true, servername: /^[A-Za-z0-9._-]+$/.test(name) ? name : undefined };
-        }
-        q += nameLen;
-      }
-      return NO_NAME;
-    }
+    if (p + len > end) return undefined;
+    if (type === want) return body.subarray(p, p + len);
     p += len;
+  }
+  return undefined;
+}
+
+/** The host_name entry of the server_name extension (RFC 6066 §3) of a ClientHello body. */
+function serverName(body: Buffer): ClientHelloName {
+  const ext = extension(body, 0);
+  if (ext === undefined || ext.length < 2) return NO_NAME;
+  // server_name_list: entries of name_type(1) length(2) name
+  const listEnd = Math.min(ext.length, 2 + ext.readUInt16BE(0));
+  let q = 2;
+  while (q + 3 <= listEnd) {
+    const nameType = ext[q] as number;
+    const nameLen = ext.readUInt16BE(q + 1);
+    q += 3;
+    if (q + nameLen > listEnd) return NO_NAME;
+    if (nameType === 0) {
+      const name = ext.toString('latin1', q, q + nameLen);
+      // a host name is ASCII letters, digits, '-', '.', (and '_' seen in the wild)
+      return { done: true, servername: /^[A-Za-z0-9._-]+$/.test(name) ? name : undefined };
+    }
+    q += nameLen;
   }
   return NO_NAME;
 }

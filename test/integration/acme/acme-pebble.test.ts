@@ -39,7 +39,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function configText(o: { plain: number; site: number; directory: string; storage: string; domain: string; workers: number }): string {
+function configText(o: { plain: number; site: number; directory: string; storage: string; domain: string; workers: number; challenge?: string }): string {
   return `global: { workers: ${o.workers}, log: { access: false } }
 frontends:
   plain:
@@ -54,6 +54,7 @@ frontends:
         directory: "${o.directory}"
         domains: [${o.domain}]
         http_port: ${o.plain}
+        challenge: ${o.challenge ?? 'http-01'}
         ca_file: ${ca.caFile}
         storage: ${o.storage}
         fallback_crt: ${fallback}
@@ -177,6 +178,33 @@ test('CA down: fallback served, orders retried with growing backoff, obtained on
   const failures = halb.lines.filter((l) => l.msg === 'acme: order failed; retrying with backoff').map((l) => l.failures);
   assert.deepEqual(failures, failures.map((_, i) => i + 1));
   assert.ok(failures.length >= 3);
+  halb.kill('SIGKILL');
+  await pebble.stop();
+});
+
+test('TLS-ALPN-01: the TLS frontend answers acme-tls/1 with the challenge certificate in every worker', async () => {
+  const [plain, site] = [await freePort(), await freePort()];
+  const pebble = await startPebble(ca, dir, { httpPort: plain, tlsPort: site });
+  running.pebble.push(pebble);
+  const file = join(dir, 'halb-3.yaml');
+  writeFileSync(file, configText({ plain, site, directory: pebble.directory, storage: join(dir, 'store-3'), domain: 'alpn.acme.test', workers: 2, challenge: 'tls-alpn-01' }));
+  const halb = startHalb(['run', '-c', file]);
+  running.halb.push(halb);
+  const got = await halb.waitFor(obtained, 60_000);
+  assert.ok(halb.lines.some((l) => l.msg === 'ACME tls-alpn-01 challenge answered' && l.servername === 'alpn.acme.test'), 'validated through halb\'s TLS frontend');
+  assert.ok(!halb.lines.some((l) => l.msg === 'ACME http-01 challenge answered'), 'not over http-01');
+  const root = await pebble.root();
+  const s = await served(site, 'alpn.acme.test', root);
+  assert.equal(s.fingerprint, got.fingerprint256);
+  assert.equal(s.authorized, true, String(s.authorizationError));
+  // with no validation under way, an acme-tls/1 handshake is refused, and ordinary clients are served
+  await assert.rejects(
+    new Promise((resolve, reject) => {
+      const t = tls.connect({ host: '127.0.0.1', port: site, servername: 'alpn.acme.test', ALPNProtocols: ['acme-tls/1'], rejectUnauthorized: false }, () => resolve(t.alpnProtocol));
+      t.on('error', reject);
+    }),
+  );
+  assert.equal((await served(site, 'alpn.acme.test', root)).fingerprint, got.fingerprint256);
   halb.kill('SIGKILL');
   await pebble.stop();
 });
