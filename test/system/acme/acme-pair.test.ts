@@ -148,13 +148,16 @@ test('the master obtains, the backup receives; after kill -9 of the master the b
 
   // kill -9 of the master: lb2 takes the VIP and serves, with the certificate it was handed
   const since = lb2.events.length;
+  const killedAt = Date.now();
   await lb1.kill9();
-  await lb2.waitState('master', 10_000, since);
   let after = await clientGet(rootFile);
   await eventually(async () => {
     after = await clientGet(rootFile);
     return after.code === '200';
   }, 10_000, 'HTTPS through lb2');
+  // coarse (each probe is a curl and an openssl run): reported, not asserted
+  const servedAfterMs = Date.now() - killedAt;
+  await lb2.waitState('master', 10_000, since);
   assert.deepEqual(after, { code: '200', by: 'lb2', fingerprint: String(got.fingerprint256) }, 'a valid answer from the backup, same certificate');
   assert.ok(!lb2.events.slice(since).some((e) => e.msg === 'acme: ordering a certificate'), 'the new master holds a valid certificate: nothing to order');
 
@@ -170,5 +173,5 @@ let a = ''; s.on('data', (d) => (a += d)); s.on('close', () => console.log(a.tri
   await lb2.waitFor((e) => e.msg === 'acme hand-over message refused' && e.reason === 'bad-tag', 5000, 'refusal logged');
   assert.equal((await acmeOf(lb2)).refused['bad-tag'], 1);
   assert.equal((await clientGet(rootFile)).fingerprint, got.fingerprint256, 'still the same certificate');
-  console.log(`# lb1 obtained ${String(got.fingerprint256).slice(0, 23)}..., lb2 received it; after kill -9 of lb1, lb2 answered 200 with it; tampered message refused (bad-tag)`);
+  console.log(`# lb1 obtained ${String(got.fingerprint256).slice(0, 23)}..., lb2 received it; after kill -9 of lb1, lb2 answered 200 with it (first valid answer seen ${servedAfterMs} ms after the kill, probes ~100 ms apart; advert_int 100ms); tampered message refused (bad-tag)`);
 });

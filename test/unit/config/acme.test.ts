@@ -91,3 +91,17 @@ test('acme http-01 needs a plain http frontend on its port; tls-alpn-01 does not
   assert.equal(parse(...site(', http_port: 5002'), '  plain: { bind: "127.0.0.1:5002", default_backend: web }', ...BACKEND).ok, true);
   assert.equal(parse(...site(', challenge: tls-alpn-01'), ...BACKEND).ok, true);
 });
+
+test('acme hand-over: peer_key_file needs peers (acme.peers, or VRRP unicast peers)', () => {
+  const site = (extra: string) => ['frontends:', PLAIN, '  site:', '    bind: ":443"', '    default_backend: web', '    tls:', `      acme: { email: a@b.example, directory: "https://ca.example/d", domains: [a.example], fallback_crt: f.pem, peer_key_file: /etc/halb/peer.key${extra} }`];
+  assert.deepEqual(problems(...site(''), ...BACKEND), [
+    '7 frontends.site.tls.acme.peer_key_file: the certificate hand-over needs peers: set acme.peers, or use VRRP unicast (its peers are the default)',
+  ]);
+  assert.deepEqual(problems(...site(', peers: [not-an-ip]'), ...BACKEND), ['7 frontends.site.tls.acme.peers[0]: not an IP address: "not-an-ip"']);
+  const r = parse(...site(', peers: [10.0.0.2], peer_listen: 10.0.0.1'), ...BACKEND);
+  assert.equal(r.ok, true, r.ok ? '' : JSON.stringify(r.errors));
+  if (r.ok) {
+    const a = r.config.frontends.find((f) => f.name === 'site')?.tls?.acme;
+    assert.deepEqual([a?.peers, a?.peerListen, a?.peerPort, a?.peerKeyFile], [['10.0.0.2'], '10.0.0.1', 7946, '/etc/halb/peer.key']);
+  }
+});
