@@ -3,7 +3,7 @@
 // the master), stores what it gets and has it served (installed -> the frontends' contexts are
 // swapped as on reload). It runs in the primary; challenges reach the serving processes through
 // `publish`.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { AcmeConfig, FrontendConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { loadPem, type LoadedCertificate } from '../proxy/tls/certificate-store.ts';
@@ -143,8 +143,11 @@ class Renewer {
   /** A certificate handed over by a peer: kept when it is newer than the one held. */
   async receive(pem: string): Promise<LoadedCertificate | undefined> {
     const current = this.held;
-    await writePrivate(`${this.cfg.certFile}.peer`, pem);
-    const r = loadPem(`${this.cfg.certFile}.peer`, this.now());
+    // checked as the frontend would load it, before it can replace anything
+    const staged = `${this.cfg.certFile}.peer`;
+    await writePrivate(staged, pem);
+    const r = loadPem(staged, this.now());
+    await rm(staged, { force: true });
     if (typeof r === 'string') throw new Error(`the certificate from the peer cannot serve: ${r}`);
     if (!sameNames(r.names, this.cfg.domains)) throw new Error(`the certificate from the peer is for ${r.names.join(', ')}, not ${this.cfg.domains.join(', ')}`);
     if (current !== undefined && current.notAfter.getTime() >= r.notAfter.getTime()) return undefined;
