@@ -46,6 +46,8 @@ export class WorkerSet {
   private respawnDelay = RESPAWN_MIN_MS;
   private lastRespawn = 0;
   private challengeIds = 0;
+  /** ACME challenges in force, by token or domain: given to replacement workers too. */
+  private readonly challenges = new Map<string, ToWorker>();
 
   constructor(count: number, log: Logger, hooks: WorkerSetHooks) {
     this.count = count;
@@ -104,7 +106,12 @@ export class WorkerSet {
       }, this.respawnDelay);
       this.respawns.add(t);
     });
-    return this.request(worker, { t: 'config', config, snapshot, generation });
+    const applied = this.request(worker, { t: 'config', config, snapshot, generation });
+    // a replacement started during an ACME order answers its challenges too
+    void applied.then(() => {
+      for (const m of this.challenges.values()) if (worker.connected) worker.send(m);
+    }, () => undefined);
+    return applied;
   }
 
   /** Send a config to one worker and wait (bounded) until it is serving it. */
@@ -164,6 +171,10 @@ export class WorkerSet {
   private deliverChallenge(build: (id: number) => ToWorker, timeoutMs = 5000): Promise<void> {
     const id = ++this.challengeIds;
     const msg = build(id);
+    const key = msg.t === 'acme-challenge' ? `http ${msg.token}` : msg.t === 'acme-tls-challenge' ? `tls ${msg.domain}` : '';
+    const withdrawn = (msg.t === 'acme-challenge' && msg.keyAuthorization === undefined) || (msg.t === 'acme-tls-challenge' && msg.cert === undefined);
+    if (withdrawn) this.challenges.delete(key);
+    else this.challenges.set(key, msg);
     const waits = [...this.workers]
       .filter((w) => w.connected)
       .map(
