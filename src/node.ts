@@ -194,11 +194,19 @@ export class HalbNode {
       receive: async (frontend, pem) => {
         await acme.receive(frontend, pem);
       },
+      requested: () => {
+        void acme.heldPems().then((held) => {
+          for (const h of held) channel.offer(h.frontend, h.pem);
+        });
+      },
     });
     await channel.start();
     this.handoverChannel = channel;
-    // a node that restarts holding certificates offers them: a peer that lost its own gets them
-    for (const h of await acme.heldPems()) channel.offer(h.frontend, h.pem);
+    // a node that restarts holding certificates offers them (a peer that lost its own gets them);
+    // one that holds none asks its peers for theirs
+    const held = await acme.heldPems();
+    for (const h of held) channel.offer(h.frontend, h.pem);
+    if (acme.status().some((a) => a.serving === 'fallback')) channel.request();
   }
 
   /** An ACME certificate is on disk for `frontend`: every serving process swaps its contexts. */

@@ -16,6 +16,8 @@ export interface HandoverChannelOptions {
   log: Logger;
   /** Install a received certificate; throws when it cannot serve (then it is refused). */
   receive(frontend: string, pem: string): Promise<void>;
+  /** A peer that started without certificates asks for this node's (offer them). */
+  requested(): void;
   /** Until acknowledged, offers are sent again this often (a peer that is down, or restarting). */
   retryMs?: number;
   now?: () => number;
@@ -32,6 +34,8 @@ export interface HandoverCounters {
 }
 
 const IO_TIMEOUT_MS = 10_000;
+/** The frontend name of a request for certificates (no frontend is named ''). */
+const REQUEST = '';
 
 export class HandoverChannel {
   private readonly o: HandoverChannelOptions;
@@ -71,6 +75,14 @@ export class HandoverChannel {
       m.set(frontend, pem);
     }
     this.flush();
+  }
+
+  /**
+   * Ask every peer for its certificates (this node starts holding none): a sealed message with
+   * no frontend and no certificate, retried like an offer until each peer answers.
+   */
+  request(): void {
+    this.offer(REQUEST, '');
   }
 
   private flush(): void {
@@ -143,6 +155,11 @@ export class HandoverChannel {
       const r = openHandover(this.o.key, buf.subarray(0, need), this.guard, this.now());
       if (buf.length > need) return finish('malformed', 'bytes after the message');
       if (!r.ok) return finish(r.reason, r.detail);
+      if (r.header.frontend === REQUEST && r.pem === '') {
+        this.o.log.info({ peer, node: r.header.node }, 'acme hand-over: the peer asks for the certificates held here');
+        this.o.requested();
+        return finish(undefined);
+      }
       this.o
         .receive(r.header.frontend, r.pem)
         .then(() => {

@@ -110,7 +110,7 @@ test('the node that reaches the CA hands its certificate to the peer; tampered, 
   const lb1 = startHalb(['run', '-c', f1]);
   halbs.push(lb1);
   const got = await lb1.waitFor((l) => l.msg === 'acme: certificate obtained', 60_000);
-  await lb1.waitFor((l) => l.msg === 'acme hand-over: certificate taken by the peer', 30_000);
+  await lb1.waitFor((l) => l.msg === 'acme hand-over: certificate taken by the peer' && l.frontend === 'site', 30_000);
   await lb2.waitFor((l) => l.msg === 'certificates refreshed' && l.acme === 'acme', 10_000);
   assert.notEqual(fallbackPrint, got.fingerprint256);
   assert.equal(await fingerprint('127.0.0.1', site), got.fingerprint256);
@@ -135,4 +135,16 @@ test('the node that reaches the CA hands its certificate to the peer; tampered, 
   assert.deepEqual(refused, ['bad-tag', 'bad-tag', 'replay', 'stale', 'malformed']);
   // still the same certificate: nothing refused was used
   assert.equal(await fingerprint('127.0.0.2', site), got.fingerprint256);
+
+  // lb2 loses its storage and restarts: it asks lb1, which offers what it holds
+  lb2.kill('SIGKILL');
+  await lb2.exited;
+  rmSync(join(dir, 'store-lb2'), { recursive: true, force: true });
+  const again = startHalb(['run', '-c', f2]);
+  halbs.push(again);
+  await again.waitFor((l) => l.msg === 'acme: no certificate held yet: serving the fallback certificate', 30_000);
+  await lb1.waitFor((l) => l.msg === 'acme hand-over: the peer asks for the certificates held here', 30_000);
+  await again.waitFor((l) => l.msg === 'certificates refreshed' && l.acme === 'acme', 30_000);
+  assert.equal(await fingerprint('127.0.0.2', site), got.fingerprint256, 'a restarted peer with no storage gets the certificate back');
+  assert.ok(!again.lines.some((l) => l.msg === 'acme: certificate obtained'));
 });
