@@ -24,6 +24,11 @@ import type { AdminState } from './pool/server-state.ts';
 import { enableNonlocalBind } from './node/nonlocal-bind.ts';
 import { sampleOf, TrafficSampler } from './admin/traffic-sampler.ts';
 import { NodeHistory, type HealthTransition, type NodeEvent } from './admin/node-history.ts';
+import { AcmeManager, type AcmeStatus } from './acme/acme-manager.ts';
+import { HandoverChannel, type HandoverCounters } from './acme/handover-channel.ts';
+import { handoverKey } from './acme/handover-message.ts';
+import { readHmacKeyFile } from './vrrp/hmac-key-file.ts';
+import type { LoadedCertificate } from './proxy/tls/certificate-store.ts';
 
 export interface NodeOptions {
   log: Logger;
@@ -43,6 +48,8 @@ export class HalbNode {
   private readonly metrics: NodeMetrics;
   private vrrp: VrrpGroup | undefined;
   private bgp: BgpSpeaker | undefined;
+  private acme: AcmeManager | undefined;
+  private handoverChannel: HandoverChannel | undefined;
   private bgpRunDir: string | undefined;
   private generation = 0;
   private stopping: Promise<void> | undefined;
@@ -115,10 +122,15 @@ export class HalbNode {
         log: this.log,
         pools: this.runtime.pools,
         listenErrors: () => this.listenErrors,
-        onTransition: (text) => this.history.event('vrrp', text, Date.now()),
+        onTransition: (text) => {
+          this.history.event('vrrp', text, Date.now());
+          // a new master orders what is due; a backup stops ordering at its next plan
+          this.acme?.wake();
+        },
       });
       await this.vrrp.start();
     }
+    await this.startAcme(config);
     if (config.bgp) {
       const { BgpSpeaker } = await import('./bgp/bgp-speaker.ts');
       // One directory per process: several nodes may share a host's /run (namespace labs).
@@ -146,6 +158,75 @@ export class HalbNode {
   }
 
   private listenErrors: ListenError[] = [];
+
+  /** ACME renewers for the frontends with tls.acme (at start, or when a reload adds the first). */
+  private async startAcme(config: Config): Promise<void> {
+    if (this.acme !== undefined) {
+      this.acme.update(config.frontends);
+      this.acme.wake();
+      return;
+    }
+    if (!AcmeManager.wanted(config.frontends)) return;
+    this.acme = new AcmeManager(config.frontends, {
+      log: this.log.child({ component: 'acme' }),
+      publish: {
+        http01: async (token, keyAuthorization) => {
+          this.runtime.challenges.set(token, keyAuthorization);
+          await this.workers?.setChallenge(token, keyAuthorization);
+        },
+        tlsAlpn01: async (domain, cert) => {
+          this.runtime.tlsChallenges.set(domain, cert);
+          await this.workers?.setTlsChallenge(domain, cert);
+        },
+      },
+      installed: (frontend, cert, pem, origin) => {
+        this.certificateInstalled(frontend, cert, origin);
+        // what came from the CA goes to the peers; what came from a peer is not sent back
+        if (origin === 'ca') this.handoverChannel?.offer(frontend, pem);
+      },
+      mayOrder: () => this.vrrp === undefined || this.vrrp.isMaster(),
+    });
+    await this.startHandover(config, this.acme);
+    this.acme.start();
+  }
+
+  /** The authenticated channel that hands certificates to the peers (docs/acme-handover.md). */
+  private async startHandover(config: Config, acme: AcmeManager): Promise<void> {
+    const cfg = acme.handover();
+    if (cfg?.peerKeyFile === undefined) return;
+    const instances = config.vrrp?.instances ?? [];
+    const peers = cfg.peers ?? [...new Set(instances.flatMap((i) => i.unicast?.peers ?? []))];
+    const channel = new HandoverChannel({
+      listen: { host: cfg.peerListen ?? instances.find((i) => i.unicast?.source !== undefined)?.unicast?.source ?? '0.0.0.0', port: cfg.peerPort },
+      peers: peers.map((host) => ({ host, port: cfg.peerPort })),
+      key: handoverKey(readHmacKeyFile(cfg.peerKeyFile, 0, 'acme.peer_key_file').secret),
+      node: config.node ?? hostname(),
+      log: this.log.child({ component: 'acme-handover' }),
+      receive: async (frontend, pem) => {
+        await acme.receive(frontend, pem);
+      },
+      requested: () => {
+        void acme.heldPems().then((held) => {
+          for (const h of held) channel.offer(h.frontend, h.pem);
+        });
+      },
+    });
+    await channel.start();
+    this.handoverChannel = channel;
+    // a node that restarts holding certificates offers them (a peer that lost its own gets them);
+    // one that holds none asks its peers for theirs
+    const held = await acme.heldPems();
+    for (const h of held) channel.offer(h.frontend, h.pem);
+    if (acme.status().some((a) => a.serving === 'fallback')) channel.request();
+  }
+
+  /** An ACME certificate is on disk for `frontend`: every serving process swaps its contexts. */
+  private certificateInstalled(frontend: string, cert: LoadedCertificate, origin: 'ca' | 'peer'): void {
+    this.runtime.refreshCertificates(frontend);
+    this.workers?.broadcast({ t: 'tls-refresh', frontend });
+    const from = origin === 'ca' ? 'obtained from the CA' : 'received from the peer';
+    this.history.event('acme', `${frontend}: certificate for ${cert.names.join(', ')} ${from}, valid until ${cert.notAfter.toISOString()}`, Date.now());
+  }
 
   /** Every frontend address actually bound (tests use port 0). Empty with workers. */
   addresses(): Record<string, { host: string; port: number }[]> {
@@ -224,6 +305,7 @@ export class HalbNode {
     this.vrrp?.backendsChanged();
     void this.bgp?.refresh();
     this.vrrp?.frontendsChanged();
+    await this.startAcme(next);
     const message = `reloaded ${next.source}: ${next.frontends.length} frontends, ${next.backends.length} backends (generation ${this.generation})`;
     this.log.info({ listenErrors: this.listenErrors }, message);
     this.history.keepOnly(new Set([...this.runtime.pools.values()].flatMap((p) => p.servers.map((sv) => `${p.name}/${sv.name}`))));
@@ -311,6 +393,8 @@ export class HalbNode {
         }),
       })),
       vrrp: this.vrrp?.status() ?? [],
+      ...(this.acme ? { acme: this.acme.status() } : {}),
+      ...(this.handoverChannel ? { acmeHandover: this.handoverChannel.counters } : {}),
       ...(this.bgp ? { bgp: this.bgp.status() } : {}),
       events: this.history.timeline(),
     };
@@ -347,6 +431,8 @@ export class HalbNode {
     this.log.info({ graceMs }, 'stopping');
     // A master hands over first (priority 0, keeps the VIP and serves until the new master is
     // heard), so a planned stop fails no request; then the instances close.
+    this.acme?.stop();
+    await this.handoverChannel?.stop();
     await this.vrrp?.handover();
     await this.vrrp?.stop();
     // BGP: withdraw, keep serving while the routers move the flows.
@@ -392,6 +478,10 @@ export interface NodeStatus {
   vrrp: unknown[];
   /** BGP sessions and what is announced, with why (a node with `bgp:`). */
   bgp?: BgpStatus;
+  /** Per acme frontend: the certificate held, or the fallback served, and the renewal plan. */
+  acme?: AcmeStatus[];
+  /** The certificate hand-over to peers: sent, acknowledged, received, refused by reason. */
+  acmeHandover?: HandoverCounters;
   /** The node's event timeline, oldest first. */
   events: NodeEvent[];
 }

@@ -11,7 +11,7 @@ export interface HealthTransition {
   reason: string;
 }
 
-export type NodeEventKind = 'vrrp' | 'reload' | 'handover' | 'server' | 'admin' | 'start';
+export type NodeEventKind = 'vrrp' | 'reload' | 'handover' | 'server' | 'admin' | 'start' | 'acme';
 
 export interface NodeEvent {
   at: number;

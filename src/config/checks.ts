@@ -85,6 +85,7 @@ export function findProblems(input: ParsedInput): Problem[] {
       }
     }
   }
+  out.push(...acmeProblems(input, defaultMode));
   for (const [bname, m] of modes) {
     const pipeline = backends[bname]?.pipeline;
     if (m.mode === 'tcp' && pipeline !== undefined && pipeline > 1) {
@@ -393,4 +394,35 @@ function adminProblems(a: AdminInput): Problem[] {
 function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** http-01 is answered by a plain http frontend on the port the CA connects to (80 unless
+ *  acme.http_port says otherwise); without one the CA's request would meet nothing. */
+function acmeProblems(input: ParsedInput, defaultMode: string): Problem[] {
+  const out: Problem[] = [];
+  const frontends = input.frontends ?? {};
+  const unicastPeers = Object.values(input.vrrp?.instances ?? {}).some((i) => (i.unicast?.peers?.length ?? 0) > 0);
+  for (const [fname, fe] of Object.entries(frontends)) {
+    const acme = fe.tls?.acme;
+    if (acme === undefined) continue;
+    const path: PathItem[] = ['frontends', fname, 'tls', 'acme'];
+    if (acme.peer_key_file !== undefined && acme.peers === undefined && !unicastPeers) {
+      out.push({ path: [...path, 'peer_key_file'], message: 'the certificate hand-over needs peers: set acme.peers, or use VRRP unicast (its peers are the default)' });
+    }
+    if ((acme.challenge ?? 'http-01') !== 'http-01') continue;
+    const port = acme.http_port ?? 80;
+    const answering = Object.values(frontends).some(
+      (other) =>
+        (other.mode ?? defaultMode) === 'http' &&
+        other.tls === undefined &&
+        (Array.isArray(other.bind) ? other.bind : [other.bind]).some((b) => ('address' in b ? b.address.port : b.port) === port),
+    );
+    if (!answering) {
+      out.push({
+        path: acme.http_port !== undefined ? [...path, 'http_port'] : acme.challenge !== undefined ? [...path, 'challenge'] : path,
+        message: `challenge http-01 needs a plain (no tls) http frontend bound to port ${port}, where the CA asks for /.well-known/acme-challenge/: add one, set acme.http_port to the port of one, or use challenge: tls-alpn-01`,
+      });
+    }
+  }
+  return out;
 }

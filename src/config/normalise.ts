@@ -1,6 +1,8 @@
 // Parsed input -> the normalised Config: defaults filled in, timeouts inherited
 // (built-in < defaults < frontend/backend), shorthands expanded. Assumes checks.ts passed.
 
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { DEFAULTS, DEFAULT_TIMEOUTS } from './defaults.ts';
 import { bindServes } from './address.ts';
 import { resolveBackendModes } from './modes.ts';
@@ -170,6 +172,30 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
     if (t.ca_file !== undefined) out.tls.caFile = t.ca_file;
     if (t.crt_dir !== undefined) out.tls.crtDir = t.crt_dir;
     if (t.ciphers !== undefined) out.tls.ciphers = t.ciphers;
+    if (t.acme !== undefined) {
+      const a = t.acme;
+      const storage = a.storage ?? '/var/lib/halb/acme';
+      out.tls.acme = {
+        email: a.email,
+        directory: a.directory,
+        domains: a.domains.map((d) => d.toLowerCase()),
+        challenge: a.challenge ?? 'http-01',
+        httpPort: a.http_port ?? 80,
+        storage,
+        renewBefore: a.renew_before ?? 30 * 86_400_000,
+        retryMin: a.retry_min ?? 60_000,
+        retryMax: a.retry_max ?? 6 * 3_600_000,
+        // one account per CA and contact; the certificate is named for its first domain
+        accountKeyFile: join(storage, `account-${createHash('sha256').update(`${a.directory} ${a.email}`).digest('hex').slice(0, 16)}.key`),
+        certFile: join(storage, `${a.domains[0]?.toLowerCase() ?? 'none'}.pem`),
+        peerPort: a.peer_port ?? 7946,
+      };
+      if (a.ca_file !== undefined) out.tls.acme.caFile = a.ca_file;
+      if (a.fallback_crt !== undefined) out.tls.acme.fallbackCrt = a.fallback_crt;
+      if (a.peer_key_file !== undefined) out.tls.acme.peerKeyFile = a.peer_key_file;
+      if (a.peers !== undefined) out.tls.acme.peers = a.peers;
+      if (a.peer_listen !== undefined) out.tls.acme.peerListen = a.peer_listen;
+    }
   }
   if (fe.redirect !== undefined) {
     const r: { code?: 301 | 302 | 303 | 307 | 308; port?: number } = fe.redirect === 'https' ? {} : fe.redirect;

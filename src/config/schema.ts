@@ -215,6 +215,33 @@ const headerOpSchema = z
     }
   });
 
+const acmeSchema = z.strictObject({
+  email: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address (the CA writes to it about expiring certificates), e.g. ops@example.com')
+    .describe('contact address of the ACME account'),
+  directory: z
+    .string()
+    .refine((u) => /^https:\/\/[^/\s]+/.test(u) && URL.canParse(u), 'an https:// URL of the CA\'s ACME directory, e.g. https://acme-v02.api.letsencrypt.org/directory')
+    .describe('the ACME directory URL of the CA (RFC 8555 §7.1.1)'),
+  domains: z
+    .array(z.string().regex(/^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'a DNS name (no wildcard: HTTP-01 and TLS-ALPN-01 cannot prove one)'))
+    .min(1, 'acme needs at least one domain')
+    .describe('names of the certificate; the first is its subject'),
+  challenge: z.enum(['http-01', 'tls-alpn-01']).describe('http-01 (default): a plain http frontend on port 80 answers; tls-alpn-01: this frontend answers on 443').optional(),
+  http_port: intIn(1, 65535).describe('port of the plain http frontend the CA reaches for http-01 (default 80; a test CA may use another)').optional(),
+  storage: z.string().min(1).describe('directory of the account key and certificates (default /var/lib/halb/acme)').optional(),
+  renew_before: durationSchema.describe('renew this long before the certificate expires (default 30d)').optional(),
+  ca_file: z.string().min(1).describe('CA certificate(s) trusted for the directory URL (a private CA such as pebble)').optional(),
+  retry_min: durationSchema.describe('first wait after a failed order (default 1m); doubles per failure').optional(),
+  retry_max: durationSchema.describe('longest wait between failed orders (default 6h)').optional(),
+  fallback_crt: z.string().min(1).describe('crt PEM served while no ACME certificate is held (and said so in logs and status)').optional(),
+  peer_key_file: z.string().min(1).describe('shared key of the certificate hand-over between the nodes of a pair (docs/acme-handover.md)').optional(),
+  peers: z.array(ipSchema).min(1).describe('addresses of the peers that receive the certificates (default: the VRRP unicast peers)').optional(),
+  peer_listen: ipSchema.describe('address the hand-over listener binds (default: the VRRP unicast source, else every address)').optional(),
+  peer_port: intIn(1, 65535).describe('TCP port of the certificate hand-over listener (default 7946)').optional(),
+});
+
 const frontendTlsSchema = z
   .strictObject({
     crt: z
@@ -247,9 +274,13 @@ const frontendTlsSchema = z
       })
       .describe('headers telling the server about the client certificate (with verify optional or required); a client-sent header of the same name is removed')
       .optional(),
+    acme: acmeSchema.describe('obtain and renew the certificate from an ACME CA (RFC 8555), as Caddy does').optional(),
   })
   .superRefine((t, ctx) => {
-    if (t.crt === undefined && t.crt_dir === undefined) ctx.addIssue({ code: 'custom', message: 'tls needs crt or crt_dir (the certificates to serve)' });
+    if (t.crt === undefined && t.crt_dir === undefined && t.acme === undefined) ctx.addIssue({ code: 'custom', message: 'tls needs crt, crt_dir or acme (the certificates to serve)' });
+    if (t.acme !== undefined && t.crt === undefined && t.crt_dir === undefined && t.acme.fallback_crt === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['acme', 'fallback_crt'], message: 'acme needs fallback_crt (or tls crt): what the frontend serves until the first certificate is obtained' });
+    }
     const verifying = t.verify === 'optional' || t.verify === 'required';
     if (verifying && t.ca_file === undefined) ctx.addIssue({ code: 'custom', path: ['verify'], message: `verify ${t.verify} checks client certificates against ca_file: set ca_file` });
     if (!verifying && t.ca_file !== undefined) ctx.addIssue({ code: 'custom', path: ['ca_file'], message: 'ca_file is read only with verify optional or required (client certificates)' });

@@ -111,6 +111,35 @@ export interface FrontendTlsConfig {
   caFile?: string;
   /** Where the client certificate's subject and verification go in requests to servers. */
   clientCertHeader: { dn: string; verify: string };
+  /** Certificates obtained from an ACME CA; served before crt, or fallbackCrt while none is held. */
+  acme?: AcmeConfig;
+}
+
+export interface AcmeConfig {
+  email: string;
+  directory: string;
+  domains: string[];
+  challenge: 'http-01' | 'tls-alpn-01';
+  /** The port of the plain http frontend that answers http-01. */
+  httpPort: number;
+  /** Account key and certificates live here. */
+  storage: string;
+  renewBefore: Millis;
+  /** Failed orders are retried after retryMin, doubling to retryMax. */
+  retryMin: Millis;
+  retryMax: Millis;
+  /** Derived from storage: the ACME account's key, and the certificate as a crt PEM (chain + key). */
+  accountKeyFile: string;
+  certFile: string;
+  caFile?: string;
+  fallbackCrt?: string;
+  /** Shared HMAC key of the hand-over to peers; without it certificates are not handed over. */
+  peerKeyFile?: string;
+  /** Peer addresses of the hand-over; default: the VRRP instances' unicast peers. */
+  peers?: string[];
+  /** Address of the hand-over listener; default: the VRRP unicast source, else every address. */
+  peerListen?: string;
+  peerPort: number;
 }
 
 export type BalanceConfig =

@@ -14,6 +14,8 @@ import { TcpFrontend } from '../proxy/tcp/tcp-frontend.ts';
 import { AccessLog } from '../proxy/access-log.ts';
 import { TrafficStats } from '../proxy/traffic-stats.ts';
 import { TicketKeyStore } from '../proxy/tls/ticket-keys.ts';
+import { AcmeChallenges } from '../proxy/http1/acme-challenge.ts';
+import { AcmeTlsChallenges } from '../proxy/tls/acme-tls-challenge.ts';
 
 type Frontend = HttpFrontend | TcpFrontend;
 
@@ -46,6 +48,9 @@ export class ProxyRuntime {
   readonly traffic = new TrafficStats();
   /** Session ticket keys of the TLS frontends, set by the primary (the same in every worker). */
   readonly ticketKeys = new TicketKeyStore();
+  /** ACME HTTP-01 tokens, set by the primary's orders (directly, or through a worker message). */
+  readonly challenges = new AcmeChallenges();
+  readonly tlsChallenges = new AcmeTlsChallenges();
   listenErrors: ListenError[] = [];
 
   constructor(opts: ProxyRuntimeOptions) {
@@ -143,7 +148,25 @@ export class ProxyRuntime {
       traffic: this.traffic,
       ticketKeys: this.ticketKeys,
       configSource: config.source,
+      challenges: this.challenges,
+      tlsChallenges: this.tlsChallenges,
     };
+  }
+
+  /** A frontend's certificates changed on disk (ACME): swap its contexts as a reload would. */
+  refreshCertificates(frontend: string): boolean {
+    const fe = this.frontends.get(frontend)?.fe;
+    return fe instanceof HttpFrontend ? fe.refreshCertificates() : false;
+  }
+
+  /** Per acme frontend: its certificate or the fallback. Empty where this process serves nothing. */
+  acmeServing(): Record<string, { serving: 'acme' | 'fallback'; reason?: string }> {
+    const out: Record<string, { serving: 'acme' | 'fallback'; reason?: string }> = {};
+    for (const [name, { fe }] of this.frontends) {
+      const a = fe instanceof HttpFrontend ? fe.acmeServing : undefined;
+      if (a !== undefined) out[name] = a;
+    }
+    return out;
   }
 
   private build(cfg: FrontendConfig, config: Config): Frontend {

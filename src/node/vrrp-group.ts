@@ -99,6 +99,11 @@ export class VrrpGroup {
     return masters.length === 0 ? 'not master of any instance' : `handed over: ${masters.map((i) => i.status().instance).join(', ')}`;
   }
 
+  /** Master of at least one instance: the VIP (and so an ACME CA's challenge) reaches this node. */
+  isMaster(): boolean {
+    return this.instances.some((i) => i.status().keepalivedState === 'MASTER');
+  }
+
   status(): unknown[] {
     return this.instances.map((i) => i.status());
   }

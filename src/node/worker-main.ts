@@ -47,6 +47,17 @@ async function handle(m: ToWorker): Promise<void> {
       // the key names are no secret (every ticket starts with one); they show which keys a worker holds
       log.info({ current: ticketKeyName(runtime.ticketKeys.get()!.current) }, 'TLS session ticket keys set');
       break;
+    case 'acme-challenge':
+      runtime.challenges.set(m.token, m.keyAuthorization);
+      send({ t: 'acme-challenge-set', id: m.id });
+      break;
+    case 'acme-tls-challenge':
+      runtime.tlsChallenges.set(m.domain, m.cert);
+      send({ t: 'acme-challenge-set', id: m.id });
+      break;
+    case 'tls-refresh':
+      runtime.refreshCertificates(m.frontend);
+      break;
     case 'stats-request': {
       const servers: ServerCounters = {};
       const queues: Record<string, number> = {};

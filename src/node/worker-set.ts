@@ -48,6 +48,9 @@ export class WorkerSet {
   /** The TLS session ticket keys every worker holds; a new worker gets them before its config. */
   private ticketKeys: TicketKeysMessage | undefined;
   private lastRespawn = 0;
+  private challengeIds = 0;
+  /** ACME challenges in force, by token or domain: given to replacement workers too. */
+  private readonly challenges = new Map<string, ToWorker>();
 
   constructor(count: number, log: Logger, hooks: WorkerSetHooks) {
     this.count = count;
@@ -107,7 +110,12 @@ export class WorkerSet {
       this.respawns.add(t);
     });
     if (this.ticketKeys !== undefined) worker.send({ t: 'ticket-keys', keys: this.ticketKeys } satisfies ToWorker);
-    return this.request(worker, { t: 'config', config, snapshot, generation });
+    const applied = this.request(worker, { t: 'config', config, snapshot, generation });
+    // a replacement started during an ACME order answers its challenges too
+    void applied.then(() => {
+      for (const m of this.challenges.values()) if (worker.connected) worker.send(m);
+    }, () => undefined);
+    return applied;
   }
 
   /** New keys for every worker, and for the ones started later. */
@@ -154,6 +162,50 @@ export class WorkerSet {
     const state = snapshot();
     const results = await Promise.all([...this.workers].map((w) => this.request(w, { t: 'config', config, snapshot: state, generation })));
     return mergeErrors(results);
+  }
+
+  /**
+   * An ACME challenge token to every worker, resolved once each has it in force: the CA is told
+   * to validate only then, whichever worker its request lands on. Bounded: a worker that does not
+   * answer (dying) is not waited for past timeoutMs.
+   */
+  setChallenge(token: string, keyAuthorization: string | undefined): Promise<void> {
+    return this.deliverChallenge((id) => (keyAuthorization === undefined ? { t: 'acme-challenge', id, token } : { t: 'acme-challenge', id, token, keyAuthorization }));
+  }
+
+  /** The same for a TLS-ALPN-01 certificate. */
+  setTlsChallenge(domain: string, cert: { chain: string; key: string } | undefined): Promise<void> {
+    return this.deliverChallenge((id) => (cert === undefined ? { t: 'acme-tls-challenge', id, domain } : { t: 'acme-tls-challenge', id, domain, cert }));
+  }
+
+  private deliverChallenge(build: (id: number) => ToWorker, timeoutMs = 5000): Promise<void> {
+    const id = ++this.challengeIds;
+    const msg = build(id);
+    const key = msg.t === 'acme-challenge' ? `http ${msg.token}` : msg.t === 'acme-tls-challenge' ? `tls ${msg.domain}` : '';
+    const withdrawn = (msg.t === 'acme-challenge' && msg.keyAuthorization === undefined) || (msg.t === 'acme-tls-challenge' && msg.cert === undefined);
+    if (withdrawn) this.challenges.delete(key);
+    else this.challenges.set(key, msg);
+    const waits = [...this.workers]
+      .filter((w) => w.connected)
+      .map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(done, timeoutMs);
+            function done(): void {
+              clearTimeout(timer);
+              w.off('message', onMessage);
+              w.off('exit', done);
+              resolve();
+            }
+            const onMessage = (m: FromWorker): void => {
+              if (m.t === 'acme-challenge-set' && m.id === id) done();
+            };
+            w.on('message', onMessage);
+            w.once('exit', done);
+            w.send(msg);
+          }),
+      );
+    return Promise.all(waits).then(() => undefined);
   }
 
   broadcast(msg: ToWorker): void {

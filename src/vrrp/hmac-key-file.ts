@@ -9,8 +9,8 @@ import type { HmacKey } from './hmac-trailer.ts';
 export const MIN_KEY_BYTES = 16;
 
 /** Throws an Error naming the file and what is wrong with it. */
-export function readHmacKeyFile(path: string, id: number): HmacKey {
-  const where = `authentication.key_file ${path}`;
+export function readHmacKeyFile(path: string, id: number, field = 'authentication.key_file'): HmacKey {
+  const where = `${field} ${path}`;
   let mode: number;
   let secret: Buffer;
   try {

@@ -15,6 +15,8 @@ export interface TestCa {
 export interface LeafOptions {
   /** DNS names (subjectAltName); the first is also the CN. Empty: CN only, from `cn`. */
   names: string[];
+  /** IP subjectAltNames besides the DNS names. */
+  ips?: string[];
   cn?: string;
   key?: 'rsa' | 'ec';
   /** openssl ca -startdate/-enddate, YYYYMMDDHHMMSSZ; default: valid from now for 30 days. */
@@ -50,7 +52,8 @@ export function makeCa(dir: string): TestCa {
 export function makeLeaf(ca: TestCa, name: string, o: LeafOptions): string {
   const cn = o.cn ?? o.names[0] ?? name;
   const req = ['req', '-new', ...keyArgs(o.key ?? 'ec'), '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`];
-  if (o.names.length > 0) req.push('-addext', `subjectAltName=${o.names.map((n) => `DNS:${n}`).join(',')}`);
+  const san = [...o.names.map((n) => `DNS:${n}`), ...(o.ips ?? []).map((a) => `IP:${a}`)];
+  if (san.length > 0) req.push('-addext', `subjectAltName=${san.join(',')}`);
   openssl(ca.dir, req);
   const dates = o.start !== undefined || o.end !== undefined ? ['-startdate', o.start ?? '20200101000000Z', '-enddate', o.end ?? '20200201000000Z'] : ['-days', '30'];
   openssl(ca.dir, ['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', '-in', `${name}.csr`, '-out', `${name}.crt`, '-notext', ...dates]);

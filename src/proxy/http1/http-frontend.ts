@@ -29,6 +29,8 @@ import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
 import type { TicketKeyStore } from '../tls/ticket-keys.ts';
 import { CertificateDirFollower } from '../tls/certificate-watch.ts';
+import type { AcmeChallenges } from './acme-challenge.ts';
+import type { AcmeTlsChallenges } from '../tls/acme-tls-challenge.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 
 export interface HttpFrontendDeps {
@@ -48,6 +50,15 @@ export interface HttpFrontendDeps {
   ticketKeys?: TicketKeyStore;
   /** The config file (Config.source), for file:line in certificate problems found later. */
   configSource?: string;
+  /** ACME HTTP-01 tokens this process answers (plain frontends only). */
+  challenges?: AcmeChallenges;
+  /** ACME TLS-ALPN-01 certificates this process answers with (TLS frontends with acme). */
+  tlsChallenges?: AcmeTlsChallenges;
+}
+
+interface ErrorSinkWithHead {
+  writeHead(status: number, reason: string, headers: string[]): unknown;
+  end(data?: string): unknown;
 }
 
 /** How often node checks header timeouts (it checks on an interval, not per connection). */
@@ -211,6 +222,12 @@ export class HttpFrontend {
       server,
       secure: this.onSecureConnection,
       failed: this.onTlsClientError,
+      ...(cfg.tls?.acme?.challenge === 'tls-alpn-01' && this.deps.tlsChallenges !== undefined
+        ? {
+            acmeTls: (name: string | undefined) => this.deps.tlsChallenges?.contextFor(name),
+            acmeTlsAnswered: (name: string | undefined) => this.log.info({ servername: name }, 'ACME tls-alpn-01 challenge answered'),
+          }
+        : {}),
     };
   }
 
@@ -245,6 +262,7 @@ export class HttpFrontend {
       sendError(res, 400, true);
       return;
     }
+    if (this.answerChallenge(req.method, req.url, res)) return;
     if (this.cfg.redirect !== undefined) {
       this.redirect(req, res, host);
       return;
@@ -285,6 +303,17 @@ export class HttpFrontend {
         termination: 'ok',
       });
     }
+  }
+
+  /** An ACME HTTP-01 request is answered here, never forwarded (acme-challenge.ts). */
+  private answerChallenge(method: string, url: string, res: ErrorSinkWithHead): boolean {
+    if (this.tls !== undefined || this.deps.challenges === undefined) return false;
+    const a = this.deps.challenges.answer(method, url);
+    if (a === undefined) return false;
+    this.log.info({ url, status: a.status }, 'ACME http-01 challenge answered');
+    res.writeHead(a.status, a.status === 200 ? 'OK' : 'Not Found', ['Content-Type', 'text/plain', 'Content-Length', String(Buffer.byteLength(a.body)), 'Cache-Control', 'no-store']);
+    res.end(method === 'HEAD' ? undefined : a.body);
+    return true;
   }
 
   private readonly handoff = (socket: Socket, unread: Buffer): void => {
@@ -387,6 +416,29 @@ export class HttpFrontend {
     this.upstream.closeIdle();
   }
 
+  /**
+   * Re-read this frontend's certificates (an ACME certificate arrived): the same swap a reload
+   * does, so new handshakes get it and open connections keep theirs. False when they cannot
+   * serve; the previous ones then keep serving.
+   */
+  refreshCertificates(): boolean {
+    if (this.cfg.tls === undefined || this.tls === undefined) return false;
+    try {
+      this.tlsContexts = new TlsContexts(this.cfg.tls);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'new certificates cannot serve: the previous ones keep serving');
+      return false;
+    }
+    const c = this.tlsContexts.certificates[0];
+    this.log.info({ acme: this.tlsContexts.acme?.serving, fingerprint256: c?.fingerprint256, notAfter: c?.notAfter.toISOString() }, 'certificates refreshed');
+    return true;
+  }
+
+  /** What this frontend serves with acme: its certificate, or the fallback while none is held. */
+  get acmeServing(): { serving: 'acme' | 'fallback'; reason?: string } | undefined {
+    return this.tlsContexts?.acme;
+  }
+
   /** Apply a reloaded config. Binds cannot move in place: returns true when they differ and the
    *  caller must build a new frontend for them. */
   updateConfig(cfg: FrontendConfig, deps?: Partial<HttpFrontendDeps>): { rebindNeeded: boolean } {
@@ -464,6 +516,8 @@ export class HttpFrontend {
       this.refused(socket, refusal.status, refusal.reason);
       req.resume();
       sendError(res, refusal.status, true);
+    } else if (this.answerChallenge(req.method ?? 'GET', req.url ?? '/', res)) {
+      req.resume();
     } else if (this.cfg.redirect !== undefined) {
       req.resume();
       this.redirect(req, res, req.headers.host);

@@ -28,6 +28,9 @@ export interface CertificateProblem {
 export interface CertificateSet {
   certificates: LoadedCertificate[];
   problems: CertificateProblem[];
+  /** With acme: whether its certificate serves, or (none held yet, or it cannot serve) the
+   *  fallback, and why. */
+  acme?: { serving: 'acme' | 'fallback'; reason?: string };
 }
 
 /** Every certificate of `tls` (crt files in order, then crt_dir's *.pem by name). */
@@ -46,6 +49,19 @@ export function loadCertificates(tls: FrontendTlsConfig, now: Date = new Date())
       problems.push({ where: ['crt_dir'], message: `${tls.crtDir}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
     }
   }
+  let acme: CertificateSet['acme'];
+  if (tls.acme !== undefined) {
+    // The obtained certificate goes first (the default); a missing or unusable one is what the
+    // renewal is for, not a config error, so the fallback serves meanwhile.
+    const got = loadPem(tls.acme.certFile, now);
+    if (typeof got !== 'string') {
+      acme = { serving: 'acme' };
+      certificates.push(got);
+    } else {
+      acme = { serving: 'fallback', reason: `${tls.acme.certFile}: ${got}` };
+      if (tls.acme.fallbackCrt !== undefined) files.push({ file: tls.acme.fallbackCrt, where: ['acme', 'fallback_crt'] });
+    }
+  }
   for (const { file, where } of files) {
     const r = loadPem(file, now);
     if (typeof r === 'string') problems.push({ where, message: `${file}: ${r}` });
@@ -55,7 +71,7 @@ export function loadCertificates(tls: FrontendTlsConfig, now: Date = new Date())
     const ca = loadCaFile(tls.caFile, now);
     if (typeof ca === 'string') problems.push({ where: ['ca_file'], message: `${tls.caFile}: ${ca}` });
   }
-  return { certificates, problems };
+  return acme === undefined ? { certificates, problems } : { certificates, problems, acme };
 }
 
 /** The CA certificates client certificates are checked against (mTLS), as PEM, or why they cannot

@@ -4,9 +4,10 @@
 // given up when the handshake has not finished within timeoutMs.
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import { clientHelloName } from './client-hello.ts';
+import { clientHelloAlpn, clientHelloName } from './client-hello.ts';
 import { clientVerdict, type VerifyMode } from './client-certificate.ts';
 import { recordTlsFacts } from './tls-facts.ts';
+import { ACME_TLS_ALPN } from './acme-tls-challenge.ts';
 
 export interface TlsAcceptOptions {
   /** Read at each ClientHello: a reload swaps what it returns, open connections keep theirs. */
@@ -18,6 +19,11 @@ export interface TlsAcceptOptions {
   /** Holds what the sockets share (session ticket keys). */
   server: tls.Server;
   secure(socket: tls.TLSSocket): void;
+  /** An ACME TLS-ALPN-01 validation (ALPN acme-tls/1): the challenge context for the name, or
+   *  undefined (then the handshake is refused: the client offered nothing else). */
+  acmeTls?(servername: string | undefined): tls.SecureContext | undefined;
+  /** A validation handshake was answered. */
+  acmeTlsAnswered?(servername: string | undefined): void;
   failed(err: Error, socket: Socket): void;
 }
 
@@ -37,6 +43,10 @@ export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
     raw.off('data', onData);
     raw.pause();
     raw.unshift(buf);
+    if (o.acmeTls !== undefined && clientHelloAlpn(buf).includes(ACME_TLS_ALPN)) {
+      acmeValidation(raw, r.servername, o, timer);
+      return;
+    }
     let ctx: tls.SecureContext;
     try {
       ctx = o.context(r.servername, r.ticketKeyName);
@@ -87,4 +97,21 @@ function peerFacts(s: tls.TLSSocket): { verifyError: string | undefined; hasCert
   if (h == null) return { verifyError: 'connection closed', hasCertificate: false };
   const e = h.verifyError();
   return { verifyError: e === null ? undefined : (e.code ?? e.message), hasCertificate: h.hasPeerCertificate() };
+}
+
+/** RFC 8737 §3: answer with the challenge certificate, negotiate acme-tls/1, then close. */
+function acmeValidation(raw: Socket, servername: string | undefined, o: TlsAcceptOptions, timer: NodeJS.Timeout): void {
+  const ctx = o.acmeTls?.(servername);
+  if (ctx === undefined) {
+    raw.destroy();
+    return;
+  }
+  const s = new tls.TLSSocket(raw, { isServer: true, server: o.server, secureContext: ctx, ALPNProtocols: [ACME_TLS_ALPN] });
+  s.once('close', () => clearTimeout(timer));
+  s.on('error', () => s.destroy());
+  s.once('secure', () => {
+    clearTimeout(timer);
+    o.acmeTlsAnswered?.(servername);
+    s.end();
+  });
 }

@@ -11,6 +11,8 @@ import { ticketKeyName, type TicketKeys, type TicketKeyStore } from './ticket-ke
 
 export class TlsContexts {
   readonly certificates: readonly LoadedCertificate[];
+  /** With acme: what serves (its certificate, or the fallback while none is held). */
+  readonly acme: { serving: 'acme' | 'fallback'; reason?: string } | undefined;
   private readonly index: SniIndex;
   private readonly cfg: FrontendTlsConfig;
   /** Keyed by the selection's indices and the ticket key's name: names sharing certificates
@@ -40,6 +42,7 @@ export class TlsContexts {
     }
     this.cfg = cfg;
     this.certificates = set.certificates;
+    this.acme = set.acme;
     this.index = new SniIndex(set.certificates);
   }
 

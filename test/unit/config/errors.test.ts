@@ -437,7 +437,7 @@ test('frontend tls: needs crt or crt_dir; h2 and other ALPN names, versions, and
       ...BACKEND,
     ),
     [
-      '2:44 frontends.a.tls: tls needs crt or crt_dir (the certificates to serve)',
+      '2:44 frontends.a.tls: tls needs crt, crt_dir or acme (the certificates to serve)',
       '3:82 frontends.b.tls.alpn[1]: alpn h2: HTTP/2 is not supported yet; use http/1.1',
       '3:86 frontends.b.tls.alpn[2]: alpn "spdy/3": only http/1.1 is supported',
       '4:76 frontends.c.tls.min_version: must be one of "1.2", "1.3", got string "1.1"; did you mean "1.2"?',
