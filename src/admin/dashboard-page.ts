@@ -79,6 +79,14 @@ function auth(headers) {
   if (t) headers.authorization = 'Bearer ' + t;
   return headers;
 }
+// Reads carry the token only once the node refused one without it (read_only_open: false): a
+// token half typed into the box would otherwise fail every poll on a listener open for reads.
+let readsNeedToken = Boolean(tokenBox && tokenBox.value.trim());
+async function read(path) {
+  const r = await fetch(path, { cache: 'no-store', headers: readsNeedToken ? auth({ accept: 'application/json' }) : { accept: 'application/json' } });
+  if (r.status === 401 && !readsNeedToken) readsNeedToken = true;
+  return r;
+}
 const weightEdits = new Map();
 let busy = false;
 
@@ -310,7 +318,7 @@ function charts(tr) {
 let polls = 0;
 async function pollTraffic() {
   try {
-    const r = await fetch('traffic', { cache: 'no-store', headers: auth({ accept: 'application/json' }) });
+    const r = await read('traffic');
     if (r.ok) $('traffic').replaceChildren(charts(await r.json()));
   } catch { /* the status poll reports an unreachable node */ }
 }
@@ -338,7 +346,7 @@ async function poll() {
   if (busy) return;
   busy = true;
   try {
-    const r = await fetch('status', { cache: 'no-store', headers: auth({ accept: 'application/json' }) });
+    const r = await read('status');
     if (!r.ok) throw new Error('HTTP ' + r.status);
     render(await r.json());
     $('conn').textContent = 'updated ' + new Date().toLocaleTimeString();
