@@ -50,7 +50,7 @@ export class VrrpClaimLink extends EventEmitter<VrrpClaimLinkEvents> {
     });
     this.#vrrp.on('state', (change) => this.#onState(change));
     this.#vrrp.on('garp', () => this.#claim.announce());
-    this.#vrrp.on('lower-priority', () => this.#claim.reassert());
+    this.#vrrp.on('lower-priority', (info) => this.#claim.reassert(info.from));
     this.#vrrp.on('following', (master) => this.#claim.follow(master));
   }
 

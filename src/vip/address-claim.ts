@@ -50,6 +50,13 @@ export interface ClaimStatus {
   floatingIp?: ReturnType<FloatingIpKeeper['status']>;
 }
 
+/**
+ * After hearing a lower-priority master: its GARP burst follows its VIP by a few ms (more
+ * under load), and it keeps the VIP releaseDelay (1 s) after yielding; our second announce
+ * falls between the two.
+ */
+const REANNOUNCE_MS = 250;
+
 /** The linger's timer keeps the process alive until the addresses are gone (no unref). */
 const lingerTimers: Pick<KeeperTimers, 'setTimeout' | 'clearTimeout'> = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -76,6 +83,8 @@ export class AddressClaim {
   #followed: string | undefined;
   /** Counts claims and their ends, so queued work can tell it is stale. */
   #term = 0;
+  /** The second announce after hearing another holder (reassert), pending. */
+  #reannounce: unknown;
 
   constructor(opts: AddressClaimOptions) {
     this.#opts = opts;
@@ -189,9 +198,28 @@ export class AddressClaim {
     await this.#handoff?.arm?.(peer);
   }
 
-  /** Another node believes it holds the addresses (a lower-priority master): re-check the floating IP. */
-  reassert(): void {
+  /**
+   * Another node believes it holds the addresses (a lower-priority master): re-check the
+   * floating IP. With L2 VIPs it may hold connections (it took over with us, or was the other
+   * side of a split): hand them on to it too while it lingers, and announce once more after
+   * its own announcements are out, so its clients come back before its VIP goes.
+   */
+  reassert(from?: string): void {
     this.#keeper?.onLowerPriorityAdvertSeen();
+    if (from === undefined || !this.#claimed || !this.#handoff?.include) return;
+    const term = this.#term;
+    this.#enqueue('hand on to another holder', async () => {
+      if (term === this.#term) await this.#handoff?.include?.(from, this.#handoffWindow());
+    });
+    if (this.#reannounce !== undefined) return;
+    const timers = this.#opts.timers ?? lingerTimers;
+    this.#reannounce = timers.setTimeout(() => {
+      this.#reannounce = undefined;
+      if (term !== this.#term || this.#stopped) return;
+      this.#enqueue('announce again', async () => {
+        if (term === this.#term) this.#vips?.announce(false);
+      });
+    }, REANNOUNCE_MS);
   }
 
   /** Give up the claim to a live holder we heard: the addresses linger a moment first. BACKUP hooks. */
@@ -235,6 +263,8 @@ export class AddressClaim {
     this.#cancelLinger(true);
     await this.settled();
     await this.#handoff?.end();
+    await this.#handoff?.close?.();
+    if (this.#reannounce !== undefined) (this.#opts.timers ?? lingerTimers).clearTimeout(this.#reannounce);
     await this.#keeper?.stop();
     await this.#hooks.idle();
   }

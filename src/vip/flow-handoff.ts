@@ -18,6 +18,14 @@
 // (no one to hand to), and at the next start. Never armed on a node that still holds the
 // VIP: conntrack would pick its open connections up mid-stream as new and send them away.
 // Without the nft binary the move still works, and open connections are reset as before.
+//
+// Three nodes: when the master stops, two backups can take over at once (skew times of adjacent
+// priorities differ by under 1 ms), and the lower one yields a moment later, keeping the VIP
+// with the connections it accepted meanwhile. The winner hears its advert and hands on to it as
+// well (include()): each segment goes to every holder, and each node's guard (guardRuleset,
+// in from start to stop) drops the copies of connections it does not know instead of
+// resetting them, so only the owner answers. The guard also keeps conntrack on from the start,
+// so a node's connections are known from their SYN whenever a window begins.
 
 import type { Logger } from '../log/logger.ts';
 import { removeTableScript, runNft } from './nft-run.ts';
@@ -28,8 +36,8 @@ export interface HandoffRulesetOptions {
   family: 'ip' | 'ip6';
   /** The VIPs of that family. */
   vips: readonly string[];
-  /** The old master's address on the VRRP link (its advert source). */
-  peer: string;
+  /** The holders' addresses on the VRRP link (advert sources): the old master, then any other. */
+  peers: readonly string[];
   /** The VRRP interface, where the peer is reached. */
   iface: string;
   /** How long the rule matches (ms); undefined: until the table is removed (armed). */
@@ -51,7 +59,26 @@ export function handoffRuleset(o: HandoffRulesetOptions): string {
     // The copy leaves with TTL 1 (the dup takes one off in prerouting): delivered on the peer,
     // never forwarded again, so a peer that has already dropped the VIP and forwards packets
     // cannot bounce it back to us for another round.
-    `    ${o.family} daddr @vips ct state new,invalid tcp flags & syn == 0 counter ${o.family === 'ip' ? 'ip ttl' : 'ip6 hoplimit'} set 2 dup to ${o.peer} device ${JSON.stringify(o.iface)} drop`,
+    `    ${o.family} daddr @vips ct state new,invalid tcp flags & syn == 0 counter ${o.family === 'ip' ? 'ip ttl' : 'ip6 hoplimit'} set 2 ${o.peers.map((p) => `dup to ${p} device ${JSON.stringify(o.iface)} `).join('')}drop`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/**
+ * A node's guard: a copy handed on by a peer (TTL/hop limit 1 on arrival) of a connection this
+ * node does not know is dropped, not answered with a reset: another holder owns it. Before the
+ * handoff chain (priority mangle - 1), so a copy is never handed on again.
+ */
+export function guardRuleset(o: { table: string; family: 'ip' | 'ip6'; vips: readonly string[] }): string {
+  const ttl = o.family === 'ip' ? 'ip ttl' : 'ip6 hoplimit';
+  return [
+    ...removeTableScript(o.table, o.family),
+    `table ${o.family} ${o.table} {`,
+    '  chain prerouting {',
+    '    type filter hook prerouting priority -151; policy accept;',
+    `    ${o.family} daddr { ${o.vips.join(', ')} } ${ttl} 1 ct state new,invalid tcp flags & syn == 0 counter drop`,
     '  }',
     '}',
     '',
@@ -59,8 +86,8 @@ export function handoffRuleset(o: HandoffRulesetOptions): string {
 }
 
 /** "halb_handoff_<instance>": nft identifiers take letters, digits and underscores. */
-export function handoffTableName(instance: string): string {
-  return `halb_handoff_${instance.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 64);
+export function handoffTableName(instance: string, kind: 'handoff' | 'guard' = 'handoff'): string {
+  return `halb_${kind}_${instance.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 64);
 }
 
 export interface FlowHandoffOptions {
@@ -81,18 +108,26 @@ export interface Handoff {
   begin(peer: string, windowMs: number): Promise<boolean>;
   /** Put the rule in for `peer` ahead of a takeover (not master, not holding the VIP). */
   arm?(peer: string): Promise<boolean>;
+  /** As master: hand on to `peer` too (another holder heard), for at least `windowMs`. */
+  include?(peer: string, windowMs: number): Promise<boolean>;
   end(): Promise<void>;
+  /** At start: remove what a previous run left, and put the guard in. */
   removeStale(): Promise<void>;
+  /** At stop, after end(): the guard goes. */
+  close?(): Promise<void>;
 }
 
 export class FlowHandoff implements Handoff {
   readonly table: string;
+  readonly guardTable: string;
   readonly #o: FlowHandoffOptions;
   readonly #family: 'ip' | 'ip6';
   #active = false;
-  /** The rule is in for #peer with no window yet (a backup's). */
+  /** The rule is in for #peers[0] with no window yet (a backup's). */
   #armed = false;
-  #peer = '';
+  /** Who the rule hands on to: the master armed for or taken over from, then other holders. */
+  #peers: string[] = [];
+  #windowEnd = 0;
   /** Segments the last finished window sent on (from the rule's counter), for logs and tests. */
   lastHandedOn: number | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -103,6 +138,7 @@ export class FlowHandoff implements Handoff {
   constructor(o: FlowHandoffOptions) {
     this.#o = o;
     this.table = handoffTableName(o.instance);
+    this.guardTable = handoffTableName(o.instance, 'guard');
     this.#family = o.vips.some((v) => v.includes(':')) ? 'ip6' : 'ip';
   }
 
@@ -119,11 +155,11 @@ export class FlowHandoff implements Handoff {
   arm(peer: string): Promise<boolean> {
     if (!this.#fits(peer)) return Promise.resolve(false);
     return this.#serial(async () => {
-      if (this.#armed && this.#peer === peer) return true;
+      if (this.#armed && this.#peers[0] === peer) return true;
       if (this.#active) return false;
-      if (!(await this.#install(peer, undefined))) return false;
+      if (!(await this.#install([peer], undefined))) return false;
       this.#armed = true;
-      this.#peer = peer;
+      this.#peers = [peer];
       this.#o.log.debug({ peer, table: this.table }, 'hand-off rule armed for the master we follow');
       return true;
     });
@@ -133,8 +169,27 @@ export class FlowHandoff implements Handoff {
     return this.#o.vips.length > 0 && peer.includes(':') === (this.#family === 'ip6');
   }
 
-  async #install(peer: string, windowMs: number | undefined): Promise<boolean> {
-    const script = handoffRuleset({ table: this.table, family: this.#family, vips: this.#o.vips, peer, iface: this.#o.iface, windowMs });
+  /**
+   * Another holder was heard while we are master (it took over with us and yielded): its
+   * connections reach us too once its clients follow our announcements. Added to the window in
+   * progress (lengthened to `windowMs` from now if shorter), or a window of its own.
+   */
+  include(peer: string, windowMs: number): Promise<boolean> {
+    if (!this.#fits(peer)) return Promise.resolve(false);
+    return this.#serial(async () => {
+      if (!this.#active || this.#armed) return this.#begin(peer, windowMs);
+      if (this.#peers.includes(peer)) return true;
+      const end = Math.max(this.#windowEnd, Date.now() + windowMs);
+      if (!(await this.#install([...this.#peers, peer], end - Date.now()))) return false;
+      this.#peers.push(peer);
+      this.#o.log.info({ peers: this.#peers, table: this.table }, 'another holder heard: its connections are handed on to it too');
+      this.#schedule(end);
+      return true;
+    });
+  }
+
+  async #install(peers: readonly string[], windowMs: number | undefined): Promise<boolean> {
+    const script = handoffRuleset({ table: this.table, family: this.#family, vips: this.#o.vips, peers, iface: this.#o.iface, windowMs });
     try {
       await this.#nft(['-f', '-'], script);
       return true;
@@ -148,15 +203,21 @@ export class FlowHandoff implements Handoff {
 
   async #begin(peer: string, windowMs: number): Promise<boolean> {
     // Armed for this peer: the rule is in already; the window only needs its end.
-    const armed = this.#armed && this.#peer === peer;
+    const armed = this.#armed && this.#peers[0] === peer;
     this.#armed = false;
-    if (!armed && !(await this.#install(peer, windowMs))) return false;
+    if (!armed && !(await this.#install([peer], windowMs))) return false;
     this.#active = true;
-    this.#peer = peer;
+    this.#peers = [peer];
     this.#o.log.info({ peer, windowMs, armed, table: this.table }, 'sending segments of connections open on the old master to it while it keeps the VIP');
-    this.#timer = setTimeout(() => void this.end(), windowMs);
-    this.#timer.unref();
+    this.#schedule(Date.now() + windowMs);
     return true;
+  }
+
+  #schedule(end: number): void {
+    this.#clearTimer();
+    this.#windowEnd = end;
+    this.#timer = setTimeout(() => void this.end(), Math.max(0, end - Date.now()));
+    this.#timer.unref();
   }
 
   /** Remove the rule now (idempotent). */
@@ -178,14 +239,27 @@ export class FlowHandoff implements Handoff {
       (out) => Number(/counter packets (\d+)/.exec(out)?.[1] ?? NaN),
       () => undefined,
     );
-    this.#o.log.info({ peer: this.#peer, segments: this.lastHandedOn }, 'handoff window over: segments sent on to the old master');
+    this.#o.log.info({ peers: this.#peers, segments: this.lastHandedOn }, 'handoff window over: segments sent on to the old master');
     await this.#removeTable();
   }
 
-  /** Delete our table whatever state it is in (a crashed run's, at start). */
+  /** Delete our table whatever state it is in (a crashed run's, at start), and put the guard in. */
   removeStale(): Promise<void> {
     this.#armed = false;
-    return this.#serial(() => this.#removeTable());
+    return this.#serial(async () => {
+      await this.#removeTable();
+      if (this.#o.vips.length === 0) return;
+      try {
+        await this.#nft(['-f', '-'], guardRuleset({ table: this.guardTable, family: this.#family, vips: this.#o.vips }));
+      } catch (err) {
+        this.#warn(err, 'could not install the handoff guard; a copy handed on by a peer for a connection of another node will be reset here');
+      }
+    });
+  }
+
+  /** The guard goes (at stop, after end()). */
+  close(): Promise<void> {
+    return this.#serial(() => this.#removeTable(this.guardTable));
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -194,9 +268,9 @@ export class FlowHandoff implements Handoff {
     return run;
   }
 
-  async #removeTable(): Promise<void> {
+  async #removeTable(table = this.table): Promise<void> {
     try {
-      await this.#nft(['-f', '-'], `${removeTableScript(this.table, this.#family).join('\n')}\n`);
+      await this.#nft(['-f', '-'], `${removeTableScript(table, this.#family).join('\n')}\n`);
     } catch (err) {
       this.#warn(err, 'could not remove the handoff rule');
     }

@@ -4,6 +4,8 @@
 // handoff reports false and warns once. On the wire: a connection open on the peer keeps
 // working through us while the peer holds the VIP (IPv4, and IPv6 to its link-local address),
 // and once the peer has dropped it (and forwards packets) nothing bounces between the two.
+// Two holders (the old master and a second backup that took over with us and yielded): each
+// gets a copy, the owner answers, the other's guard drops its copy instead of a reset.
 // (Full nodes end to end: system/node/preempt-handover.)
 
 import { test, after, before } from 'node:test';
@@ -21,6 +23,7 @@ before(async () => {
   await lab.host('lb', { addresses: ['10.78.0.11/24', 'fd78::11/64'], mac: LB_MAC });
   await lab.host('peer', { addresses: ['10.78.0.12/24'], sysctls: { 'net.ipv4.ip_forward': 1 } });
   await lab.host('cl', { addresses: ['10.78.0.50/24'] });
+  await lab.host('peer2', { addresses: ['10.78.0.13/24'], mac: PEER2_MAC });
 });
 after(async () => lab?.destroy());
 
@@ -36,6 +39,7 @@ async function ruleset(): Promise<NftObject[]> {
 }
 
 const LB_MAC = '02:78:00:00:00:11';
+const PEER2_MAC = '02:78:00:00:00:13';
 const VIP = '10.78.0.100';
 
 const tables = async () => (await ruleset()).flatMap((o) => (o.table ? [o.table.name] : []));
@@ -83,6 +87,8 @@ test('end() removes the rule at once; begin again replaces it; removeStale clear
   assert.equal(await h.begin('10.78.0.12', 60_000), true);
   const next = new FlowHandoff({ instance: 'VI_2', vips: ['10.78.0.100'], iface: 'eth0', log: silentLogger(), netns: lab.netns('lb') });
   await next.removeStale();
+  assert.deepEqual(await tables(), ['halb_guard_VI_2'], 'only the guard, in from start to stop');
+  await next.close();
   assert.deepEqual(await tables(), []);
   await h.end();
 });
@@ -149,8 +155,8 @@ for i in range(n):
 `;
 
 /** An echo server on the peer's VIP (already added there) and one client connection to it, echo checked. */
-async function connectionToPeer(vip: string) {
-  const server = lab.spawn('peer', process.execPath, ['-e', echo(vip)]);
+async function connectionToPeer(vip: string, host = 'peer') {
+  const server = lab.spawn(host, process.execPath, ['-e', echo(vip)]);
   assert.equal(await lines(server).next('echo server up'), 'up');
   const cl = lab.spawn('cl', process.execPath, ['-e', client(vip)]);
   const out = lines(cl);
@@ -221,4 +227,37 @@ test('on the wire, IPv6: the copy goes to the peer link-local address and the op
   assert.ok((h.lastHandedOn ?? 0) >= 1, `segments sent on: ${h.lastHandedOn}`);
   cl.kill('SIGKILL');
   server.kill('SIGKILL');
+});
+
+test('on the wire, two holders: a connection open on the second holder is served through us; the old master, whose guard is in, drops its copy instead of resetting it', async () => {
+  // A VIP of its own: segments of earlier tests' connections (a killed client's FIN retransmitted)
+  // must not reach these guards.
+  const VIP2 = '10.78.0.102';
+  const guards = ['peer', 'peer2'].map((n) => new FlowHandoff({ instance: 'VI_G', vips: [VIP2], iface: 'eth0', log: silentLogger(), netns: lab.netns(n) }));
+  // Both holders started halb: their guards are in before any connection.
+  for (const g of guards) await g.removeStale();
+  await lab.exec('peer', 'ip', ['addr', 'add', `${VIP2}/24`, 'dev', 'eth0']);
+  await lab.exec('peer2', 'ip', ['addr', 'add', `${VIP2}/24`, 'dev', 'eth0']);
+  await lab.exec('cl', 'ip', ['neigh', 'replace', VIP2, 'lladdr', PEER2_MAC, 'dev', 'eth0']);
+  const { server, cl, roundTrip } = await connectionToPeer(VIP2, 'peer2');
+
+  // We took over from the old master (peer), then heard peer2 (it took over with us).
+  const h = new FlowHandoff({ instance: 'VI_W2', vips: [VIP2], iface: 'eth0', log: silentLogger(), netns: lab.netns('lb') });
+  assert.equal(await h.begin('10.78.0.12', 60_000), true);
+  assert.equal(await h.include('10.78.0.13', 60_000), true);
+  await vipToLb(VIP2);
+  assert.equal(await roundTrip('two', 'echo through the handoff'), 'two', 'the connection open on peer2 still works');
+  assert.equal(await roundTrip('three', 'echo again'), 'three', 'not reset by the old master');
+  const dropped = async (n: string): Promise<number> => Number(/counter packets (\d+)/.exec((await lab.exec(n, 'nft', ['list', 'table', 'ip', guards[0]!.guardTable])).stdout)?.[1] ?? NaN);
+  const atOld = await dropped('peer');
+  const atOwner = await dropped('peer2');
+  assert.ok(atOld >= 2, `the old master's guard dropped the copies it does not own: ${atOld}`);
+  assert.equal(atOwner, 0, `the owner keeps its copies:`);
+  console.log(`# two holders: copies dropped by the old master's guard ${atOld}, by the owner's 0; the connection on the second holder kept working`);
+  await h.end();
+  for (const g of guards) await g.close();
+  for (const n of ['peer', 'peer2']) assert.deepEqual((await lab.exec(n, 'nft', ['list', 'tables'])).stdout.trim(), '', `${n}: the guard is gone after close`);
+  cl.kill('SIGKILL');
+  server.kill('SIGKILL');
+  for (const n of ['lb', 'peer', 'peer2']) await lab.exec(n, 'ip', ['addr', 'del', `${VIP2}/24`, 'dev', 'eth0']);
 });

@@ -35,6 +35,7 @@ function setup(notify: { any?: string } = {}) {
     handoff: {
       begin: async (peer: string, windowMs: number) => (log.push(`handoff begin ${peer} ${windowMs}`), true),
       arm: async (peer: string) => (log.push(`handoff arm ${peer}`), true),
+      include: async (peer: string, windowMs: number) => (log.push(`handoff include ${peer} ${windowMs}`), true),
       end: async () => void log.push('handoff end'),
       removeStale: async () => void log.push('handoff removeStale'),
     },
@@ -93,6 +94,35 @@ test('a backup arms the hand-off for the master it follows, never while its addr
   claim.claim({ priority: 100 });
   await claim.settled();
   assert.deepEqual(log, ['add 10.0.0.100', 'handoff end']);
+  await claim.close();
+});
+
+test('another holder heard while master: its connections are handed on to it too, and the VIP is announced once more after its announcements', async () => {
+  const { clock, log, announced, claim } = setup();
+  await claim.start();
+  claim.claim({ from: '10.0.0.2', priority: 100 });
+  claim.announce();
+  await claim.settled();
+  claim.reassert('10.0.0.3');
+  claim.reassert('10.0.0.3');
+  await claim.settled();
+  assert.deepEqual(log.slice(-2), ['handoff include 10.0.0.3 800', 'handoff include 10.0.0.3 800']);
+  assert.equal(announced.length, 1);
+  clock.advance(249);
+  await claim.settled();
+  assert.equal(announced.length, 1);
+  clock.advance(1);
+  await claim.settled();
+  assert.deepEqual(announced, ['10.0.0.100 x5', '10.0.0.100 x5'], 'one more announce, however many adverts were heard');
+  // Not master: nothing to hand on, nothing to announce.
+  claim.release(100);
+  await claim.settled();
+  log.length = 0;
+  claim.reassert('10.0.0.3');
+  clock.advance(300);
+  await claim.settled();
+  assert.ok(!log.some((l) => l.startsWith('handoff include')), log.join(', '));
+  assert.equal(announced.length, 2);
   await claim.close();
 });
 
