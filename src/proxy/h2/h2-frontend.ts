@@ -13,7 +13,9 @@
 // - CONTINUATION floods: nghttp2 caps the CONTINUATION frames of one header block and closes
 //   the connection (node sends GOAWAY INTERNAL_ERROR);
 // - HPACK bombs and oversized header lists: SETTINGS_MAX_HEADER_LIST_SIZE is announced and the
-//   decoded size enforced by node, the stream reset with ENHANCE_YOUR_CALM before any handler;
+//   decoded size enforced by node once the client acknowledged it (the stream reset with
+//   ENHANCE_YOUR_CALM before any handler; node also caps a list at 128 fields), and measured
+//   here before that (431);
 // - PING / SETTINGS floods: nghttp2 stops a connection whose unsent ACKs pile up (a client that
 //   sends and never reads), node reports a session error and the connection is closed.
 // Every such close is counted by reason (closedConnections).
@@ -50,6 +52,8 @@ export class H2Host {
   private readonly deps: H2HostDeps;
   private readonly sessions = new Set<Session>();
   private stopping = false;
+  /** The socket being handed to node's server: its session is made while it is emitted. */
+  private accepting: Socket | undefined;
 
   constructor(limits: H2Limits, timeoutMs: number, deps: H2HostDeps) {
     this.limits = limits;
@@ -91,7 +95,12 @@ export class H2Host {
       socket.destroy();
       return;
     }
-    this.server.emit('connection', socket);
+    this.accepting = socket;
+    try {
+      this.server.emit('connection', socket);
+    } finally {
+      this.accepting = undefined;
+    }
   }
 
   /** New limits apply to connections accepted from now on. */
@@ -103,13 +112,15 @@ export class H2Host {
   }
 
   private readonly onSession = (session: Session): void => {
-    const socket = session.socket as unknown as Socket;
+    // session.socket is a proxy that throws once the session let go of the socket
+    const socket = this.accepting ?? (session.socket as unknown as Socket);
     session[kSocket] = socket;
+    const client = clientIp(socket);
     session[kBudget] = new ResetBudget(this.limits.maxResets, RESET_WINDOW_MS);
     this.sessions.add(session);
     session.on('error', (err: NodeJS.ErrnoException) => {
       const reason: H2CloseReason = /flood/i.test(err.message) ? 'flood' : /CONTINUATION/.test(err.message) ? 'continuation-flood' : 'protocol-error';
-      this.deps.log.info({ client: clientIp(socket), reason, err: err.message }, 'HTTP/2 connection closed');
+      this.deps.log.info({ client, reason, err: err.message }, 'HTTP/2 connection closed');
       this.deps.closed(reason);
     });
     session.once('close', () => {
@@ -130,6 +141,14 @@ export class H2Host {
       if (stream.rstCode === undefined || stream.rstCode === NGHTTP2_NO_ERROR || stream.headersSent) return;
       if (session[kBudget]?.spend(performance.now()) === true && !session.destroyed) this.rapidReset(session);
     });
+    // node enforces SETTINGS_MAX_HEADER_LIST_SIZE only once the client acknowledged the SETTINGS
+    // carrying it; a request sent before that is measured here (RFC 9113 §6.5.2: 32 per field)
+    if (headerListSize(rawHeaders) > this.limits.maxHeaderListSize) {
+      this.deps.log.info({ client: clientIp(session[kSocket] as Socket), status: 431, reason: 'header list over h2.max_header_list_size' }, 'client request rejected');
+      stream.respond({ ':status': 431, 'content-type': 'text/plain' });
+      stream.end('431 Request Header Fields Too Large\n');
+      return;
+    }
     // After the rest of this read: a reset that came with the stream closes it first (rapid reset
     // sends both in one packet), so no server hears of it.
     setImmediate(() => {
@@ -169,4 +188,10 @@ export class H2Host {
     }
     for (const s of this.sessions) s.destroy();
   }
+}
+
+function headerListSize(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) n += raw[i]!.length + raw[i + 1]!.length + 32;
+  return n;
 }
