@@ -43,7 +43,9 @@ export interface H2HostDeps {
 
 const kBudget = Symbol('halb.h2.resets');
 const kSocket = Symbol('halb.h2.socket');
-type Session = http2.ServerHttp2Session & { [kBudget]?: ResetBudget; [kSocket]?: Socket };
+/** Closed by halb's own guard: the error node then emits is not another close to count. */
+const kGuarded = Symbol('halb.h2.guarded');
+type Session = http2.ServerHttp2Session & { [kBudget]?: ResetBudget; [kSocket]?: Socket; [kGuarded]?: boolean };
 
 export class H2Host {
   private server: http2.Http2Server;
@@ -119,6 +121,7 @@ export class H2Host {
     session[kBudget] = new ResetBudget(this.limits.maxResets, RESET_WINDOW_MS);
     this.sessions.add(session);
     session.on('error', (err: NodeJS.ErrnoException) => {
+      if (session[kGuarded] === true) return;
       const reason: H2CloseReason = /flood/i.test(err.message) ? 'flood' : /CONTINUATION/.test(err.message) ? 'continuation-flood' : 'protocol-error';
       this.deps.log.info({ client, reason, err: err.message }, 'HTTP/2 connection closed');
       this.deps.closed(reason);
@@ -161,7 +164,9 @@ export class H2Host {
     const socket = session[kSocket] as Socket;
     this.deps.log.warn({ client: clientIp(socket), maxResets: this.limits.maxResets, windowMs: RESET_WINDOW_MS }, 'HTTP/2 client reset too many streams (rapid reset): connection closed');
     this.deps.closed('rapid-reset');
-    session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+    session[kGuarded] = true;
+    // node sends the code in its last GOAWAY only when destroy is given an error with it
+    session.destroy(new Error('rapid reset'), NGHTTP2_ENHANCE_YOUR_CALM);
   }
 
   private readonly onTimeout = (session: Session): void => {

@@ -34,7 +34,7 @@ import type { AcmeTlsChallenges } from '../tls/acme-tls-challenge.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
 import type http2 from 'node:http2';
 import { DEFAULTS } from '../../config/defaults.ts';
-import { H2Host, type H2CloseReason } from '../h2/h2-frontend.ts';
+import { H2Host } from '../h2/h2-frontend.ts';
 import { H2ExchangeRequest, H2ExchangeResponse } from '../h2/h2-exchange.ts';
 import { relayRoutedStream } from '../h2/h2-relayed-stream.ts';
 import { UpstreamH2Pool } from '../h2/upstream-h2-pool.ts';
@@ -61,8 +61,6 @@ export interface HttpFrontendDeps {
   challenges?: AcmeChallenges;
   /** ACME TLS-ALPN-01 certificates this process answers with (TLS frontends with acme). */
   tlsChallenges?: AcmeTlsChallenges;
-  /** An HTTP/2 client connection closed by halb (an attack guard, or idle): for the metric. */
-  h2Closed?: (frontend: string, reason: H2CloseReason) => void;
 }
 
 /** The frontend speaks HTTP/2: ALPN h2 on TLS, or h2c on plain binds. */
@@ -167,7 +165,7 @@ export class HttpFrontend {
     this.h2 = new H2Host(limits, cfg.timeouts.client, {
       log: this.log,
       stream: this.serveH2Stream,
-      closed: (reason) => this.deps.h2Closed?.(this.cfg.name, reason),
+      closed: (reason) => this.runtime.counters.h2ClosedBy(reason),
       ended: () => this.countOpen(),
     });
   }
