@@ -18,8 +18,25 @@ import { h1RawHeaders } from './h2-exchange.ts';
 /** Headers of the HTTP/1.1 head that are framing or carried by pseudo-headers in HTTP/2. */
 const NOT_H2 = new Set(['host', 'transfer-encoding', 'connection']);
 
-/** Relays `stream`; resolves once it is over and counted. False: the request was refused (400). */
+/** Relays `stream`; resolves once it is over and counted. rt.exchangeDone is called exactly
+ *  once, also when this rejects. */
 export async function relayRoutedStream(
+  rt: FrontendRuntime,
+  upstream: UpstreamH2Pool,
+  pool: BackendPool,
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  rawHeaders: string[],
+  socket: ByteStream,
+): Promise<void> {
+  try {
+    await relayAndLog(rt, upstream, pool, stream, headers, rawHeaders, socket);
+  } finally {
+    rt.exchangeDone();
+  }
+}
+
+async function relayAndLog(
   rt: FrontendRuntime,
   upstream: UpstreamH2Pool,
   pool: BackendPool,
@@ -46,7 +63,6 @@ export async function relayRoutedStream(
   }
   backend.disconnect();
   backend.retries += r.retries;
-  rt.exchangeDone();
   const log = rt.accessLog;
   if (log === undefined || !log.enabled) return;
   const entry: AccessEntry = {

@@ -32,7 +32,7 @@ import { CertificateDirFollower } from '../tls/certificate-watch.ts';
 import type { AcmeChallenges } from './acme-challenge.ts';
 import type { AcmeTlsChallenges } from '../tls/acme-tls-challenge.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import { DEFAULTS } from '../../config/defaults.ts';
 import { H2Host } from '../h2/h2-frontend.ts';
 import { H2ExchangeRequest, H2ExchangeResponse } from '../h2/h2-exchange.ts';
@@ -62,6 +62,8 @@ export interface HttpFrontendDeps {
   /** ACME TLS-ALPN-01 certificates this process answers with (TLS frontends with acme). */
   tlsChallenges?: AcmeTlsChallenges;
 }
+
+const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
 /** The frontend speaks HTTP/2: ALPN h2 on TLS, or h2c on plain binds. */
 function speaksH2(cfg: FrontendConfig): boolean {
@@ -361,7 +363,10 @@ export class HttpFrontend {
     if (pool?.config.proto === 'h2' && this.cfg.redirect === undefined) {
       this.inflight++;
       this.h2Upstream ??= new UpstreamH2Pool();
-      void relayRoutedStream(rt, this.h2Upstream, pool, stream, headers, rawHeaders, socket);
+      relayRoutedStream(rt, this.h2Upstream, pool, stream, headers, rawHeaders, socket).catch((err: unknown) => {
+        this.log.error({ err, backend: pool.name }, 'h2 stream relay failed');
+        if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+      });
       return;
     }
     const req = new H2ExchangeRequest(stream, headers, rawHeaders, socket);
