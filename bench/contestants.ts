@@ -22,6 +22,8 @@ export interface StartContext {
   bin: Binaries;
   /** set in the HTTPS scenarios: terminate TLS on the listener with this certificate */
   tls: TlsFiles | undefined;
+  /** the HTTP/2 scenario: offer ALPN h2 (and http/1.1, which the readiness probe speaks) */
+  h2: boolean;
 }
 
 export interface Running {
@@ -39,12 +41,14 @@ export interface Contestant {
   modes: readonly Mode[];
   /** can terminate TLS, so takes part in the HTTPS scenarios */
   tls: boolean;
+  /** serves HTTP/2 to clients, so takes part in the h2 scenario */
+  h2?: boolean;
   start(ctx: StartContext): Promise<Running>;
 }
 
 /** Whether the contestant takes part in a scenario. */
-export function plays(c: Contestant, s: { mode: Mode; tls?: boolean }): boolean {
-  return c.modes.includes(s.mode) && (s.tls !== true || c.tls);
+export function plays(c: Contestant, s: { mode: Mode; tls?: boolean; h2?: unknown }): boolean {
+  return c.modes.includes(s.mode) && (s.tls !== true || c.tls) && (s.h2 === undefined || c.h2 === true);
 }
 
 /** Thrown when a contestant cannot run at all here; the run goes on without it. */
@@ -85,7 +89,7 @@ frontends:
     bind: ["127.0.0.1:${ctx.port}"]
     mode: ${ctx.mode}
     default_backend: web${ctx.tls ? `
-    tls: { crt: ["${ctx.tls.combined}"] }` : ''}
+    tls: { crt: ["${ctx.tls.combined}"]${ctx.h2 ? ', alpn: [h2, http/1.1]' : ''} }` : ''}
 backends:
   web:
     balance: roundrobin
@@ -105,6 +109,7 @@ function halb(workers: '1' | 'auto', pipeline = 1): Contestant {
     family: 'halb',
     modes: pipeline > 1 ? ['http'] : ['http', 'tcp'],
     tls: true,
+    h2: pipeline === 1,
     start: async (ctx) => {
       const main = join(repoRoot, 'bin/halb.js');
       if (!existsSync(main)) throw new Unavailable(`${main} does not exist yet`);
@@ -137,7 +142,7 @@ defaults
     timeout client 30s
     timeout server 30s
 ${httpOnly}frontend fe
-    bind 127.0.0.1:${ctx.port}${ctx.tls ? ` ssl crt ${ctx.tls.combined}` : ''}
+    bind 127.0.0.1:${ctx.port}${ctx.tls ? ` ssl crt ${ctx.tls.combined}${ctx.h2 ? ' alpn h2,http/1.1' : ''}` : ''}
     default_backend be
 backend be
     balance roundrobin
@@ -152,6 +157,7 @@ function haproxy(threads: 1 | 2): Contestant {
     family: 'haproxy',
     modes: ['http', 'tcp'],
     tls: true,
+    h2: true,
     start: async (ctx) => {
       const cfg = join(ctx.dir, 'haproxy.cfg');
       writeFileSync(cfg, haproxyCfg(ctx, threads));
@@ -186,7 +192,7 @@ ${servers}
         keepalive_requests 10000000;
     }
     server {
-        listen 127.0.0.1:${ctx.port}${ctx.tls ? ' ssl' : ''};${
+        listen 127.0.0.1:${ctx.port}${ctx.tls ? ' ssl' : ''}${ctx.h2 ? ' http2' : ''};${
           ctx.tls ? `
         ssl_certificate ${ctx.tls.cert};
         ssl_certificate_key ${ctx.tls.key};` : ''
@@ -211,6 +217,7 @@ const nginxProxy: Contestant = {
   // Debian's nginx has no stream module unless libnginx-mod-stream is installed
   modes: ['http'],
   tls: true,
+  h2: true,
   start: async (ctx) => {
     mkdirSync(join(ctx.dir, 'tmp'), { recursive: true });
     const conf = join(ctx.dir, 'nginx.conf');

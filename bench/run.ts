@@ -14,7 +14,8 @@ import type { Contestant, Running } from './contestants.ts';
 import { scenarios } from './scenarios.ts';
 import type { Scenario } from './scenarios.ts';
 import { freePort } from './loopback.ts';
-import { runWrk } from './wrk.ts';
+import { runWrk, type WrkResult } from './wrk.ts';
+import { runH2load } from './h2load.ts';
 import { cpuBetween, machineBusy, machineBusySeconds, selfAndReapedCpuSeconds, treeCpu } from './proc-tree.ts';
 import { summarize } from './summary.ts';
 import type { Measurement } from './summary.ts';
@@ -134,15 +135,18 @@ async function measure(run: number, s: Scenario, c: Contestant): Promise<void> {
   let running: Running | undefined;
   try {
     const tls = s.tls === true ? tlsFiles : undefined;
-    running = await c.start({ mode: s.mode, port: await freePort(), backendPorts: backends.ports, dir, bin, tls });
+    running = await c.start({ mode: s.mode, port: await freePort(), backendPorts: backends.ports, dir, bin, tls, h2: s.h2 !== undefined });
     const url = `${tls ? 'https' : 'http'}://127.0.0.1:${running.port}${s.path}`;
     const wrkOpts = { url, connections, threads: 1, headers: s.headers ?? [] };
-    await runWrk(bin.wrk, { ...wrkOpts, durationS: WARMUP_S });
+    const h2 = s.h2;
+    const load = (d: number): Promise<WrkResult> =>
+      h2 === undefined ? runWrk(bin.wrk, { ...wrkOpts, durationS: d }) : runH2load({ url, connections, streams: h2.streams, durationS: d });
+    await load(WARMUP_S);
     const before = running.pid === undefined ? undefined : treeCpu(running.pid);
     const backendsBefore = treeCpu(backends.pid);
     const machineBefore = machineBusySeconds();
     const selfBefore = selfAndReapedCpuSeconds();
-    const w = await runWrk(bin.wrk, { ...wrkOpts, durationS });
+    const w = await load(durationS);
     const cpuS = running.pid === undefined || before === undefined ? Number.NaN : cpuBetween(before, treeCpu(running.pid));
     // whatever the machine did besides proxy, backends, wrk and this script: other people's work
     const otherCpuS =
@@ -227,8 +231,10 @@ if (!opts['no-results']) {
   mkdirSync(resultsDir, { recursive: true });
   // an HTTPS-only run gets its own files, so it does not replace the plain-HTTP latest.md
   const httpsOnly = chosenScenarios.every((s) => s.tls === true);
-  const stem = httpsOnly ? `${date}-https` : `${date}-http`;
-  const latest = httpsOnly ? 'latest-https' : 'latest';
+  // and an HTTP/2-only run its own again
+  const h2Only = chosenScenarios.every((s) => s.h2 !== undefined);
+  const stem = h2Only ? `${date}-h2` : httpsOnly ? `${date}-https` : `${date}-http`;
+  const latest = h2Only ? 'latest-h2' : httpsOnly ? 'latest-https' : 'latest';
   const mdPath = join(resultsDir, `${stem}.md`);
   const svgPath = join(resultsDir, httpsOnly ? `${stem}.svg` : `${date}.svg`);
   const title = `halb vs HAProxy, nginx, node-http-proxy (${date}${quick ? ', quick' : ''})`;

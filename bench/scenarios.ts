@@ -11,6 +11,8 @@ export interface Scenario {
   tls?: boolean;
   /** extra request headers (wrk -H) */
   headers?: readonly string[];
+  /** h2load instead of wrk: HTTP/2 over TLS (ALPN h2), `streams` concurrent streams per connection */
+  h2?: { streams: number };
 }
 
 export const scenarios: readonly Scenario[] = [
@@ -28,4 +30,6 @@ export const scenarios: readonly Scenario[] = [
     tls: true,
     headers: ['Connection: close'],
   },
+  // h2load -c <connections> -m 10: HTTP/2 to the proxy, HTTP/1.1 keep-alive to the backends
+  { id: 'h2', label: 'HTTP/2 over TLS (h2load, 10 streams per connection)', mode: 'http', path: '/', tls: true, h2: { streams: 10 } },
 ];

@@ -32,6 +32,9 @@ function family(scope: Scope, rows: Row[], out: string[]): void {
   if (scope === 'frontend') {
     simple('connections_total', 'counter', 'client connections accepted', (c) => c.connectionsTotal);
     simple('current_connections', 'gauge', 'client connections open now', (c) => c.connectionsCurrent);
+    const n = `${p}h2_closed_connections_total`;
+    out.push(`# HELP ${n} HTTP/2 client connections halb closed, by reason (rapid-reset, flood, continuation-flood, protocol-error, timeout)`, `# TYPE ${n} counter`);
+    for (const r of rows) for (const [reason, v] of Object.entries(r.c.h2Closed ?? {})) out.push(`${n}{${r.labels},reason="${esc(reason)}"} ${v}`);
   } else {
     simple('sessions_total', 'counter', `HTTP requests and TCP connections sent to ${w} (each attempt)`, (c) => c.connectionsTotal);
     simple('current_sessions', 'gauge', `HTTP requests and TCP connections on ${w} now`, (c) => c.connectionsCurrent);

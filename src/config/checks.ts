@@ -83,6 +83,16 @@ export function findProblems(input: ParsedInput): Problem[] {
       if (fe.tls?.client_cert_header !== undefined) {
         out.push({ path: [...base, 'tls', 'client_cert_header'], message: 'client_cert_header needs mode http (a tcp frontend sends the servers bytes, not headers)' });
       }
+      if (fe.h2c !== undefined) out.push({ path: [...base, 'h2c'], message: 'h2c needs mode http (a tcp frontend relays bytes, not streams)' });
+      if (fe.h2 !== undefined) out.push({ path: [...base, 'h2'], message: 'h2 limits need mode http (a tcp frontend relays bytes, not streams)' });
+    } else {
+      if (fe.h2c === true && fe.tls !== undefined) {
+        out.push({ path: [...base, 'h2c'], message: 'h2c is HTTP/2 on plain binds; a tls frontend offers h2 with tls.alpn: [h2, http/1.1]' });
+      }
+      const h2On = fe.h2c === true || (fe.tls?.alpn ?? []).includes('h2');
+      if (fe.h2 !== undefined && !h2On) {
+        out.push({ path: [...base, 'h2'], message: 'h2 limits are read only when the frontend speaks HTTP/2: set h2c: true, or tls.alpn: [h2, http/1.1]' });
+      }
     }
   }
   out.push(...acmeProblems(input, defaultMode));

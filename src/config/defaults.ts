@@ -38,6 +38,11 @@ export const DEFAULTS = {
   /** HAProxy needs `option redispatch`; halb's point is failing over, so a retry may change server. */
   redispatch: true,
   forwardfor: false,
+  /** HTTP/2 to clients: HAProxy's tune.h2.max-concurrent-streams (100) and the RFC 9113 initial
+   *  window; a 64 KiB header list (HAProxy's bufsize bounds it near 16 KiB, browsers send ~2 KiB);
+   *  200 client resets in 10 s is far above what a browser cancelling navigations sends and far
+   *  below a rapid-reset flood (CVE-2023-44487: thousands per second). */
+  h2: { maxConcurrentStreams: 100, maxHeaderListSize: 65_536, initialWindowSize: 65_535, maxResets: 200 },
   /** HAProxy: inter 2s, rise 2, fall 3; fastinter/downinter default to inter; timeout check to inter. */
   health: { interval: 2_000, rise: 2, fall: 3 },
   httpCheck: { method: 'GET', path: '/', expectStatus: [{ from: 200, to: 399 }] },

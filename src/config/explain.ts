@@ -52,7 +52,9 @@ function frontendLines(fe: FrontendConfig): string[] {
     t === undefined
       ? ''
       : ` tls (min ${t.minVersion}, ${t.crt.length} crt${t.crtDir !== undefined ? ` + ${t.crtDir}` : ''}${t.verify !== 'none' ? `, client certificates ${t.verify}` : ''})`;
-  const extra = `${fe.hsts !== undefined ? ` hsts (${fe.hsts})` : ''}${fe.redirect !== undefined ? ` redirect to https (${fe.redirect.code})` : ''}`;
+  const h2 = fe.h2 !== undefined && (fe.h2c === true || (t?.alpn.includes('h2') ?? false)) ? fe.h2 : undefined;
+  const http2 = h2 === undefined ? '' : ` ${fe.h2c === true ? 'h2c' : 'h2'} (${h2.maxConcurrentStreams} streams, ${h2.maxHeaderListSize} B headers, window ${h2.initialWindowSize}, ${h2.maxResets} resets/10s)`;
+  const extra = `${http2}${fe.hsts !== undefined ? ` hsts (${fe.hsts})` : ''}${fe.redirect !== undefined ? ` redirect to https (${fe.redirect.code})` : ''}`;
   const lines = [`frontend ${fe.name} (${fe.mode}) on ${fe.bind.map((b) => formatHostPort(b) + (b.acceptProxy ? ' accept-proxy' : '')).join(', ')}${tls}${extra}`];
   if (fe.redirect !== undefined) return lines;
   const rows = fe.rules.map((r, i) => ({ n: `${i + 1}.`, cond: describeRule(r), backend: r.backend, where: r.where }));

@@ -490,6 +490,7 @@ interface ImportedTls {
   crt?: string[];
   crtDir?: string;
   minVersion?: '1.2' | '1.3';
+  alpn?: string[];
   ciphers?: string;
   verify?: 'none' | 'optional' | 'required';
   caFile?: string;
@@ -511,8 +512,10 @@ function bindTls(words: string[], tls: ImportedTls, warn: (message: string) => v
     } else if (w === 'alpn' && next !== undefined) {
       i++;
       const protocols = next.split(',');
-      const dropped = protocols.filter((p) => p !== 'http/1.1');
-      if (dropped.length > 0) warn(`alpn ${dropped.join(',')}: not supported yet (HTTP/2 is not served); clients negotiate http/1.1`);
+      const kept: string[] = protocols.filter((p) => p === 'h2' || p === 'http/1.1');
+      const dropped = protocols.filter((p) => !kept.includes(p));
+      if (dropped.length > 0) warn(`alpn ${dropped.join(',')}: halb's http frontends speak h2 and http/1.1 only; dropped`);
+      if (kept.length > 0) tls.alpn = kept;
     } else if (w === 'ssl-min-ver' && next !== undefined) {
       i++;
       if (next === 'TLSv1.3') tls.minVersion = '1.3';
@@ -540,6 +543,8 @@ function tlsConfig(t: ImportedTls): Record<string, unknown> {
   if (t.crt !== undefined) out['crt'] = t.crt;
   if (t.crtDir !== undefined) out['crt_dir'] = t.crtDir;
   if (t.minVersion !== undefined) out['min_version'] = t.minVersion;
+  // [http/1.1] is halb's default: written only when it says more
+  if (t.alpn !== undefined && t.alpn.join(',') !== 'http/1.1') out['alpn'] = t.alpn;
   if (t.ciphers !== undefined) out['ciphers'] = t.ciphers;
   // HAProxy's verify defaults to none, and requests no certificate without it (ca-file alone too)
   if (t.verify !== undefined && t.verify !== 'none') {

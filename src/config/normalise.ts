@@ -197,6 +197,17 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
       if (a.peer_listen !== undefined) out.tls.acme.peerListen = a.peer_listen;
     }
   }
+  if (mode === 'http') {
+    const h = fe.h2;
+    const d = DEFAULTS.h2;
+    out.h2c = fe.h2c ?? false;
+    out.h2 = {
+      maxConcurrentStreams: h?.max_concurrent_streams ?? d.maxConcurrentStreams,
+      maxHeaderListSize: h?.max_header_list_size ?? d.maxHeaderListSize,
+      initialWindowSize: h?.initial_window_size ?? d.initialWindowSize,
+      maxResets: h?.max_resets ?? d.maxResets,
+    };
+  }
   if (fe.redirect !== undefined) {
     const r: { code?: 301 | 302 | 303 | 307 | 308; port?: number } = fe.redirect === 'https' ? {} : fe.redirect;
     out.redirect = { code: r.code ?? 301 };

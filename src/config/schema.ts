@@ -255,11 +255,11 @@ const frontendTlsSchema = z
       .min(1)
       .superRefine((list, ctx) => {
         list.forEach((p, i) => {
-          if (p === 'h2') ctx.addIssue({ code: 'custom', path: [i], message: 'alpn h2: HTTP/2 is not supported yet; use http/1.1' });
-          else if (p !== 'http/1.1') ctx.addIssue({ code: 'custom', path: [i], message: `alpn ${JSON.stringify(p)}: only http/1.1 is supported` });
+          if (p !== 'h2' && p !== 'http/1.1') ctx.addIssue({ code: 'custom', path: [i], message: `alpn ${JSON.stringify(p)}: an http frontend speaks h2 and http/1.1 only` });
+          else if (list.indexOf(p) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `alpn ${p} is listed twice` });
         });
       })
-      .describe('protocols offered in ALPN; default [http/1.1]')
+      .describe('protocols offered in ALPN, in the server\'s order of preference, e.g. [h2, http/1.1]; default [http/1.1]')
       .optional(),
     ciphers: z.string().min(1).describe('OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL\'s defaults)').optional(),
     verify: z
@@ -287,6 +287,14 @@ const frontendTlsSchema = z
     if (!verifying && t.client_cert_header !== undefined) ctx.addIssue({ code: 'custom', path: ['client_cert_header'], message: 'client_cert_header needs verify optional or required' });
   });
 
+// HAProxy's tune.h2.* words, per frontend. Defaults in config/defaults.ts.
+const frontendH2Schema = z.strictObject({
+  max_concurrent_streams: intIn(1, 1000).describe('streams a client may have open on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); default 100, as HAProxy').optional(),
+  max_header_list_size: intIn(1024, 1_048_576).describe('largest decoded header list a request may carry, in bytes (SETTINGS_MAX_HEADER_LIST_SIZE); larger ones get 431; default 65536').optional(),
+  initial_window_size: intIn(65_535, 2_147_483_647).describe('flow-control window of each stream, in bytes (SETTINGS_INITIAL_WINDOW_SIZE); default 65535').optional(),
+  max_resets: intIn(1, 100_000).describe('client RST_STREAMs per connection in 10 s before it is closed with GOAWAY ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487); default 200').optional(),
+});
+
 const frontendSchema = z.strictObject({
   bind: z.union([bindEntrySchema, z.array(bindEntrySchema).min(1)]),
   mode: modeSchema.optional(),
@@ -299,6 +307,8 @@ const frontendSchema = z.strictObject({
   timeouts: timeoutsSchema.optional(),
   maxconn: intIn(1, 10_000_000).optional(),
   tls: frontendTlsSchema.optional(),
+  h2c: z.boolean().describe('also serve HTTP/2 with prior knowledge (h2c) on plain binds: a connection opening with the HTTP/2 preface is h2, any other HTTP/1.1; default false').optional(),
+  h2: frontendH2Schema.describe('limits of HTTP/2 connections (tls alpn h2, or h2c)').optional(),
   redirect: z
     .union([
       z.literal('https'),

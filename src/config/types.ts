@@ -96,6 +96,18 @@ export interface FrontendConfig {
   redirect?: { code: 301 | 302 | 303 | 307 | 308; port?: number };
   /** The Strict-Transport-Security value a TLS frontend adds to responses. */
   hsts?: string;
+  /** HTTP/2 with prior knowledge on plain binds (a connection opening with the h2 preface). */
+  h2c?: boolean;
+  /** Limits of HTTP/2 client connections (alpn h2 or h2c); DEFAULTS.h2 when absent. */
+  h2?: H2Limits;
+}
+
+export interface H2Limits {
+  maxConcurrentStreams: number;
+  maxHeaderListSize: number;
+  initialWindowSize: number;
+  /** Client RST_STREAMs per connection within 10 s before GOAWAY ENHANCE_YOUR_CALM. */
+  maxResets: number;
 }
 
 export interface FrontendTlsConfig {

@@ -15,6 +15,8 @@ export type Termination =
   | 'server-error'
   | 'server-timeout'
   | 'bad-response'
+  /** An HTTP/1.1 request routed to a `proto: h2` backend. */
+  | 'proto-mismatch'
   | 'shutdown';
 
 export interface AccessEntry {
@@ -35,6 +37,12 @@ export interface AccessEntry {
   termination: Termination;
   /** On TLS connections only: what the handshake settled. */
   tls?: AccessTls;
+  /** 'h2' for a stream relayed over HTTP/2 to a `proto: h2` backend. */
+  proto?: 'h2';
+  /** The gRPC status of a relayed answer, when it had one. */
+  grpcStatus?: string;
+  /** The RST_STREAM code that ended a relayed stream, when one did. */
+  resetCode?: number;
 }
 
 export interface AccessTls {

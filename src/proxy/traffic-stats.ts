@@ -36,6 +36,8 @@ export interface TrafficCountersSnapshot {
   redispatches: number;
   /** Seconds from the request head read to the response head received (HTTP only). */
   responseTime: HistogramSnapshot;
+  /** Frontend: HTTP/2 client connections halb closed, by reason (h2/h2-frontend.ts); absent while none. */
+  h2Closed?: Record<string, number>;
 }
 
 export interface TrafficSnapshot {
@@ -64,6 +66,13 @@ export class TrafficCounters {
   readonly timeCounts: number[] = new Array<number>(RESPONSE_TIME_BUCKETS.length + 1).fill(0);
   timeSum = 0;
   timeCount = 0;
+  /** Created at the first HTTP/2 connection closed by halb. */
+  h2Closed: Record<string, number> | undefined;
+
+  h2ClosedBy(reason: string): void {
+    const m = (this.h2Closed ??= {});
+    m[reason] = (m[reason] ?? 0) + 1;
+  }
 
   response(status: number): void {
     this.requests[statusClassIndex(status)]!++;
@@ -89,7 +98,7 @@ export class TrafficCounters {
   snapshot(): TrafficCountersSnapshot {
     const requests = {} as Record<StatusClass, number>;
     STATUS_CLASSES.forEach((c, i) => (requests[c] = this.requests[i]!));
-    return {
+    const out: TrafficCountersSnapshot = {
       requests,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
@@ -99,6 +108,8 @@ export class TrafficCounters {
       redispatches: this.redispatches,
       responseTime: { counts: [...this.timeCounts], sum: this.timeSum, count: this.timeCount },
     };
+    if (this.h2Closed !== undefined) out.h2Closed = { ...this.h2Closed };
+    return out;
   }
 }
 
@@ -156,7 +167,7 @@ export function emptyCounters(): TrafficCountersSnapshot {
 export function mergeCounters(a: TrafficCountersSnapshot, b: TrafficCountersSnapshot): TrafficCountersSnapshot {
   const requests = {} as Record<StatusClass, number>;
   for (const c of STATUS_CLASSES) requests[c] = a.requests[c] + b.requests[c];
-  return {
+  const out: TrafficCountersSnapshot = {
     requests,
     bytesIn: a.bytesIn + b.bytesIn,
     bytesOut: a.bytesOut + b.bytesOut,
@@ -170,6 +181,12 @@ export function mergeCounters(a: TrafficCountersSnapshot, b: TrafficCountersSnap
       count: a.responseTime.count + b.responseTime.count,
     },
   };
+  if (a.h2Closed !== undefined || b.h2Closed !== undefined) {
+    const h: Record<string, number> = { ...a.h2Closed };
+    for (const [k, n] of Object.entries(b.h2Closed ?? {})) h[k] = (h[k] ?? 0) + n;
+    out.h2Closed = h;
+  }
+  return out;
 }
 
 function mergeRecord(a: Record<string, TrafficCountersSnapshot>, b: Record<string, TrafficCountersSnapshot>): Record<string, TrafficCountersSnapshot> {

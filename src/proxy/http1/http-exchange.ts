@@ -176,6 +176,12 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
       this.fail(503, 'no-backend');
       return;
     }
+    if (pool.config.proto === 'h2') {
+      // its servers speak HTTP/2 only (gRPC): an HTTP/1.1 request has no stream to become
+      this.rt.log.warn({ frontend: this.rt.name, backend: pool.name, url: this.url }, 'HTTP/1.1 request routed to a proto h2 backend: answered 502 (send it over HTTP/2)');
+      this.fail(502, 'proto-mismatch');
+      return;
+    }
     this.pool = pool;
     this.backendCounters = this.rt.traffic.backend(pool.name);
     this.backendCounters.connect();

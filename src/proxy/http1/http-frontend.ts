@@ -32,6 +32,13 @@ import { CertificateDirFollower } from '../tls/certificate-watch.ts';
 import type { AcmeChallenges } from './acme-challenge.ts';
 import type { AcmeTlsChallenges } from '../tls/acme-tls-challenge.ts';
 import { SimpleClientConnection, type SimpleClientHost, type SimpleClientRequest, type SimpleClientResponse } from './simple-client.ts';
+import http2 from 'node:http2';
+import { DEFAULTS } from '../../config/defaults.ts';
+import { H2Host } from '../h2/h2-frontend.ts';
+import { H2ExchangeRequest, H2ExchangeResponse } from '../h2/h2-exchange.ts';
+import { relayRoutedStream } from '../h2/h2-relayed-stream.ts';
+import { UpstreamH2Pool } from '../h2/upstream-h2-pool.ts';
+import { sniffPreface } from '../h2/h2c-preface.ts';
 
 export interface HttpFrontendDeps {
   pools: ReadonlyMap<string, BackendPool>;
@@ -54,6 +61,13 @@ export interface HttpFrontendDeps {
   challenges?: AcmeChallenges;
   /** ACME TLS-ALPN-01 certificates this process answers with (TLS frontends with acme). */
   tlsChallenges?: AcmeTlsChallenges;
+}
+
+const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/** The frontend speaks HTTP/2: ALPN h2 on TLS, or h2c on plain binds. */
+function speaksH2(cfg: FrontendConfig): boolean {
+  return cfg.tls !== undefined ? cfg.tls.alpn.includes('h2') : cfg.h2c === true;
 }
 
 interface ErrorSinkWithHead {
@@ -96,6 +110,9 @@ export class HttpFrontend {
   private tlsAccept: TlsAcceptOptions | undefined;
   /** tls.crt_dir, watched while this frontend serves it. */
   private certWatch: CertificateDirFollower | undefined;
+  /** HTTP/2 client connections (speaksH2), and the sessions to `proto: h2` backends' servers. */
+  private h2: H2Host | undefined;
+  private h2Upstream: UpstreamH2Pool | undefined;
 
   constructor(cfg: FrontendConfig, deps: HttpFrontendDeps) {
     if (cfg.mode !== 'http') throw new Error(`frontend ${cfg.name}: HttpFrontend needs mode http, got ${cfg.mode}`);
@@ -136,6 +153,23 @@ export class HttpFrontend {
       this.tlsAccept = this.buildTlsAccept(cfg, this.tls);
       this.watchCertificates(cfg);
     }
+    this.setupH2(cfg);
+  }
+
+  /** Starts (or retunes) the HTTP/2 side when the config has the frontend speak it. */
+  private setupH2(cfg: FrontendConfig): void {
+    if (!speaksH2(cfg)) return;
+    const limits = cfg.h2 ?? DEFAULTS.h2;
+    if (this.h2 !== undefined) {
+      this.h2.update(limits, cfg.timeouts.client);
+      return;
+    }
+    this.h2 = new H2Host(limits, cfg.timeouts.client, {
+      log: this.log,
+      stream: this.serveH2Stream,
+      closed: (reason) => this.runtime.counters.h2ClosedBy(reason),
+      ended: () => this.countOpen(),
+    });
   }
 
   /** (Re)starts watching tls.crt_dir when it is set and differs from the one watched. */
@@ -186,7 +220,7 @@ export class HttpFrontend {
    */
   private admit(socket: Socket): boolean {
     const max = this.cfg.maxconn;
-    if (max !== undefined && this.simple.size + this.nodeClients >= max) {
+    if (max !== undefined && this.openConnections >= max) {
       this.log.debug({ maxconn: max }, 'frontend maxconn reached, connection dropped');
       socket.destroy();
       return false;
@@ -195,14 +229,53 @@ export class HttpFrontend {
     return true;
   }
 
+  private get openConnections(): number {
+    return this.simple.size + this.nodeClients + (this.h2?.connections ?? 0);
+  }
+
   private readonly onConnection = (socket: Socket): void => {
     if (!this.admit(socket)) return;
+    if (this.h2 !== undefined && this.cfg.h2c === true && this.cfg.tls === undefined) this.sniffH2c(socket);
+    else this.serveHttp1(socket);
+  };
+
+  /** h2c with prior knowledge: the first bytes say HTTP/2 (the preface) or HTTP/1.1; they are put
+   *  back for whichever reads the connection. */
+  private sniffH2c(socket: Socket): void {
+    let buf: Buffer | undefined;
+    const timer = setTimeout(() => socket.destroy(), this.cfg.timeouts.httpRequest);
+    const onClose = (): void => clearTimeout(timer);
+    const onData = (d: Buffer): void => {
+      buf = buf === undefined ? d : Buffer.concat([buf, d]);
+      const verdict = sniffPreface(buf);
+      if (verdict === 'more') return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.off('error', onClose);
+      socket.pause();
+      socket.unshift(buf);
+      if (verdict === 'h1' || this.h2 === undefined) {
+        this.serveHttp1(socket);
+        return;
+      }
+      this.h2.accept(socket);
+      this.countOpen();
+    };
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    socket.on('error', onClose);
+  }
+
+  private serveHttp1(socket: Socket): void {
     // The C connection layer takes the socket over (allowHalfOpen: a client's FIN still gets the
     // answer to what it sent, as with HAProxy); node's socket stays when it cannot.
     const adopted = NativeSocket.adopt(socket, { allowHalfOpen: true, highWater: 64 * 1024 });
     if (adopted === undefined) {
       this.simple.add(new SimpleClientConnection(socket, this.simpleHost));
       this.countOpen();
+      // paused when h2c sniffing read its first bytes (a no-op otherwise)
+      socket.resume();
       return;
     }
     moveClientAddress(socket, adopted.socket);
@@ -210,7 +283,7 @@ export class HttpFrontend {
     this.simple.add(conn);
     this.countOpen();
     if (adopted.buffered !== undefined) conn.data(adopted.buffered);
-  };
+  }
 
   private buildTlsAccept(cfg: FrontendConfig, server: tls.Server): TlsAcceptOptions {
     return {
@@ -247,8 +320,64 @@ export class HttpFrontend {
     const raw = (socket as tls.TLSSocket & { _parent?: Socket | null })._parent;
     if (raw) moveClientAddress(raw, socket);
     socket.setNoDelay(true);
+    if (socket.alpnProtocol === 'h2' && this.h2 !== undefined) {
+      this.h2.accept(socket);
+      this.countOpen();
+      return;
+    }
     this.simple.add(new SimpleClientConnection(socket, this.simpleHost));
     this.countOpen();
+  };
+
+  /**
+   * One HTTP/2 stream: the checks, ACME answers and redirect of an HTTP/1.1 request, then routed;
+   * to a `proto: h2` backend it is relayed as a stream (gRPC), to any other it becomes an
+   * HttpExchange over pooled HTTP/1.1 server connections (h2-exchange.ts adapts it).
+   */
+  private readonly serveH2Stream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[], socket: Socket): void => {
+    const method = String(headers[':method'] ?? 'GET');
+    const authority = headers[':authority'];
+    const host = typeof headers.host === 'string' ? headers.host : typeof authority === 'string' ? authority : undefined;
+    if (method === 'CONNECT') {
+      this.refused(socket, 501, 'method CONNECT not supported');
+      sendError(new H2ExchangeResponse(stream), 501, false);
+      return;
+    }
+    if (host === undefined || !validHost(host)) {
+      this.refused(socket, 400, 'invalid or missing :authority / Host');
+      sendError(new H2ExchangeResponse(stream), 400, false);
+      return;
+    }
+    const url = String(headers[':path'] ?? '/');
+    const rt = this.runtime;
+    const backend = rt.routes.route({
+      method,
+      host,
+      url,
+      header: (name) => {
+        const v = headers[name];
+        return Array.isArray(v) ? v.join(', ') : v;
+      },
+    });
+    const pool = backend === undefined ? undefined : rt.pools.get(backend);
+    if (pool?.config.proto === 'h2' && this.cfg.redirect === undefined) {
+      this.inflight++;
+      this.h2Upstream ??= new UpstreamH2Pool();
+      relayRoutedStream(rt, this.h2Upstream, pool, stream, headers, rawHeaders, socket).catch((err: unknown) => {
+        this.log.error({ err, backend: pool.name }, 'h2 stream relay failed');
+        if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+      });
+      return;
+    }
+    const req = new H2ExchangeRequest(stream, headers, rawHeaders, socket);
+    const res = new H2ExchangeResponse(stream);
+    if (this.answerChallenge(method, url, res)) return;
+    if (this.cfg.redirect !== undefined) {
+      this.redirect(req, res, host);
+      return;
+    }
+    this.inflight++;
+    new HttpExchange(rt, req, res, host).start();
   };
 
   private readonly onTlsClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {
@@ -337,7 +466,7 @@ export class HttpFrontend {
 
   /** Set, not stepped: a connection handed from the simple path to node's counts once. */
   private countOpen(): void {
-    this.runtime.counters.connectionsCurrent = this.simple.size + this.nodeClients;
+    this.runtime.counters.connectionsCurrent = this.openConnections;
   }
 
   get name(): string {
@@ -392,6 +521,8 @@ export class HttpFrontend {
     this.stopping = true;
     this.certWatch?.close();
     this.stopAccepting();
+    // GOAWAY to HTTP/2 clients now; their open streams finish within the same grace
+    const h2Closed = this.h2?.close(graceMs);
     this.server.closeIdleConnections();
     for (const c of this.simple) {
       if (c.busy) c.stopRequested();
@@ -413,6 +544,8 @@ export class HttpFrontend {
       else c.finish();
     }
     for (const t of this.tunnels) t.destroy();
+    await h2Closed;
+    this.h2Upstream?.close();
     this.upstream.closeIdle();
   }
 
@@ -458,6 +591,7 @@ export class HttpFrontend {
     this.cfg = cfg;
     this.deps = { ...this.deps, ...deps };
     this.runtime = this.buildRuntime(cfg, this.deps);
+    this.setupH2(cfg);
     this.simpleHost = this.buildSimpleHost(cfg, this.deps);
     const t = cfg.timeouts;
     this.server.headersTimeout = t.httpRequest;

@@ -77,6 +77,9 @@ export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
         return;
       }
       recordTlsFacts(s, r.servername, verdict.verified);
+      // what node's tls.Server does before 'secureConnection' (onServerSocketSecure): a socket
+      // still marked connecting is waited on by http2, which would never start its session
+      (s as tls.TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
       o.secure(s);
     });
     const onTlsError = (err: Error): void => {

@@ -427,19 +427,19 @@ test('names, wrong container types, duplicate keys inside a server', () => {
   ]);
 });
 
-test('frontend tls: needs crt or crt_dir; h2 and other ALPN names, versions, and tls on tcp are refused', () => {
+test('frontend tls: needs crt or crt_dir; ALPN names other than h2 and http/1.1, twice-listed ones, versions, and tls on tcp are refused', () => {
   assert.deepEqual(
     problems(
       'frontends:',
       '  a: { bind: ":443", default_backend: web, tls: { min_version: "1.2" } }',
-      '  b: { bind: ":444", default_backend: web, tls: { crt: [x.pem], alpn: [http/1.1, h2, spdy/3] } }',
+      '  b: { bind: ":444", default_backend: web, tls: { crt: [x.pem], alpn: [http/1.1, h2, spdy/3, h2] } }',
       '  c: { bind: ":445", default_backend: web, tls: { crt: x.pem, min_version: "1.1" } }',
       ...BACKEND,
     ),
     [
       '2:44 frontends.a.tls: tls needs crt, crt_dir or acme (the certificates to serve)',
-      '3:82 frontends.b.tls.alpn[1]: alpn h2: HTTP/2 is not supported yet; use http/1.1',
-      '3:86 frontends.b.tls.alpn[2]: alpn "spdy/3": only http/1.1 is supported',
+      '3:86 frontends.b.tls.alpn[2]: alpn "spdy/3": an http frontend speaks h2 and http/1.1 only',
+      '3:94 frontends.b.tls.alpn[3]: alpn h2 is listed twice',
       '4:76 frontends.c.tls.min_version: must be one of "1.2", "1.3", got string "1.1"; did you mean "1.2"?',
     ],
   );
@@ -451,5 +451,38 @@ test('frontend tls: needs crt or crt_dir; h2 and other ALPN names, versions, and
       '    mode: tcp',
     ),
     ['2:109 frontends.t.tls.client_cert_header: client_cert_header needs mode http (a tcp frontend sends the servers bytes, not headers)'],
+  );
+});
+
+test('frontend h2: limits out of range, h2c on tls or tcp, and limits with no HTTP/2 on are refused', () => {
+  assert.deepEqual(
+    problems(
+      'frontends:',
+      '  a: { bind: ":80", default_backend: web, h2c: true, h2: { max_concurrent_streams: 0, max_header_list_size: 100 } }',
+      '  b: { bind: ":443", default_backend: web, h2c: true, tls: { crt: x.pem } }',
+      '  c: { bind: ":81", default_backend: web, h2: { initial_window_size: 70000 } }',
+      '  d: { bind: ":82", mode: tcp, default_backend: t, h2c: true }',
+      ...BACKEND,
+      '  t: { mode: tcp, servers: [{ name: t1, address: 10.0.0.2:80 }] }',
+    ),
+    [
+      '2:84 frontends.a.h2.max_concurrent_streams: must be 1..1000, got 0',
+      '2:109 frontends.a.h2.max_header_list_size: must be 1024..1048576, got 100',
+    ],
+  );
+  assert.deepEqual(
+    problems(
+      'frontends:',
+      '  b: { bind: ":443", default_backend: web, h2c: true, tls: { crt: x.pem } }',
+      '  c: { bind: ":81", default_backend: web, h2: { initial_window_size: 70000 } }',
+      '  d: { bind: ":82", mode: tcp, default_backend: t, h2c: true }',
+      ...BACKEND,
+      '  t: { mode: tcp, servers: [{ name: t1, address: 10.0.0.2:80 }] }',
+    ),
+    [
+      '2:49 frontends.b.h2c: h2c is HTTP/2 on plain binds; a tls frontend offers h2 with tls.alpn: [h2, http/1.1]',
+      '3:43 frontends.c.h2: h2 limits are read only when the frontend speaks HTTP/2: set h2c: true, or tls.alpn: [h2, http/1.1]',
+      '4:57 frontends.d.h2c: h2c needs mode http (a tcp frontend relays bytes, not streams)',
+    ],
   );
 });

@@ -297,7 +297,7 @@ test('haproxy import: observe, on-error and error-limit become passive health', 
   );
 });
 
-test('haproxy import: bind ... ssl crt becomes tls (a crt directory, files, min version, ciphers, verify + ca-file); mixed binds split into <name>_tls', () => {
+test('haproxy import: bind ... ssl crt becomes tls (a crt directory, files, alpn h2,http/1.1, min version, ciphers, verify + ca-file); mixed binds split into <name>_tls', () => {
   const cfg = [
     'frontend www',
     '  mode http',
@@ -313,12 +313,11 @@ test('haproxy import: bind ... ssl crt becomes tls (a crt directory, files, min 
   ].join('\n');
   const { config, warnings } = importHaproxy(cfg, 'haproxy.cfg');
   assert.deepEqual(config.frontends?.www, { bind: '*:80', mode: 'http', default_backend: 'app' });
-  assert.deepEqual(config.frontends?.['www_tls'], { bind: '*:443', mode: 'http', default_backend: 'app', tls: { crt_dir: '/etc/haproxy/certs/', min_version: '1.2' } });
+  assert.deepEqual(config.frontends?.['www_tls'], { bind: '*:443', mode: 'http', default_backend: 'app', tls: { crt_dir: '/etc/haproxy/certs/', min_version: '1.2', alpn: ['h2', 'http/1.1'] } });
   assert.deepEqual(config.frontends?.api, { bind: '10.0.0.1:8443', mode: 'http', default_backend: 'app', tls: { crt: ['/etc/ssl/api.ecdsa.pem', '/etc/ssl/api.rsa.pem'], min_version: '1.3', ciphers: 'ECDHE+AESGCM', verify: 'required', ca_file: '/etc/ssl/ca.pem' } });
   assert.deepEqual(
     warnings.map((w) => `${w.line}: ${w.message}`),
     [
-      '4: frontend www: alpn h2: not supported yet (HTTP/2 is not served); clients negotiate http/1.1',
       '1: frontend www: its ssl binds became frontend www_tls (halb\'s tls is per frontend), with the same rules and backend',
     ],
   );

@@ -44,6 +44,10 @@ test('validate: ok summary and --explain in evaluation order', async () => {
     assert.ok(r.out.includes('    b 10.0.0.2:80 (backup)'));
     assert.ok(r.out.includes('    c 10.0.0.3:80 (weight 3)'));
 
+    writeFileSync(file, 'frontends:\n  g:\n    bind: "127.0.0.1:81"\n    default_backend: app\n    h2c: true\n    h2: { max_concurrent_streams: 50 }\nbackends:\n  app: { servers: [ { name: a, address: "10.0.0.1:80" } ] }\n');
+    const h2 = await run(file, true);
+    assert.equal(h2.out[1], 'frontend g (http) on 127.0.0.1:81 h2c (50 streams, 65536 B headers, window 65535, 200 resets/10s)');
+
     writeFileSync(file, 'backends:\n  app:\n    servers: [ { name: a, address: "10.0.0.1:80", wieght: 2 } ]\n    retries: -1\n');
     const bad = await run(file);
     assert.equal(bad.code, 1);
