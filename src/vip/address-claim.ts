@@ -146,11 +146,17 @@ export class AddressClaim {
     this.#term++;
     this.#justClaimed = true;
     this.#keeper?.onMaster();
+    const followed = this.#followed;
     this.#followed = undefined;
+    // The master we followed stepped down and another backup took over before us (its skew
+    // time came first under load): we take over from that one, and the connections are the
+    // followed master's and its. The armed rule for the followed master starts the window
+    // (no nft before the VIP), the other holder is added after.
+    const alsoFrom = o.from !== undefined && followed !== undefined && followed !== o.from ? o.from : undefined;
     this.#enqueue('take addresses', async () => {
       // Before the VIP is added, so conntrack sees our own connections from their SYN (at once
       // when it was armed for this master while we followed it).
-      if (o.from !== undefined) await this.#handoff?.begin(o.from, this.#handoffWindow());
+      if (o.from !== undefined) await this.#handoff?.begin(alsoFrom !== undefined ? followed! : o.from, this.#handoffWindow());
       if (this.#vips) {
         const r = await this.#vips.acquire();
         this.#log.info({ changed: r.changed }, r.detail);
@@ -159,6 +165,7 @@ export class AddressClaim {
       // The master we followed went silent: nobody to hand its connections to. Not awaited:
       // the announce queued next must not wait for nft.
       if (o.from === undefined) void this.#handoff?.end();
+      else if (alsoFrom !== undefined) void this.#handoff?.include?.(alsoFrom, this.#handoffWindow());
     });
     this.#hook('MASTER', o.priority);
   }

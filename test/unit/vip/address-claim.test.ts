@@ -97,6 +97,17 @@ test('a backup arms the hand-off for the master it follows, never while its addr
   await claim.close();
 });
 
+test('armed for the master that stepped down, taking over from the backup that beat us to it: the armed rule first, the VIP, then that backup added', async () => {
+  const { log, claim } = setup();
+  await claim.start();
+  claim.follow('10.0.0.2');
+  await claim.settled();
+  claim.claim({ from: '10.0.0.3', priority: 100 });
+  await claim.settled();
+  assert.deepEqual(log.slice(3), ['handoff begin 10.0.0.2 800', 'add 10.0.0.100', 'handoff include 10.0.0.3 800']);
+  await claim.close();
+});
+
 test('another holder heard while master: its connections are handed on to it too, and the VIP is announced once more after its announcements', async () => {
   const { clock, log, announced, claim } = setup();
   await claim.start();
