@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export const HALB_MAIN = fileURLToPath(new URL('../../bin/halb.js', import.meta.url));
 
@@ -108,4 +108,12 @@ export function startHalb(args: string[], opts: { cwd?: string; env?: NodeJS.Pro
       });
     },
   };
+}
+
+/** Writes `config` to `file`, runs `halb run -c file`, and resolves once the node has started. */
+export async function runHalbWith(file: string, config: string, timeoutMs = 30_000): Promise<HalbProcess> {
+  writeFileSync(file, config);
+  const halb = startHalb(['run', '-c', file]);
+  await halb.waitFor((l) => l.msg === 'halb node started', timeoutMs);
+  return halb;
 }

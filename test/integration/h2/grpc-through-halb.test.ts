@@ -8,11 +8,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
-import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
+import { runHalbWith, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
 import { EchoService, startGrpcServer, type TestGrpcServer } from '../../helpers/grpc-servers.ts';
 import { makeCa, makeLeaf, type TestCa } from '../../helpers/test-certificates.ts';
 
@@ -72,9 +72,7 @@ before(async () => {
   const rawPort = (raw.address() as { port: number }).port;
   [h2cPort, tlsPort] = [await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
-  writeFileSync(
-    file,
-    `global: { workers: 1 }
+  halb = await runHalbWith(file, `global: { workers: 1 }
 frontends:
   rpc:
     bind: ["127.0.0.1:${h2cPort}"]
@@ -99,10 +97,7 @@ ${grpcServers.map((s) => `      - { name: ${s.name}, address: "127.0.0.1:${s.por
   rawh2:
     proto: h2
     servers: [ { name: raw, address: "127.0.0.1:${rawPort}" } ]
-`,
-  );
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+`);
 });
 
 after(async () => {

@@ -14,10 +14,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
+import { runHalbWith, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
 import { RawH2Client, frame, FRAME, FLAG, H2_ERROR, getBlock, literal, indexedLiteral, indexed, ping, settings, rstStream } from './h2-raw-client.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-h2-floods-'));
@@ -38,9 +38,7 @@ before(async () => {
   const bport = (backend.address() as { port: number }).port;
   [port, adminPort] = [await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
-  writeFileSync(
-    file,
-    `global: { workers: 1, admin: { listen: "127.0.0.1:${adminPort}", read_only_open: true } }
+  halb = await runHalbWith(file, `global: { workers: 1, admin: { listen: "127.0.0.1:${adminPort}", read_only_open: true } }
 frontends:
   web:
     bind: ["127.0.0.1:${port}"]
@@ -50,10 +48,7 @@ frontends:
     h2: { max_resets: 100 }
 backends:
   app: { servers: [ { name: a, address: "127.0.0.1:${bport}" } ] }
-`,
-  );
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+`);
 });
 
 after(() => {

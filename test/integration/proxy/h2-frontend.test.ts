@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
+import { runHalbWith, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
 import { makeCa, makeLeaf, type TestCa } from '../../helpers/test-certificates.ts';
 import { refusedPort } from '../../helpers/refused-port.ts';
 
@@ -51,9 +51,7 @@ before(async () => {
   const dead = await refusedPort();
   [tlsPort, h2cPort, retryPort] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
-  writeFileSync(
-    file,
-    `global: { workers: 1 }
+  halb = await runHalbWith(file, `global: { workers: 1 }
 frontends:
   tls:
     bind: ["127.0.0.1:${tlsPort}"]
@@ -86,10 +84,7 @@ ${ports.map((p, i) => `      - { name: s${i + 1}, address: "127.0.0.1:${p}" }`).
     servers:
       - { name: dead, address: "127.0.0.1:${dead}" }
       - { name: live, address: "127.0.0.1:${ports[0]}" }
-`,
-  );
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+`);
 });
 
 after(async () => {

@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
+import { runHalbWith, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-h2-reload-'));
 let halb: HalbProcess | undefined;
@@ -60,9 +60,7 @@ function get(session: http2.ClientHttp2Session, path: string): Promise<{ status:
 
 test('reload: kept binds keep the HTTP/2 connection (new limits for new ones); moved binds send it GOAWAY NO_ERROR, its open stream finishes, the new listener serves', async () => {
   const [portA, portB] = [await freePort(), await freePort()];
-  writeFileSync(file, configText(portA, 100));
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+  halb = await runHalbWith(file, configText(portA, 100));
   const session = http2.connect(`http://127.0.0.1:${portA}`);
   session.on('error', () => undefined);
   let goawayCode: number | undefined;

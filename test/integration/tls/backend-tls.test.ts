@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, HALB_MAIN, type HalbProcess } from '../../helpers/halb-process.ts';
+import { runHalbWith, freePort, HALB_MAIN, type HalbProcess } from '../../helpers/halb-process.ts';
 import { makeCa, makeLeaf, type TestCa } from '../../helpers/test-certificates.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-btls-'));
@@ -80,9 +80,7 @@ before(async () => {
   ];
   port = await freePort();
   const file = join(dir, 'halb.yaml');
-  writeFileSync(
-    file,
-    `global: { workers: 1, log: { access: false, level: debug } }
+  halb = await runHalbWith(file, `global: { workers: 1, log: { access: false, level: debug } }
 frontends:
   web:
     bind: ["127.0.0.1:${port}"]
@@ -114,10 +112,7 @@ backends:
   closing:
     tls: { ca_file: ${ca.caFile}, sni: srv.test }
     servers: [ { name: z, address: "127.0.0.1:${closingPort}" } ]
-`,
-  );
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+`);
 });
 
 after(async () => {

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
+import { runHalbWith, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
 import { makeCa, makeLeaf, type TestCa } from '../../helpers/test-certificates.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-frontdoor-'));
@@ -29,9 +29,7 @@ before(async () => {
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
   [plainPort, plain308Port, tlsPort, openPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
-  writeFileSync(
-    file,
-    `global: { workers: 1, log: { access: true } }
+  halb = await runHalbWith(file, `global: { workers: 1, log: { access: true } }
 frontends:
   http: { bind: ["127.0.0.1:${plainPort}"], mode: http, redirect: { to: https, port: ${tlsPort} } }
   http308: { bind: ["127.0.0.1:${plain308Port}"], mode: http, default_backend: app, redirect: { to: https, code: 308, port: ${tlsPort} } }
@@ -46,10 +44,7 @@ frontends:
     http-response: [ { set-header: Strict-Transport-Security, value: "max-age=0" } ]
 backends:
   app: { servers: [ { name: a, address: "127.0.0.1:${(backend.address() as { port: number }).port}" } ] }
-`,
-  );
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+`);
 });
 
 after(() => {

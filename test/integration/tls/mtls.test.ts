@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, HALB_MAIN, type HalbProcess } from '../../helpers/halb-process.ts';
+import { runHalbWith, freePort, HALB_MAIN, type HalbProcess } from '../../helpers/halb-process.ts';
 import { makeCa, makeLeaf, type TestCa } from '../../helpers/test-certificates.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-mtls-'));
@@ -69,9 +69,7 @@ before(async () => {
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
   [requiredPort, optionalPort] = [await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
-  writeFileSync(file, configText(ca.caFile, (backend.address() as { port: number }).port));
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+  halb = await runHalbWith(file, configText(ca.caFile, (backend.address() as { port: number }).port));
 });
 
 after(() => {

@@ -6,10 +6,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import tls from 'node:tls';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
+import { runHalbWith, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
 import { makeCa, makeLeaf, type TestCa } from '../../helpers/test-certificates.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-resume-'));
@@ -33,18 +33,13 @@ before(async () => {
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
   [port, mtlsPort] = [await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
-  writeFileSync(
-    file,
-    `global: { workers: 2, log: { access: true }, ticket_key_rotation: 10s }
+  halb = await runHalbWith(file, `global: { workers: 2, log: { access: true }, ticket_key_rotation: 10s }
 frontends:
   web: { bind: ["127.0.0.1:${port}"], mode: http, default_backend: app, tls: { crt: ${pem} } }
   mtls: { bind: ["127.0.0.1:${mtlsPort}"], mode: http, default_backend: app, tls: { crt: ${pem}, verify: required, ca_file: ${ca.caFile} } }
 backends:
   app: { servers: [ { name: a, address: "127.0.0.1:${(backend.address() as { port: number }).port}" } ] }
-`,
-  );
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+`);
 });
 
 after(() => {

@@ -5,10 +5,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
+import { runHalbWith, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
 import { makeCa, makeLeaf, type TestCa } from '../../helpers/test-certificates.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-tcptls-'));
@@ -41,19 +41,14 @@ before(async () => {
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   [port, mtlsPort, dirPort] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
-  writeFileSync(
-    file,
-    `global: { workers: 1, log: { access: true } }
+  halb = await runHalbWith(file, `global: { workers: 1, log: { access: true } }
 frontends:
   tcps: { bind: ["127.0.0.1:${port}"], mode: tcp, default_backend: echo, tls: { crt: ${pem} } }
   tcpm: { bind: ["127.0.0.1:${mtlsPort}"], mode: tcp, default_backend: echo, tls: { crt: ${pem}, verify: required, ca_file: ${ca.caFile} } }
   tcpd: { bind: ["127.0.0.1:${dirPort}"], mode: tcp, default_backend: echo, tls: { crt_dir: ${join(dir, 'certs')} } }
 backends:
   echo: { mode: tcp, servers: [ { name: e, address: "127.0.0.1:${(echo.address() as net.AddressInfo).port}" } ] }
-`,
-  );
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+`);
 });
 
 after(() => {

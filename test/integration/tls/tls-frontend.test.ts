@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHalb, freePort, HALB_MAIN, type HalbProcess } from '../../helpers/halb-process.ts';
+import { startHalb, runHalbWith, freePort, HALB_MAIN, type HalbProcess } from '../../helpers/halb-process.ts';
 import { makeCa, makeLeaf, makeMismatched, type TestCa } from '../../helpers/test-certificates.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-tls-'));
@@ -86,9 +86,7 @@ before(async () => {
   backendPort = (backend.address() as { port: number }).port;
   [port, port13, plainPort, proxiedPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   file = join(dir, 'halb.yaml');
-  writeFileSync(file, configText([pem.aEc, pem.aRsa, pem.wild], join(dir, 'certs')));
-  halb = startHalb(['run', '-c', file]);
-  await halb.waitFor((l) => l.msg === 'halb node started', 30_000);
+  halb = await runHalbWith(file, configText([pem.aEc, pem.aRsa, pem.wild], join(dir, 'certs')));
 });
 
 const others: HalbProcess[] = [];
