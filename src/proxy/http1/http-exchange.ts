@@ -258,8 +258,12 @@ export class HttpExchange implements UpstreamUser, ResponseSink, RouteInput, Pic
   private toPeer(exhausted: boolean): boolean {
     const peer = this.rt.peers.get(this.pool!.name);
     if (peer === undefined || this.viaPeer || this.bodyStarted) return false;
+    // A server this request already failed to connect to is not usable for it, even while
+    // health has not marked it down yet (the last of three cut servers, seen in CI as a 503).
+    const tried = this.tried;
+    const usable = exhausted ? 0 : tried === undefined ? this.pool!.eligibleServers.length : this.pool!.eligibleServers.filter((s) => !tried.has(s)).length;
     const choice = choosePeerFallback({
-      usableServers: exhausted ? 0 : this.pool!.eligibleServers.length,
+      usableServers: usable,
       enabled: true,
       peerUp: peer.up,
       marked: this.header(PEER_MARK_HEADER) !== undefined,
