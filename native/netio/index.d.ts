@@ -66,6 +66,41 @@ export function connInit<Owner extends object>(
  *  `owner` is `this` for the callbacks given to connInit. */
 export function connOpen(fd: number, owner: object, allowHalfOpen: boolean, highWater: number): ConnHandle;
 /** Where reads land from now on; undefined = the shared buffer. */
+/** An OpenSSL SSL_CTX made by tlsContext (freed when no JS value and no connection holds it). */
+export interface TlsContextHandle {
+  readonly __tlsContext: unique symbol;
+}
+
+/** Called (with the connection's owner as `this`) when a connOpenTls connection's handshake is
+ *  done; once per process. */
+export function tlsInit(onSecure: (this: never) => void): void;
+
+/**
+ * A server-side TLS context: certificate chains (PEM, leaf first) with their keys (several key
+ * types side by side: the client's signature algorithms pick), the lowest version, the TLS 1.2
+ * cipher list and TLS 1.3 suites (OpenSSL syntax; '' leaves that part empty / the default), the
+ * session id context, node's 48-byte ticket key (undefined: OpenSSL's own random one) and the
+ * ALPN protocols in wire format. Throws (code ERR_HALB_TLS) with OpenSSL's reason.
+ */
+export function tlsContext(
+  chains: string[],
+  keys: string[],
+  minVersion: 'TLSv1.2' | 'TLSv1.3',
+  cipherList: string,
+  cipherSuites: string,
+  sessionIdContext: string,
+  ticketKey: Buffer | undefined,
+  alpn: Buffer,
+): TlsContextHandle;
+
+/** connOpen for a TLS server connection whose ClientHello JS read already (given as clientHello);
+ *  reads deliver plaintext after the handshake; a failed handshake closes with EPROTO and
+ *  OpenSSL's reason as the syscall. */
+export function connOpenTls(fd: number, owner: object, allowHalfOpen: boolean, highWater: number, context: TlsContextHandle, clientHello: Buffer): ConnHandle;
+
+/** [version, cipher (IANA name), ALPN protocol | undefined, resumed]; [] when not TLS or closed. */
+export function connTlsFacts(h: ConnHandle): [string, string, string | undefined, boolean] | [];
+
 export function connSetReadBuffer(h: ConnHandle, buf: Buffer | undefined): void;
 /** Queues bytes (sent after this loop turn's I/O, or at once when big). Returns the bytes now
  *  waiting, or -1 when the connection is ending or closed. */

@@ -21,3 +21,7 @@ exports.connForward = binding.connForward;
 exports.connForwardClose = binding.connForwardClose;
 exports.scanResponseHead = binding.scanResponseHead;
 exports.reuseportSpread = binding.reuseportSpread;
+exports.tlsInit = binding.tlsInit;
+exports.tlsContext = binding.tlsContext;
+exports.connOpenTls = binding.connOpenTls;
+exports.connTlsFacts = binding.connTlsFacts;

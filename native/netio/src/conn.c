@@ -28,6 +28,7 @@
 #include "conn.h"
 #include "forward.h"
 #include "reuseport.h"
+#include "tls.h"
 
 static void on_poll(uv_poll_t *h, int status, int events);
 
@@ -55,7 +56,7 @@ static void emit0(conn_t *c, napi_ref fn) {
 
 /* ---------- write queue ---------- */
 
-static int queue_reserve(conn_t *c, size_t more) {
+int conn_queue_reserve(conn_t *c, size_t more) {
   if (c->qoff > 0 && c->qoff + c->qlen + more > c->qcap) {
     memmove(c->q, c->q + c->qoff, c->qlen);
     c->qoff = 0;
@@ -70,7 +71,7 @@ static int queue_reserve(conn_t *c, size_t more) {
   return 0;
 }
 
-static void mark_dirty(conn_t *c) {
+void conn_mark_dirty(conn_t *c) {
   netio_t *io = c->io;
   if (c->in_dirty) return;
   c->in_dirty = 1;
@@ -83,7 +84,7 @@ static void mark_dirty(conn_t *c) {
 
 /* Sends what is queued (plus `extra`, not copied unless the kernel leaves some of it). Returns 0,
  * or -1 when the connection failed (and is closing). */
-static int flush(conn_t *c, const char *extra, size_t extra_len) {
+int conn_flush(conn_t *c, const char *extra, size_t extra_len) {
   while (c->qlen > 0 || extra_len > 0) {
     struct iovec iov[2];
     int n = 0;
@@ -110,7 +111,7 @@ static int flush(conn_t *c, const char *extra, size_t extra_len) {
     if (c->qlen == 0) c->qoff = 0;
   }
   if (extra_len > 0) {
-    if (queue_reserve(c, extra_len) < 0) {
+    if (conn_queue_reserve(c, extra_len) < 0) {
       conn_close(c, ENOMEM, "write");
       return -1;
     }
@@ -161,24 +162,25 @@ static void flush_dirty(void *arg) {
       c->in_dirty = 0;
       c->next_dirty = NULL;
       if (c->closing) continue;
-      if (flush(c, NULL, 0) == 0) after_flush(c);
+      if (conn_flush(c, NULL, 0) == 0) after_flush(c);
     }
   }
 }
 
 int conn_send(conn_t *c, const char *data, size_t len) {
+  if (c->tls != NULL) return halb_tls_send(c, data, len);
   if (len >= DIRECT_WRITE) {
     /* big: out now, together with what is queued, no copy of what the kernel takes */
-    if (flush(c, data, len) < 0) return -1;
+    if (conn_flush(c, data, len) < 0) return -1;
     if (c->qlen > 0 && !c->in_dirty) conn_update_poll(c);
   } else if (len > 0) {
-    if (queue_reserve(c, len) < 0) {
+    if (conn_queue_reserve(c, len) < 0) {
       conn_close(c, ENOMEM, "write");
       return -1;
     }
     memcpy(c->q + c->qoff + c->qlen, data, len);
     c->qlen += len;
-    mark_dirty(c);
+    conn_mark_dirty(c);
   }
   return 0;
 }
@@ -190,7 +192,19 @@ int conn_send_string(conn_t *c, napi_value str) {
     napi_throw_type_error(env, NULL, "netio: a string expected");
     return -2;
   }
-  if (queue_reserve(c, len + 1) < 0) {
+  if (c->tls != NULL) {
+    char *tmp = malloc(len + 1);
+    if (tmp == NULL) {
+      conn_close(c, ENOMEM, "write");
+      return -1;
+    }
+    size_t n;
+    napi_get_value_string_latin1(env, str, tmp, len + 1, &n);
+    int rc = halb_tls_send(c, tmp, n);
+    free(tmp);
+    return rc;
+  }
+  if (conn_queue_reserve(c, len + 1) < 0) {
     conn_close(c, ENOMEM, "write");
     return -1;
   }
@@ -198,7 +212,7 @@ int conn_send_string(conn_t *c, napi_value str) {
   /* +1: napi always writes a terminating NUL */
   napi_get_value_string_latin1(env, str, c->q + c->qoff + c->qlen, len + 1, &got);
   c->qlen += got;
-  mark_dirty(c);
+  conn_mark_dirty(c);
   return 0;
 }
 
@@ -207,7 +221,7 @@ int conn_send_string(conn_t *c, napi_value str) {
 void conn_update_poll(conn_t *c) {
   if (c->closing) return;
   int ev = 0;
-  if (!c->paused && !c->fwd_blocked && !c->read_eof) ev |= UV_READABLE;
+  if (!c->paused && !c->fwd_blocked && !c->read_eof && !c->sock_eof) ev |= UV_READABLE;
   /* queued bytes the check phase could not send: wait until the socket takes more */
   if (c->qlen > 0 && !c->in_dirty) ev |= UV_WRITABLE;
   if (ev == c->polled) return;
@@ -219,47 +233,64 @@ void conn_update_poll(conn_t *c) {
   c->polled = ev;
 }
 
+/* n bytes read into buf (the connection's read buffer): what forwarding does not take goes to JS. */
+void conn_deliver(conn_t *c, char *buf, size_t n) {
+  netio_t *io = c->io;
+  c->last_active = uv_now(io->loop);
+  size_t js = n;
+  if (c->fwd_state != FWD_NONE) {
+    size_t used = forward_read(c, buf, n);
+    if (c->closing) return;
+    /* what follows the forwarded responses goes to JS, from the buffer's start */
+    if (used > 0 && used < js) memmove(buf, buf + used, js - used);
+    js -= used;
+  }
+  if (js > 0) {
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(io->env, &scope) != napi_ok) return;
+    napi_value argv[1];
+    napi_create_int32(io->env, (int32_t)js, &argv[0]);
+    conn_call_owner(c, io->on_read, 1, argv);
+    napi_close_handle_scope(io->env, scope);
+  }
+}
+
+/* The peer is done sending (FIN, or TLS close_notify). */
+void conn_eof(conn_t *c) {
+  c->read_eof = 1;
+  if (c->fwd_state != FWD_NONE) forward_eof(c);
+  conn_update_poll(c);
+  emit0(c, c->io->on_end);
+  if (c->closing) return;
+  if (c->shut) {
+    /* our FIN went out before: both directions are done */
+    conn_close(c, 0, NULL);
+  } else if (!c->allow_half_open) {
+    /* node's default: our side ends too once the queue is out */
+    if (c->tls != NULL) halb_tls_close_notify(c);
+    c->ending = 1;
+    if (!c->in_dirty) conn_flush(c, NULL, 0);
+  }
+}
+
 static void do_read(conn_t *c) {
   netio_t *io = c->io;
+  if (c->tls != NULL) {
+    halb_tls_read(c);
+    return;
+  }
   for (int i = 0; i < READS_PER_WAKE && !c->closing && !c->paused && !c->fwd_blocked && !c->read_eof; i++) {
     char *buf = c->rbuf_ref != NULL ? c->rbuf : io->shared_buf;
     size_t len = c->rbuf_ref != NULL ? c->rlen : io->shared_len;
     ssize_t n = recv(c->fd, buf, len, 0);
     if (n > 0) {
-      c->last_active = uv_now(io->loop);
-      size_t js = (size_t)n;
-      if (c->fwd_state != FWD_NONE) {
-        size_t used = forward_read(c, buf, (size_t)n);
-        if (c->closing) return;
-        /* what follows the forwarded responses goes to JS, from the buffer's start */
-        if (used > 0 && used < js) memmove(buf, buf + used, js - used);
-        js -= used;
-      }
-      if (js > 0) {
-        napi_handle_scope scope;
-        if (napi_open_handle_scope(io->env, &scope) != napi_ok) return;
-        napi_value argv[1];
-        napi_create_int32(io->env, (int32_t)js, &argv[0]);
-        conn_call_owner(c, io->on_read, 1, argv);
-        napi_close_handle_scope(io->env, scope);
-      }
+      conn_deliver(c, buf, (size_t)n);
+      if (c->closing) return;
       if ((size_t)n < len) return; /* drained: the next epoll round says when there is more */
       continue;
     }
     if (n == 0) {
-      c->read_eof = 1;
-      if (c->fwd_state != FWD_NONE) forward_eof(c);
-      conn_update_poll(c);
-      emit0(c, io->on_end);
-      if (c->closing) return;
-      if (c->shut) {
-        /* our FIN went out before: both directions are done */
-        conn_close(c, 0, NULL);
-      } else if (!c->allow_half_open) {
-        /* node's default: our side ends too once the queue is out */
-        c->ending = 1;
-        if (!c->in_dirty) flush(c, NULL, 0);
-      }
+      conn_eof(c);
       return;
     }
     if (errno == EINTR) continue;
@@ -280,7 +311,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     return;
   }
   if ((events & UV_WRITABLE) && c->qlen > 0) {
-    if (flush(c, NULL, 0) < 0) return;
+    if (conn_flush(c, NULL, 0) < 0) return;
     after_flush(c);
     if (c->closing) return;
   }
@@ -307,6 +338,7 @@ static void on_timer(uv_timer_t *t) {
 
 static void free_conn(conn_t *c) {
   napi_env env = c->io->env;
+  if (c->tls != NULL) halb_tls_free(c);
   if (c->rbuf_ref != NULL) napi_delete_reference(env, c->rbuf_ref);
   napi_delete_reference(env, c->owner);
   free(c->q);
@@ -425,11 +457,9 @@ static napi_value init_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* open(fd, owner, allowHalfOpen, highWater) -> handle; fd is duplicated, close yours after */
-static napi_value open_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+/* The first four arguments of open(): a connection made (not yet polled) and its JS handle in
+ * *handle; NULL after throwing. */
+conn_t *conn_open_args(napi_env env, size_t argc, napi_value *argv, napi_value *handle) {
   netio_t *io = get_io(env);
   int32_t fd, hw;
   bool half;
@@ -477,9 +507,22 @@ static napi_value open_fn(napi_env env, napi_callback_info info) {
   uv_timer_init(io->loop, &c->timer);
   c->poll.data = c;
   c->timer.data = c;
-  napi_value handle;
   /* no finalizer: the connection lives until closed, whatever JS holds */
-  CHECK(napi_create_external(env, c, NULL, NULL, &handle));
+  if (napi_create_external(env, c, NULL, NULL, handle) != napi_ok) {
+    conn_close(c, ENOMEM, "open");
+    napi_throw_error(env, NULL, "netio: napi_create_external failed");
+    return NULL;
+  }
+  return c;
+}
+
+/* open(fd, owner, allowHalfOpen, highWater) -> handle; fd is duplicated, close yours after */
+static napi_value open_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], handle;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  conn_t *c = conn_open_args(env, argc, argv, &handle);
+  if (c == NULL) return NULL;
   conn_update_poll(c);
   return handle;
 }
@@ -552,6 +595,8 @@ static napi_value pause_fn(napi_env env, napi_callback_info info) {
   if (c->closing) return NULL;
   c->paused = p;
   conn_update_poll(c);
+  /* records already read from the socket wait in OpenSSL, and no poll event will say so */
+  if (!p && c->tls != NULL) halb_tls_resume_later(c);
   return NULL;
 }
 
@@ -561,8 +606,9 @@ static napi_value end_fn(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   conn_t *c = conn_args(env, info, 1, argv);
   if (c == NULL || c->closing || c->ending) return NULL;
+  if (c->tls != NULL) halb_tls_close_notify(c);
   c->ending = 1;
-  flush(c, NULL, 0);
+  conn_flush(c, NULL, 0);
   return NULL;
 }
 
@@ -634,6 +680,10 @@ static napi_value detach_fn(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "netio.detach: connection already closed");
     return NULL;
   }
+  if (c->tls != NULL) {
+    napi_throw_error(env, NULL, "netio.detach: a TLS connection stays in the C layer");
+    return NULL;
+  }
   napi_value out, fdv, unsent;
   CHECK(napi_create_object(env, &out));
   CHECK(napi_create_int32(env, c->fd, &fdv));
@@ -662,6 +712,7 @@ napi_value netio_conn_init(napi_env env, napi_value exports) {
   io->env = env;
   if (napi_get_uv_event_loop(env, &io->loop) != napi_ok) return NULL;
   turn_end_init(&io->flush, io->loop, flush_dirty, io);
+  halb_tls_io_init(io);
   if (napi_set_instance_data(env, io, finalize_io, NULL) != napi_ok) return NULL;
   napi_property_descriptor props[] = {
       {"connInit", NULL, init_fn, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -679,6 +730,10 @@ napi_value netio_conn_init(napi_env env, napi_value exports) {
       {"connForwardClose", NULL, forward_close_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scanResponseHead", NULL, scan_fn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reuseportSpread", NULL, reuseport_spread_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tlsInit", NULL, halb_tls_init_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tlsContext", NULL, halb_tls_context_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"connOpenTls", NULL, halb_tls_open_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"connTlsFacts", NULL, halb_tls_facts_fn, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

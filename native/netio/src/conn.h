@@ -35,6 +35,11 @@ typedef struct {
   char *shared_buf; /* the default read buffer (a JS Buffer kept alive by shared_ref) */
   size_t shared_len;
   napi_ref shared_ref;
+  /* TLS (tls.c): the handshake-done callback, and connections resumed with records waiting in
+   * OpenSSL, read at the end of the turn */
+  napi_ref on_secure;
+  turn_end_t tls_turn;
+  conn_t *tls_ready;
 } netio_t;
 
 /* response forwarding states (server side connection) */
@@ -83,6 +88,11 @@ struct conn {
   size_t fwd_carry_len;
   /* on a client connection: the server connection forwarding into it */
   conn_t *fwd_from;
+  /* TLS (tls.c): NULL on a plain connection */
+  struct conn_tls *tls;
+  conn_t *next_tls_ready;
+  int in_tls_ready;
+  int sock_eof; /* TLS: the socket read 0, OpenSSL may still hold records */
   /* lifecycle */
   int closing;
   int open_handles;
@@ -90,6 +100,17 @@ struct conn {
   const char *err_syscall;
 };
 
+int conn_queue_reserve(conn_t *c, size_t more);
+/* Sends at the end of this loop turn what is queued. */
+void conn_mark_dirty(conn_t *c);
+/* Sends what is queued (plus `extra`, copied only when the kernel leaves some). 0, or -1 when the
+ * connection failed (and is closing). */
+int conn_flush(conn_t *c, const char *extra, size_t extra_len);
+/* Bytes read (plaintext, in the connection's read buffer) go to forwarding or JS. */
+void conn_deliver(conn_t *c, char *buf, size_t n);
+/* The peer sent its last byte. */
+void conn_eof(conn_t *c);
+conn_t *conn_open_args(napi_env env, size_t argc, napi_value *argv, napi_value *handle);
 /* Queues or sends `len` bytes (what write() does with a Buffer). -1 when the connection failed. */
 int conn_send(conn_t *c, const char *data, size_t len);
 /* Queues a JS string's latin1 bytes. -1 when the connection failed, -2 after throwing. */

@@ -218,7 +218,7 @@ export class HttpFrontend {
    * node's side at once, so node's own count would let any number through. False: full, and the
    * socket is gone.
    */
-  private admit(socket: Socket): boolean {
+  private admit(socket: { destroy(): unknown }): boolean {
     const max = this.cfg.maxconn;
     if (max !== undefined && this.openConnections >= max) {
       this.log.debug({ maxconn: max }, 'frontend maxconn reached, connection dropped');
@@ -295,6 +295,8 @@ export class HttpFrontend {
       server,
       secure: this.onSecureConnection,
       failed: this.onTlsClientError,
+      nativeContext: (servername, ticket) => (this.tlsContexts as TlsContexts).nativeFor(servername, ticket),
+      secureNative: this.onSecureNative,
       ...(cfg.tls?.acme?.challenge === 'tls-alpn-01' && this.deps.tlsChallenges !== undefined
         ? {
             acmeTls: (name: string | undefined) => this.deps.tlsChallenges?.contextFor(name),
@@ -325,6 +327,17 @@ export class HttpFrontend {
       this.countOpen();
       return;
     }
+    this.simple.add(new SimpleClientConnection(socket, this.simpleHost));
+    this.countOpen();
+  };
+
+  /** A connection whose TLS handshake the C layer did: the plain HTTP/1.1 path, as it is. */
+  private readonly onSecureNative = (socket: NativeSocket): void => {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    if (!this.admit(socket)) return;
     this.simple.add(new SimpleClientConnection(socket, this.simpleHost));
     this.countOpen();
   };

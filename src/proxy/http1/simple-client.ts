@@ -12,6 +12,8 @@ import { setListeners, type ListenerSet } from '../socket-listeners.ts';
 import type { ExchangeRequest, ExchangeResponse } from './http-exchange.ts';
 import type { NativeSocket } from '../native/native-socket.ts';
 import { holdWrites, releaseWrites } from '../native/write-batch.ts';
+import { NativeDuplex } from '../native/native-duplex.ts';
+import { moveTlsFacts } from '../tls/tls-facts.ts';
 
 export interface SimpleClientHost {
   maxHeaderBytes: number;
@@ -154,7 +156,13 @@ export class SimpleClientConnection {
     setListeners(s, LISTENERS, false);
     s.setTimeout(0);
     this.host.closed(this);
-    if (n !== undefined) {
+    if (n?.tls === true) {
+      // its TLS session lives in the C layer: node's server reads it through a stream
+      const back = new NativeDuplex(n);
+      moveClientAddress(n, back);
+      moveTlsFacts(n, back);
+      this.host.handoff(back as unknown as Socket, buf);
+    } else if (n !== undefined) {
       const back = n.detach();
       moveClientAddress(n, back);
       this.host.handoff(back, buf);

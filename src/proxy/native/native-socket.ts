@@ -20,13 +20,17 @@ import {
   connForwardClose,
   connInit,
   connOpen,
+  connOpenTls,
   connPause,
   connPending,
   connRef,
   connSetReadBuffer,
   connSetTimeout,
+  connTlsFacts,
   connWrite,
+  tlsInit,
   type ConnHandle,
+  type TlsContextHandle,
 } from '#netio';
 import type { ByteStream } from '../byte-stream.ts';
 
@@ -39,6 +43,11 @@ function ensureInit(): void {
   if (shared !== undefined) return;
   shared = Buffer.allocUnsafeSlow(SHARED_READ_BYTES);
   connInit(shared, onRead, onEnd, onDrain, onTimeout, onClose, onForward);
+  tlsInit(onSecure);
+}
+
+function onSecure(this: NativeSocket): void {
+  this.secured();
 }
 
 function onRead(this: NativeSocket, nread: number): void {
@@ -98,7 +107,12 @@ export class NativeSocket extends EventEmitter implements ByteStream {
   private readonly highWater: number;
   private readonly allowHalfOpen: boolean;
 
-  private constructor(from: net.Socket, fd: number, opts: AdoptOptions) {
+  /** A TLS connection (adoptTls): the handshake is done. */
+  secure = false;
+  /** A TLS connection: written bytes are plaintext, and detach() is not possible. */
+  readonly tls: boolean;
+
+  private constructor(from: net.Socket, fd: number, opts: AdoptOptions, tls?: { context: TlsContextHandle; clientHello: Buffer }) {
     super();
     ensureInit();
     this.remoteAddress = from.remoteAddress;
@@ -108,7 +122,8 @@ export class NativeSocket extends EventEmitter implements ByteStream {
     this.highWater = opts.highWater ?? DEFAULT_HIGH_WATER;
     this.allowHalfOpen = opts.allowHalfOpen ?? false;
     this.readBuf = shared!;
-    this.h = connOpen(fd, this, this.allowHalfOpen, this.highWater);
+    this.tls = tls !== undefined;
+    this.h = tls === undefined ? connOpen(fd, this, this.allowHalfOpen, this.highWater) : connOpenTls(fd, this, this.allowHalfOpen, this.highWater, tls.context, tls.clientHello);
   }
 
   /**
@@ -127,6 +142,30 @@ export class NativeSocket extends EventEmitter implements ByteStream {
     from.on('error', ignore);
     from.destroy();
     return { socket, buffered };
+  }
+
+  /**
+   * Takes over a connected net.Socket whose ClientHello the caller has read (all of it, as
+   * `clientHello`; nothing else may have been read): the C side runs the TLS server handshake
+   * with `context` and then carries plaintext. 'secure' is emitted once the handshake is done; a
+   * failed one closes with an error (code EPROTO, OpenSSL's reason as its syscall). Undefined
+   * when `from` cannot be taken over (see adopt).
+   */
+  static adoptTls(from: net.Socket, context: TlsContextHandle, clientHello: Buffer, opts: AdoptOptions = {}): NativeSocket | undefined {
+    const fd = (from as unknown as Internals)._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0 || from.destroyed || from.connecting || from.writableLength > 0 || from.readableEnded || from.readableLength > 0) return undefined;
+    const socket = new NativeSocket(from, fd, opts, { context, clientHello });
+    from.on('error', ignore);
+    from.destroy();
+    return socket;
+  }
+
+  /** A TLS connection's negotiated version, cipher, ALPN and whether it resumed a session. */
+  tlsFacts(): { version: string; cipher: string; alpn: string | undefined; resumed: boolean } | undefined {
+    if (this.h === undefined || !this.tls) return undefined;
+    const f = connTlsFacts(this.h);
+    if (f.length === 0) return undefined;
+    return { version: f[0], cipher: f[1], alpn: f[2], resumed: f[3] };
   }
 
   /** ByteStream's door to what only the C layer does: this socket (node's sockets have none). */
@@ -274,6 +313,7 @@ export class NativeSocket extends EventEmitter implements ByteStream {
    */
   detach(): net.Socket {
     if (this.h === undefined || this.destroyed) throw new Error('NativeSocket.detach: connection is closed');
+    if (this.tls) throw new Error('NativeSocket.detach: a TLS connection cannot leave the C layer (use NativeDuplex)');
     const { fd, unsent } = connDetach(this.h);
     this.h = undefined;
     this.destroyed = true;
@@ -288,6 +328,12 @@ export class NativeSocket extends EventEmitter implements ByteStream {
     const chunk = this.readBuf.subarray(0, nread);
     if (this.reader !== undefined) this.reader(chunk);
     else this.emit('data', chunk);
+  }
+
+  /** @internal the TLS handshake is done */
+  secured(): void {
+    this.secure = true;
+    this.emit('secure');
   }
 
   /** @internal */

@@ -6,8 +6,11 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { clientHelloAlpn, clientHelloName } from './client-hello.ts';
 import { clientVerdict, type VerifyMode } from './client-certificate.ts';
-import { recordTlsFacts } from './tls-facts.ts';
+import { recordNativeTlsFacts, recordTlsFacts } from './tls-facts.ts';
 import { ACME_TLS_ALPN } from './acme-tls-challenge.ts';
+import type { TlsContextHandle } from '#netio';
+import { NativeSocket } from '../native/native-socket.ts';
+import { moveClientAddress } from '../client-address.ts';
 
 export interface TlsAcceptOptions {
   /** Read at each ClientHello: a reload swaps what it returns, open connections keep theirs. */
@@ -25,6 +28,11 @@ export interface TlsAcceptOptions {
   /** A validation handshake was answered. */
   acmeTlsAnswered?(servername: string | undefined): void;
   failed(err: Error, socket: Socket): void;
+  /** The C layer's TLS (tls.c) for a connection that needs nothing only node's TLS has (no
+   *  client certificates, no h2, no ACME validation): its context for the name, or undefined. */
+  nativeContext?(servername: string | undefined, ticketKeyName: string | undefined): TlsContextHandle | undefined;
+  /** A connection whose handshake the C layer did. */
+  secureNative?(socket: NativeSocket): void;
 }
 
 export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
@@ -42,8 +50,12 @@ export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
     if (!r.done) return;
     raw.off('data', onData);
     raw.pause();
+    const offered = clientHelloAlpn(buf);
+    if (o.nativeContext !== undefined && o.verify === 'none' && !offered.includes(ACME_TLS_ALPN) && !(offered.includes('h2') && o.alpn.includes('h2'))) {
+      if (acceptNative(raw, buf, r.servername, r.ticketKeyName, o, timer, onError)) return;
+    }
     raw.unshift(buf);
-    if (o.acmeTls !== undefined && clientHelloAlpn(buf).includes(ACME_TLS_ALPN)) {
+    if (o.acmeTls !== undefined && offered.includes(ACME_TLS_ALPN)) {
       acmeValidation(raw, r.servername, o, timer);
       return;
     }
@@ -91,6 +103,35 @@ export function acceptTls(raw: Socket, o: TlsAcceptOptions): void {
   raw.on('data', onData);
   // a socket that read a PROXY header first was paused with the ClientHello in its buffer
   raw.resume();
+}
+
+/** The handshake in the C layer; false when it cannot take the socket (node's TLS goes on). */
+function acceptNative(raw: Socket, hello: Buffer, servername: string | undefined, ticket: string | undefined, o: TlsAcceptOptions, timer: NodeJS.Timeout, onError: (err: Error) => void): boolean {
+  let ctx: TlsContextHandle | undefined;
+  try {
+    ctx = o.nativeContext?.(servername, ticket);
+  } catch (err) {
+    onError(err as Error);
+    return true;
+  }
+  if (ctx === undefined) return false;
+  const s = NativeSocket.adoptTls(raw, ctx, hello, { allowHalfOpen: true, highWater: 64 * 1024 });
+  if (s === undefined) return false;
+  // raw's close cleared the handshake timer: this one bounds the handshake in C
+  clearTimeout(timer);
+  const deadline = setTimeout(() => s.destroy(), o.timeoutMs);
+  s.once('close', () => clearTimeout(deadline));
+  // the PROXY header's client address was set on the raw socket
+  moveClientAddress(raw, s);
+  const onFail = (err: Error): void => o.failed(err, raw);
+  s.on('error', onFail);
+  s.once('secure', () => {
+    clearTimeout(deadline);
+    s.off('error', onFail);
+    recordNativeTlsFacts(s, servername);
+    o.secureNative?.(s);
+  });
+  return true;
 }
 
 /** What OpenSSL concluded about the client's certificate. node's own server reads the same two

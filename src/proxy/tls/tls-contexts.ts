@@ -8,6 +8,7 @@ import type { FrontendTlsConfig } from '../../config/types.ts';
 import { loadCaFile, loadCertificates, type CertificateSet, type LoadedCertificate } from './certificate-store.ts';
 import { SniIndex } from './sni.ts';
 import { ticketKeyName, type TicketKeys, type TicketKeyStore } from './ticket-keys.ts';
+import { tlsContext, type TlsContextHandle } from '#netio';
 
 export class TlsContexts {
   readonly certificates: readonly LoadedCertificate[];
@@ -18,6 +19,8 @@ export class TlsContexts {
   /** Keyed by the selection's indices and the ticket key's name: names sharing certificates
    *  share a context. */
   private readonly contexts = new Map<string, tls.SecureContext>();
+  /** The same selections as OpenSSL contexts of the C layer (nativeFor). */
+  private readonly natives = new Map<string, TlsContextHandle>();
   private readonly keys: TicketKeyStore | undefined;
   /** The keys the cached contexts were made for; on a change the rotated-out ones are dropped. */
   private seenKeys: TicketKeys | undefined;
@@ -48,13 +51,7 @@ export class TlsContexts {
 
   /** `ticket`: the key name of the session ticket the client offers (client-hello.ts). */
   contextFor(servername: string | undefined, ticket?: string): tls.SecureContext {
-    const sel = this.index.select(servername);
-    const keys = this.keys?.get();
-    if (keys !== this.seenKeys) this.dropRotatedOut(keys);
-    // a ticket sealed with the previous key goes to a context holding that key; any other
-    // (none, the current key's, one unknown or expired) to the current key's
-    const ticketKey = keys === undefined ? undefined : keys.previous !== undefined && ticket === ticketKeyName(keys.previous) ? keys.previous : keys.current;
-    const id = `${sel.join(',')}|${ticketKey === undefined ? '' : ticketKeyName(ticketKey)}`;
+    const { id, sel, ticketKey } = this.selection(servername, ticket);
     let ctx = this.contexts.get(id);
     if (ctx === undefined) {
       ctx = tls.createSecureContext(this.options(sel, ticketKey));
@@ -63,10 +60,44 @@ export class TlsContexts {
     return ctx;
   }
 
+  /** What contextFor selects, as a context of the C layer's TLS (tls.c): same certificates,
+   *  versions, ciphers, session id context and ticket key, so a session resumes on either. */
+  nativeFor(servername: string | undefined, ticket?: string): TlsContextHandle {
+    const { id, sel, ticketKey } = this.selection(servername, ticket);
+    let ctx = this.natives.get(id);
+    if (ctx === undefined) {
+      const o = this.options(sel, ticketKey);
+      const ciphers = (this.cfg.ciphers ?? tls.DEFAULT_CIPHERS).split(':').filter((c) => c !== '');
+      const alpn = Buffer.concat(this.cfg.alpn.map((p) => Buffer.concat([Buffer.from([Buffer.byteLength(p)]), Buffer.from(p)])));
+      ctx = tlsContext(
+        o.cert as string[],
+        o.key as string[],
+        this.cfg.minVersion,
+        ciphers.filter((c) => !c.startsWith('TLS_')).join(':'),
+        ciphers.filter((c) => c.startsWith('TLS_')).join(':'),
+        this.sessionIdContext,
+        ticketKey,
+        alpn,
+      );
+      this.natives.set(id, ctx);
+    }
+    return ctx;
+  }
+
+  private selection(servername: string | undefined, ticket: string | undefined): { id: string; sel: readonly number[]; ticketKey: Buffer | undefined } {
+    const sel = this.index.select(servername);
+    const keys = this.keys?.get();
+    if (keys !== this.seenKeys) this.dropRotatedOut(keys);
+    // a ticket sealed with the previous key goes to a context holding that key; any other
+    // (none, the current key's, one unknown or expired) to the current key's
+    const ticketKey = keys === undefined ? undefined : keys.previous !== undefined && ticket === ticketKeyName(keys.previous) ? keys.previous : keys.current;
+    return { id: `${sel.join(',')}|${ticketKey === undefined ? '' : ticketKeyName(ticketKey)}`, sel, ticketKey };
+  }
+
   private dropRotatedOut(keys: TicketKeys | undefined): void {
     this.seenKeys = keys;
     const live = new Set([keys?.current, keys?.previous].map((k) => (k === undefined ? '' : ticketKeyName(k))));
-    for (const id of this.contexts.keys()) if (!live.has(id.slice(id.indexOf('|') + 1))) this.contexts.delete(id);
+    for (const m of [this.contexts, this.natives]) for (const id of m.keys()) if (!live.has(id.slice(id.indexOf('|') + 1))) m.delete(id);
   }
 
   private options(sel: readonly number[], ticketKey: Buffer | undefined): tls.SecureContextOptions {

@@ -3,6 +3,7 @@
 // servers carry the client's subject. Read once per connection, not per request.
 import type tls from 'node:tls';
 import { distinguishedName } from './client-certificate.ts';
+import type { NativeSocket } from '../native/native-socket.ts';
 
 export interface TlsFacts {
   version: string;
@@ -32,6 +33,21 @@ export function recordTlsFacts(s: tls.TLSSocket, sni: string | undefined, client
   };
   (s as Tagged)[kFacts] = facts;
   return facts;
+}
+
+/** A C-layer TLS connection's facts (no client certificates there: verify none). */
+export function recordNativeTlsFacts(s: NativeSocket, sni: string | undefined): TlsFacts | undefined {
+  const f = s.tlsFacts();
+  if (f === undefined) return undefined;
+  const facts: TlsFacts = { version: f.version, cipher: f.cipher, sni, alpn: f.alpn, resumed: f.resumed, clientDn: undefined, clientVerified: false };
+  (s as Tagged)[kFacts] = facts;
+  return facts;
+}
+
+/** The facts go with the connection to the object that carries it on (native-duplex.ts). */
+export function moveTlsFacts(from: object, to: object): void {
+  const f = (from as Tagged)[kFacts];
+  if (f !== undefined) (to as Tagged)[kFacts] = f;
 }
 
 /** The facts of a TLS connection; undefined on a plain one. */
