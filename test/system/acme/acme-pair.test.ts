@@ -23,6 +23,7 @@ const DOMAIN = 'www.acme.test';
 const PEER_PORT = 7946;
 const WEB_SCRIPT = new URL('../node/web-server.ts', import.meta.url).pathname;
 const SEAL = new URL('../../../src/acme/handover-message.ts', import.meta.url).pathname;
+const HALB_MAIN = new URL('../../../bin/halb.js', import.meta.url).pathname;
 const PROBE_SCRIPT = new URL('./tls-probe.ts', import.meta.url).pathname;
 const ADVERT_MS = 100;
 // lb2 (priority 100) takes over Master_Down_Interval after lb1's last advert; the bound is the one
@@ -237,6 +238,13 @@ let a = ''; s.on('data', (d) => (a += d)); s.on('close', () => console.log(a.tri
   assert.equal(sent.stdout.trim(), 'refused bad-tag');
   await lb2.waitFor((e) => e.msg === 'acme hand-over message refused' && e.reason === 'bad-tag', 5000, 'refusal logged');
   assert.equal((await acmeOf(lb2)).refused['bad-tag'], 1);
+  // `halb status` on the new master: its ACME row and the refusal
+  const table = (await lab!.exec('lb2', process.execPath, [HALB_MAIN, 'status', '-a', 'http://127.0.0.1:9100'])).stdout;
+  const head = table.split('\n').findIndex((l) => l.startsWith('ACME  '));
+  assert.ok(head >= 0, table);
+  const row = table.split('\n')[head + 1]!.split(/ {2,}/);
+  assert.deepEqual([row[0], row[2], row[3], row[4], row[7]], ['site', 'acme', `${String(got.fingerprint256).slice(0, 23)}..`, DOMAIN, '0/1'], table);
+  assert.match(table, /^ACME HAND-OVER .* refused bad-tag:1$/m);
   assert.equal((await clientGet(rootFile)).fingerprint, got.fingerprint256, 'still the same certificate');
   console.log(`# lb1 obtained ${String(got.fingerprint256).slice(0, 23)}..., lb2 received it; after kill -9 of lb1, lb2 answered 200 with it (${failover}); tampered message refused (bad-tag)`);
 });
