@@ -211,7 +211,9 @@ test('the master obtains, the backup receives; after kill -9 of the master the b
   const becameMaster = await lb2.waitState('master', 10_000, since);
   const vipAdded = lb2.events.slice(since).find((e) => typeof e.msg === 'string' && e.msg.startsWith('added ') && e.changed === true);
   const servedAfterMs = first.t - killedAt;
-  const failover = `first valid answer ${servedAfterMs} ms after the kill (attempt started at +${first.start - killedAt} ms, ${first.failedBefore} attempts failed before it); lb2 MASTER at +${becameMaster.t - killedAt} ms${vipAdded ? `, VIP added at +${vipAdded.t - killedAt} ms` : ''}; bound ${BOUND_MS} ms (Master_Down_Interval ${MDI.toFixed(0)} ms at advert_int ${ADVERT_MS}ms)`;
+  // lb1's last-word keeper (a process beside the primary) sends priority 0 when the primary dies
+  const lastWord = lb1.events.find((e) => e.component === 'last-word');
+  const failover = `first valid answer ${servedAfterMs} ms after the kill (its attempt started at +${first.start - killedAt} ms and took ${first.t - first.start} ms, lb1's first answer to the probe took ${fromLb1.t - fromLb1.start} ms; ${first.failedBefore} attempts failed before it); ${lastWord ? `lb1's last word (priority 0) at +${lastWord.t - killedAt} ms, ` : ''}lb2 MASTER at +${becameMaster.t - killedAt} ms${vipAdded ? `, VIP added at +${vipAdded.t - killedAt} ms` : ''}; bound ${BOUND_MS} ms (Master_Down_Interval ${MDI.toFixed(0)} ms at advert_int ${ADVERT_MS}ms)`;
   console.log(`# acme kill -9 failover: ${failover}`);
   // HALB_KILL_DEBUG=1: lb2's log lines around the takeover, in ms after the kill.
   if (process.env.HALB_KILL_DEBUG) {
