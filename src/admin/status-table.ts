@@ -13,7 +13,23 @@ interface ServerRow {
   lastCheck?: { ok?: boolean; reason?: string; durationMs?: number; at?: number };
 }
 
+interface AcmeRow {
+  frontend?: string;
+  domains?: string[];
+  state?: string;
+  serving?: string;
+  notAfter?: string;
+  fingerprint256?: string;
+  nextAttempt?: string;
+  failures?: number;
+  lastError?: string;
+  obtained?: number;
+  received?: number;
+}
+
 interface StatusJson {
+  acme?: AcmeRow[];
+  acmeHandover?: { sent?: number; acknowledged?: number; sendFailed?: number; received?: number; refused?: Record<string, number> };
   bgp?: {
     asn?: number;
     routerId?: string;
@@ -59,6 +75,53 @@ function ago(at: number | undefined, now: number): string {
 }
 
 const text = (v: unknown): string => (v === undefined || v === null ? '-' : String(v));
+
+/** "in 3d" / "2h ago" for an ISO time; "-" when absent or unreadable. */
+function relative(iso: string | undefined, now: number): string {
+  const at = typeof iso === 'string' ? Date.parse(iso) : NaN;
+  if (Number.isNaN(at)) return '-';
+  const s = Math.round(Math.abs(at - now) / 1000);
+  const span = s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : s < 86_400 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
+  return at >= now ? `in ${span}` : `${span} ago`;
+}
+
+/** The certificates a node obtains (ACME) or is handed, and the hand-over channel's counts. */
+function acmeLines(st: StatusJson, now: number): string[] {
+  const rows = st.acme ?? [];
+  if (rows.length === 0 && !st.acmeHandover) return [];
+  const out = [''];
+  if (rows.length > 0) {
+    out.push(
+      ...alignColumns([
+        ['ACME', 'STATE', 'SERVING', 'CERT SHA-256', 'NAMES', 'EXPIRES', 'NEXT ATTEMPT', 'OBTAINED/RECEIVED', 'FAILURES', 'LAST ERROR'],
+        ...rows.map((a) => {
+          const expired = typeof a.notAfter === 'string' && Date.parse(a.notAfter) <= now;
+          return [
+            text(a.frontend),
+            a.state === 'backoff' ? 'BACKOFF' : text(a.state),
+            a.serving === 'fallback' ? 'FALLBACK' : text(a.serving),
+            a.fingerprint256 ? `${a.fingerprint256.slice(0, 23)}..` : '-',
+            (a.domains ?? []).join(',') || '-',
+            a.notAfter === undefined ? '-' : `${a.notAfter.slice(0, 16).replace('T', ' ')}Z (${expired ? 'EXPIRED ' : ''}${relative(a.notAfter, now)})`,
+            relative(a.nextAttempt, now),
+            `${text(a.obtained ?? 0)}/${text(a.received ?? 0)}`,
+            text(a.failures ?? 0),
+            a.lastError ?? '-',
+          ];
+        }),
+      ]),
+    );
+  }
+  const h = st.acmeHandover;
+  if (h) {
+    const refused = Object.entries(h.refused ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([r, n]) => `${r}:${n}`)
+      .join(',');
+    out.push(`ACME HAND-OVER  sent ${text(h.sent ?? 0)}  acknowledged ${text(h.acknowledged ?? 0)}  send failed ${text(h.sendFailed ?? 0)}  received ${text(h.received ?? 0)}  refused ${refused || '0'}`);
+  }
+  return out;
+}
 
 function checkText(c: ServerRow['lastCheck'], now: number): string {
   if (!c) return '-';
@@ -142,6 +205,7 @@ export function formatStatus(status: unknown, now: number): string {
   // The pair as this node hears it: every peer's last advert.
   const peers = vrrp.flatMap((v) => (v.peers ?? []).map((p) => [text(v.instance ?? v.name), text(p.address), (p.state ?? '-').toUpperCase(), text(p.priority), typeof p.lastAdvertAgoMs === 'number' ? `${(p.lastAdvertAgoMs / 1000).toFixed(1)}s ago` : '-', typeof p.advertIntervalMs === 'number' ? `${p.advertIntervalMs} ms` : '-']));
   if (peers.length > 0) out.push('', ...alignColumns([['PEER OF', 'ADDRESS', 'STATE (FROM ADVERTS)', 'PRIO', 'LAST ADVERT', 'INTERVAL'], ...peers]));
+  out.push(...acmeLines(st, now));
   const bgp = st.bgp;
   if (bgp) {
     out.push('', `BGP AS${text(bgp.asn)}  router-id ${text(bgp.routerId)}`);

@@ -2,7 +2,7 @@
 // HTTP/1.1 request's are (X-Forwarded-*, Forwarded, the frontend's http-request ops, client
 // certificate headers: buildRequestHead decides them, so both paths agree), the stream is relayed
 // by relayH2Stream, and when it ends the same traffic counters and access log line an HTTP/1.1
-// exchange writes are written for it.
+// exchange writes are written for it, with the body bytes the relay counted.
 import type http2 from 'node:http2';
 import type { BackendPool } from '../../pool/backend-pool.ts';
 import type { ByteStream } from '../byte-stream.ts';
@@ -59,6 +59,8 @@ async function relayAndLog(
   for (const c of [rt.counters, backend, r.server === undefined ? undefined : rt.traffic.server(pool.name, r.server)]) {
     if (c === undefined) continue;
     c.response(status);
+    c.bytesIn += r.bytesIn;
+    c.bytesOut += r.bytesOut;
     if (status > 0) c.observe(seconds);
   }
   backend.disconnect();
@@ -77,9 +79,9 @@ async function relayAndLog(
     Tc: -1,
     Tr: -1,
     Tt: span(t0, performance.now()),
-    // the relay pipes bodies stream to stream and does not count them
-    bytesIn: 0,
-    bytesOut: 0,
+    // body bytes (DATA payloads), as the HTTP/1.1 exchange counts them
+    bytesIn: r.bytesIn,
+    bytesOut: r.bytesOut,
     retries: r.retries,
     termination: termination(r),
     proto: 'h2',

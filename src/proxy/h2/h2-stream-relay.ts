@@ -56,6 +56,10 @@ export interface H2RelayResult {
   retries: number;
   /** Why halb answered itself, if it did: no-server, connect-error, server-timeout, server-error. */
   error: string | undefined;
+  /** Request body bytes (DATA payloads) relayed from the client to the server. */
+  bytesIn: number;
+  /** Response body bytes (DATA payloads) relayed from the server to the client. */
+  bytesOut: number;
 }
 
 /**
@@ -67,7 +71,7 @@ export function relayH2Stream(client: http2.ServerHttp2Stream, headers: http2.In
 }
 
 class Relay {
-  private readonly result: H2RelayResult = { server: undefined, status: 0, grpcStatus: undefined, resetCode: undefined, retries: 0, error: undefined };
+  private readonly result: H2RelayResult = { server: undefined, status: 0, grpcStatus: undefined, resetCode: undefined, retries: 0, error: undefined, bytesIn: 0, bytesOut: 0 };
   private readonly upHeaders: http2.OutgoingHttpHeaders;
   private tried: Set<ServerState> | undefined;
   private server: ServerState | undefined;
@@ -199,7 +203,10 @@ class Relay {
       const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
       // a trailers-only answer ends with its headers; any other waits for the server's trailers
       client.respond(responseHeaders(h), endStream ? { endStream: true } : { waitForTrailers: true });
-      if (!endStream) up.pipe(client);
+      if (!endStream) {
+        up.on('data', (chunk: Buffer) => (this.result.bytesOut += chunk.length));
+        up.pipe(client);
+      }
     });
     up.on('trailers', (t: http2.IncomingHttpHeaders) => {
       this.trailers = responseHeaders(t, true);
@@ -221,7 +228,10 @@ class Relay {
         this.answer(502, 'server-error');
       }
     });
-    if (!client.endAfterHeaders) client.pipe(up);
+    if (!client.endAfterHeaders) {
+      client.on('data', (chunk: Buffer) => (this.result.bytesIn += chunk.length));
+      client.pipe(up);
+    }
   }
 
   /** halb answers the client itself: no server, or none that could answer. */

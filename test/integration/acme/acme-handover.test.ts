@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import { startHalb, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
 import { makeCa, makeLeaf, type TestCa } from '../../helpers/test-certificates.ts';
 import { startPebble, type Pebble } from '../../helpers/pebble.ts';
+import { execFile } from 'node:child_process';
 import { handoverKey, sealHandover } from '../../../src/acme/handover-message.ts';
+
+const HALB_MAIN = new URL('../../../bin/halb.js', import.meta.url).pathname;
 
 const dir = mkdtempSync(join(tmpdir(), 'halb-acme-ho-'));
 let ca: TestCa;
@@ -46,7 +49,7 @@ after(async () => {
 });
 
 function node(o: { name: string; self: string; peer: string; plain: number; site: number; peerPort: number; directory: string }): string {
-  return `global: { workers: 1, log: { access: false } }
+  return `global: { workers: 1, log: { access: false }, admin: { socket: ${join(dir, `admin-${o.name}.sock`)} } }
 frontends:
   plain: { bind: ["${o.self}:${o.plain}"], default_backend: app }
   site:
@@ -79,6 +82,13 @@ function fingerprint(host: string, port: number): Promise<string> {
       s.end();
     });
     s.on('error', reject);
+  });
+}
+
+/** `halb status` of one node, through its admin socket: the human tables. */
+function statusTable(name: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [HALB_MAIN, 'status', '--socket', join(dir, `admin-${name}.sock`)], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`halb status: ${err.message} ${stderr}`)) : resolve(stdout)));
   });
 }
 
@@ -135,6 +145,32 @@ test('the node that reaches the CA hands its certificate to the peer; tampered, 
   assert.deepEqual(refused, ['bad-tag', 'bad-tag', 'replay', 'stale', 'malformed']);
   // still the same certificate: nothing refused was used
   assert.equal(await fingerprint('127.0.0.2', site), got.fingerprint256);
+
+  // `halb status` on both: the ACME table and the hand-over counts
+  const short = `${String(got.fingerprint256).slice(0, 23)}..`;
+  const row = (table: string): string[] => {
+    const lines = table.split('\n');
+    const head = lines.findIndex((l) => /^ACME +STATE +SERVING +CERT SHA-256 +NAMES +EXPIRES +NEXT ATTEMPT +OBTAINED\/RECEIVED +FAILURES +LAST ERROR$/.test(l));
+    assert.ok(head >= 0, table);
+    const r = lines.slice(head + 1).find((l) => l.startsWith('site '));
+    assert.ok(r, table);
+    return r.split(/ {2,}/);
+  };
+  const t1 = await statusTable('lb1');
+  const [, state1, serving1, cert1, names1, expires1, next1, counts1, failures1, error1] = row(t1);
+  assert.deepEqual([state1, serving1, cert1, names1, counts1, failures1, error1], ['valid', 'acme', short, 'pair.acme.test', '1/0', '0', '-'], t1);
+  assert.match(expires1!, /^\d{4}-\d\d-\d\d \d\d:\d\dZ \(in \d+[dh]\)$/, t1);
+  assert.match(next1!, /^in \d+[smhd]$/, t1);
+  assert.match(t1, /^ACME HAND-OVER {2}sent [1-9]\d* {2}acknowledged [1-9]\d* {2}send failed \d+ {2}received 0 {2}refused 0$/m);
+  const t2 = await statusTable('lb2');
+  const [, state2, serving2, cert2, , , , counts2] = row(t2);
+  // lb2 reaches no CA: it was handed the certificate (its own orders fail, so it may be in backoff)
+  assert.equal(serving2, 'acme', t2);
+  assert.equal(cert2, short, t2);
+  // two authentic messages reached it (lb1's and the test's), one newer certificate was kept
+  assert.equal(counts2, '0/1', t2);
+  assert.ok(state2 === 'valid' || state2 === 'BACKOFF' || state2 === 'standby', t2);
+  assert.match(t2, /^ACME HAND-OVER .* received 2 {2}refused bad-tag:2,replay:1,stale:1,malformed:1$/m);
 
   // lb2 loses its storage and restarts: it asks lb1, which offers what it holds
   lb2.kill('SIGKILL');

@@ -1,7 +1,8 @@
 // gRPC end to end through a real `halb run`: grpc-js clients -> halb's h2 frontend (h2c with prior
 // knowledge, and TLS with ALPN h2) -> a `proto: h2` backend -> real grpc-js servers
 // (test/helpers/grpc-servers.ts). Unary calls with their trailers, a server error's grpc-status,
-// bidirectional streaming, the access log line of a relayed stream, the forwarded headers a
+// bidirectional streaming, the access log line of a relayed stream (with its body bytes: the
+// gRPC frames' sizes, also in /metrics), the forwarded headers a
 // relayed stream carries (seen by a node http2 server), and the 502 an HTTP/1.1 request gets
 // when it is routed to a backend that speaks HTTP/2 only.
 import { test, before, after } from 'node:test';
@@ -50,6 +51,14 @@ interface SayResult {
   trailer: string | undefined;
 }
 
+/** Bytes of one gRPC message on the wire: the 5-byte prefix (compressed flag, length) and the
+ *  protobuf the service's own serializer makes of `msg` (grpc-js sends uncompressed). */
+function frameBytes(method: 'Say' | 'Chat', kind: 'request' | 'response', msg: Record<string, string>): number {
+  const def = EchoService.service[method]!;
+  const body = kind === 'request' ? def.requestSerialize(msg) : def.responseSerialize(msg);
+  return 5 + body.length;
+}
+
 function say(c: EchoClient, text: string): Promise<SayResult> {
   return new Promise((resolve) => {
     let trailer: string | undefined;
@@ -72,7 +81,7 @@ before(async () => {
   const rawPort = (raw.address() as { port: number }).port;
   [h2cPort, tlsPort] = [await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
-  halb = await runHalbWith(file, `global: { workers: 1 }
+  halb = await runHalbWith(file, `global: { workers: 1, admin: { socket: ${join(dir, 'admin.sock')} } }
 frontends:
   rpc:
     bind: ["127.0.0.1:${h2cPort}"]
@@ -124,6 +133,14 @@ test('unary calls over h2c: answers, trailing metadata and grpc-status cross hal
   assert.equal(line.grpcStatus, '0');
   assert.equal(line.status, 200);
   assert.equal(line.backend, 'grpc');
+  // body bytes: one request message up, one answer down (server names g1/g2 are the same size)
+  const inBytes = frameBytes('Say', 'request', { text: 'hello 0' });
+  const outBytes = frameBytes('Say', 'response', { text: 'hello 0', server: 'g1' });
+  const isSay = (l: Record<string, unknown>): boolean => l.type === 'access' && l.frontend === 'rpc' && l.url === '/halb.test.Echo/Say';
+  await halb!.waitFor(() => halb!.lines.filter(isSay).length >= 6);
+  const says = halb!.lines.filter(isSay);
+  for (const l of says) assert.deepEqual([l.bytesIn, l.bytesOut], [inBytes, outBytes], JSON.stringify(l));
+  console.log(`# relayed unary Say: bytesIn ${inBytes}, bytesOut ${outBytes} per call in the access log (the gRPC frames' sizes)`);
 });
 
 test('unary over TLS (ALPN h2) and a server error: the error code and message arrive as the server sent them', async () => {
@@ -154,6 +171,14 @@ test('bidirectional streaming through halb: each reply arrives before the next m
     assert.equal(s.code, grpc.status.OK);
     assert.match(String(s.metadata.get('x-served-by')[0]), /^g[12]$/);
   }
+  // the access lines of both streams: three messages each way, counted as they crossed
+  const server = 'g1';
+  const inBytes = ['one', 'two', 'three'].reduce((n, text) => n + frameBytes('Chat', 'request', { text }), 0);
+  const outBytes = ['ONE', 'TWO', 'THREE'].reduce((n, text) => n + frameBytes('Chat', 'response', { text, server }), 0);
+  for (const frontend of ['rpc', 'rpcs']) {
+    const l = await halb!.waitFor((x) => x.type === 'access' && x.frontend === frontend && x.url === '/halb.test.Echo/Chat');
+    assert.deepEqual([l.bytesIn, l.bytesOut], [inBytes, outBytes], JSON.stringify(l));
+  }
 });
 
 test('a relayed stream carries the forwarded headers and header ops of the frontend, as an HTTP/1.1 request does', async () => {
@@ -179,6 +204,38 @@ test('a relayed stream carries the forwarded headers and header ops of the front
   assert.equal(h['x-forwarded-proto'], 'http');
   assert.equal(h.forwarded, `for=127.0.0.1;proto=http;host="127.0.0.1:${h2cPort}"`);
   assert.equal(h['x-via-halb'], 'yes');
+});
+
+/** One counter of halb's /metrics, read over the admin socket. */
+function metric(name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath: join(dir, 'admin.sock'), path: '/metrics' }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => (body += d));
+        r.on('end', () => {
+          const line = body.split('\n').find((l) => l.startsWith(`${name} `));
+          resolve(line === undefined ? NaN : Number(line.slice(name.length + 1)));
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+test('the body bytes of relayed streams reach the traffic counters (/metrics), as the access log counts them', async () => {
+  const lines = halb!.lines.filter((l) => l.type === 'access' && l.backend === 'grpc');
+  const sum = (k: 'bytesIn' | 'bytesOut'): number => lines.reduce((n, l) => n + Number(l[k]), 0);
+  assert.ok(sum('bytesIn') > 0 && sum('bytesOut') > 0);
+  // the workers' counters reach the primary on their next report: bounded wait
+  const deadline = Date.now() + 10_000;
+  let got: number[];
+  for (;;) {
+    got = [await metric('halb_backend_received_bytes_total{backend="grpc"}'), await metric('halb_backend_sent_bytes_total{backend="grpc"}')];
+    if ((got[0] === sum('bytesIn') && got[1] === sum('bytesOut')) || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(got, [sum('bytesIn'), sum('bytesOut')], `${lines.length} access lines`);
 });
 
 test('an HTTP/1.1 request routed to a proto h2 backend gets 502 and a log line saying why', async () => {

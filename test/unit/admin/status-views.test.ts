@@ -75,6 +75,32 @@ test('formatStatus: tolerates an empty or partial status (another node version)'
   assert.match(formatStatus(null, NOW), /no backends/);
 });
 
+test('formatStatus: an ACME table (state, serving certificate, names, expiry, next attempt, counts, last error) and the hand-over counts', () => {
+  const day = 86_400_000;
+  const fp = 'E8:E7:9F:7E:EA:5F:83:22:11:00:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF';
+  const acme = {
+    acme: [
+      { frontend: 'site', domains: ['www.example.com', 'example.com'], state: 'valid', serving: 'acme', notAfter: new Date(NOW + 89 * day).toISOString(), fingerprint256: fp, nextAttempt: new Date(NOW + 59 * day).toISOString(), failures: 0, obtained: 1, received: 0 },
+      { frontend: 'api', domains: ['api.example.com'], state: 'backoff', serving: 'fallback', failures: 3, nextAttempt: new Date(NOW + 40_000).toISOString(), lastError: 'connect ECONNREFUSED 10.0.0.5:14000', obtained: 0, received: 0 },
+      { frontend: 'old', domains: ['old.example.com'], state: 'standby', serving: 'acme', notAfter: new Date(NOW - 2 * 3600_000).toISOString(), fingerprint256: fp, failures: 0, obtained: 0, received: 2 },
+    ],
+    acmeHandover: { sent: 2, acknowledged: 1, sendFailed: 1, received: 2, refused: { 'bad-tag': 1, replay: 0, stale: 2 } },
+  };
+  const lines = formatStatus(acme, NOW).split('\n');
+  const at = lines.indexOf(lines.find((l) => l.startsWith('ACME '))!);
+  assert.deepEqual(lines.slice(at, at + 5), [
+    'ACME  STATE    SERVING   CERT SHA-256               NAMES                        EXPIRES                             NEXT ATTEMPT  OBTAINED/RECEIVED  FAILURES  LAST ERROR',
+    'site  valid    acme      E8:E7:9F:7E:EA:5F:83:22..  www.example.com,example.com  2027-04-14 08:00Z (in 89d)          in 59d        1/0                0         -',
+    'api   BACKOFF  FALLBACK  -                          api.example.com              -                                   in 40s        0/0                3         connect ECONNREFUSED 10.0.0.5:14000',
+    'old   standby  acme      E8:E7:9F:7E:EA:5F:83:22..  old.example.com              2027-01-15 06:00Z (EXPIRED 2h ago)  -             0/2                0         -',
+    'ACME HAND-OVER  sent 2  acknowledged 1  send failed 1  received 2  refused bad-tag:1,stale:2',
+  ]);
+  // Nothing about ACME where a node has none; a node without the channel has no hand-over line.
+  assert.doesNotMatch(formatStatus(status, NOW), /ACME/);
+  assert.doesNotMatch(formatStatus({ acme: acme.acme }, NOW), /HAND-OVER/);
+  assert.match(formatStatus({ acmeHandover: {} }, NOW), /^ACME HAND-OVER {2}sent 0 {2}acknowledged 0 {2}send failed 0 {2}received 0 {2}refused 0$/m);
+});
+
 test('alignColumns pads every column but the last', () => {
   assert.deepEqual(alignColumns([['a', 'bb', 'c'], ['ddd', 'e', '']], '> '), ['> a    bb  c', '> ddd  e']);
 });
