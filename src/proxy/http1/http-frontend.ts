@@ -24,6 +24,7 @@ import { NativeSocket } from '../native/native-socket.ts';
 import type { ByteStream } from '../byte-stream.ts';
 import { spreadConnections } from '../reuseport-spread.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
+import { SocketUpgradeClient } from './upgrade-client.ts';
 import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
@@ -686,7 +687,7 @@ export class HttpFrontend {
     // (pipelining): the tunnel starts, and writes to the client, once their responses are out
     afterResponses(s, () => {
       if (s.destroyed) return;
-      const t = new UpgradeTunnel(this.runtime, req, s, head, this.tunnelDone, this.resumeHttp);
+      const t = new UpgradeTunnel(this.runtime, new SocketUpgradeClient(req, s, head, this.resumeHttp), this.tunnelDone);
       this.tunnels.add(t);
       t.start();
     });
