@@ -73,7 +73,8 @@ export class UpgradeTunnel implements PickRequest {
     return typeof v === 'string' ? v : v?.[0];
   }
 
-  private readonly onClientClose = (): void => this.finish(this.finished ? this.termination : 'client-abort');
+  /** The client side closed: an abort, unless halb closed it and said why (a tunnel timeout). */
+  private readonly onClientClose = (): void => this.finish(this.finished || this.termination !== 'ok' ? this.termination : 'client-abort');
 
   start(): void {
     this.client.on('error', ignoreError);
