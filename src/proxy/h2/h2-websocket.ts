@@ -11,7 +11,10 @@
 //   WebSocket bytes both ways (piped, so flow control is the backpressure);
 // - any other answer is the stream's response, body included;
 // - closing: the server closing ends the stream (END_STREAM), the client ending or resetting the
-//   stream closes the server connection.
+//   stream closes the server connection. Once halb's side of a stream is over (a tunnel the server
+//   closed, a refusal, an error answer) and the client's is not, the stream is reset with
+//   NO_ERROR after the last DATA went out (RFC 9113 §8.1), as HTTP/1.1 closes the connection:
+//   nothing the client sends after that has anywhere to go.
 import http2 from 'node:http2';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -22,7 +25,7 @@ import { STATUS_TEXT } from '../http1/error-responses.ts';
 import type { RefusedSink, UpgradeClient } from '../http1/upgrade-client.ts';
 import { h1RawHeaders, h2ResponseHeaders } from './h2-exchange.ts';
 
-const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
+const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Headers of the client's request replaced by the ones halb sends for the upgrade. */
 const REPLACED = new Set(['sec-websocket-key', 'upgrade', 'connection', 'content-length']);
@@ -97,6 +100,7 @@ export class H2WebSocketClient implements UpgradeClient {
     }
     s.respond({ ':status': status, 'content-type': 'text/plain' });
     s.end(`${status} ${STATUS_TEXT[status] ?? 'Error'}\n`);
+    closeAfterEnd(s);
   }
 
   endSoon(): void {
@@ -104,9 +108,20 @@ export class H2WebSocketClient implements UpgradeClient {
     if (s.destroyed || s.closed) return;
     // after a 200, the server closing is the end of the tunnel; before, the answer never came
     // (or stopped short) and the stream is reset rather than ended as if complete
-    if (this.switchedOk) s.end();
-    else s.close(NGHTTP2_INTERNAL_ERROR);
+    if (!this.switchedOk) {
+      s.close(NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    s.end();
+    closeAfterEnd(s);
   }
+}
+
+/** Resets a stream halb ended once what it wrote is out (node waits for 'finish' before it sends
+ *  RST_STREAM NO_ERROR on a stream whose writable side is ending), unless the client ended its
+ *  side too and the stream closed by itself. */
+function closeAfterEnd(s: http2.ServerHttp2Stream): void {
+  if (!s.closed && !s.destroyed) s.close(NGHTTP2_NO_ERROR);
 }
 
 /** A server's answer other than 101, as the stream's response. */
@@ -139,6 +154,7 @@ class H2RefusedSink implements RefusedSink {
 
   onResponseEnd(): void {
     if (!this.stream.destroyed && this.stream.writable) this.stream.end();
+    closeAfterEnd(this.stream);
     this.done();
   }
 }

@@ -11,7 +11,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,12 +43,14 @@ const dir = mkdtempSync(join(tmpdir(), 'halb-h2-ws-'));
 let halb: HalbProcess | undefined;
 let backend: http.Server | undefined;
 let wss: WsServer | undefined;
-/** Answers every upgrade with a 101 whose Sec-WebSocket-Accept is not the key's. */
+/** A hand-written upgrade server: /burst gets a proper 101, 4 MiB in one frame and the connection
+ *  closed at once; anything else a 101 whose Sec-WebSocket-Accept is not the key's. */
 let liar: http.Server | undefined;
 let port = 0;
 let idlePort = 0;
 let liarPort = 0;
 let flakyPort = 0;
+const BURST = randomBytes(4 * 1024 * 1024);
 /** Server side of each accepted WebSocket, by the path it was opened with. */
 const accepted = new Map<string, { ws: WsSocket; req: http.IncomingMessage; closed: Promise<number> }>();
 
@@ -75,8 +77,17 @@ before(async () => {
   await new Promise<void>((r) => backend!.listen(0, '127.0.0.1', r));
   const bport = (backend.address() as { port: number }).port;
   liar = http.createServer((_req, res) => res.end('plain'));
-  liar.on('upgrade', (_req, socket: Socket) => {
-    socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  liar.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
+    if (req.url !== '/burst') {
+      socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      return;
+    }
+    const accept = createHash('sha1').update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    const head = Buffer.alloc(10);
+    head[0] = 0x82;
+    head[1] = 127;
+    head.writeBigUInt64BE(BigInt(BURST.length), 2);
+    socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`), head, BURST]));
   });
   await new Promise<void>((r) => liar!.listen(0, '127.0.0.1', r));
   const lport = (liar.address() as { port: number }).port;
@@ -341,6 +352,8 @@ test('a server refusing the upgrade: its 403 is the stream\'s answer, the connec
     stream.on('data', (d: Buffer) => body.push(d));
     await new Promise<void>((r) => stream.once('end', r));
     assert.match(Buffer.concat(body).toString(), /Forbidden/);
+    await until('the refused stream to close', () => stream.closed);
+    assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
     const line = await halb!.waitFor((l) => l.type === 'access' && l.url === '/forbidden');
     assert.equal(line.status, 403);
     // the same connection: a WebSocket opens next to it
@@ -380,8 +393,7 @@ test('the server dropping the connection ends the stream', async () => {
     accepted.get('/server-drop')!.ws.terminate();
     await until('the stream to end (END_STREAM from halb)', () => frames.ended);
     console.log(`# server close to END_STREAM in ${(performance.now() - t0).toFixed(1)} ms`);
-    // the client ends its half, as a WebSocket client whose connection ended does
-    stream.end();
+    // the client's half too: halb resets the stream with NO_ERROR once its last DATA is out
     await until('the stream to close', () => stream.closed);
     assert.equal(stream.rstCode, http2.constants.NGHTTP2_NO_ERROR);
   } finally {
@@ -499,6 +511,23 @@ test('a server that refuses the connection: the tunnel retries on the next one, 
     // round robin over [dead, ws1]: at least one of the two went to dead first, and was retried
     assert.deepEqual(lines.map((l) => l.server), ['ws1', 'ws1']);
     assert.ok(lines.reduce((n, l) => n + Number(l.retries), 0) >= 1, JSON.stringify(lines));
+  } finally {
+    session.close();
+  }
+});
+
+test('the server sending its last bytes and closing at once: the client that reads late gets them all, then the end', async () => {
+  const session = await connect(liarPort);
+  try {
+    const { stream, headers, frames } = await open(session, '/burst');
+    assert.equal(headers[':status'], 200);
+    stream.pause();
+    await new Promise((r) => setTimeout(r, 1000));
+    stream.resume();
+    const m = await frames.next(30_000);
+    assert.ok(m.payload.equals(BURST), `got ${m.payload.length} of ${BURST.length} bytes`);
+    await until('the stream to close', () => stream.closed);
+    assert.ok(frames.ended, 'END_STREAM before the reset');
   } finally {
     session.close();
   }
