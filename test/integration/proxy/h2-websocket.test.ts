@@ -3,8 +3,10 @@
 // extended CONNECT once halb's SETTINGS allow it. halb turns the stream into an HTTP/1.1 Upgrade
 // request and the 101 into `:status 200`; framed messages go both ways (client frames masked, as
 // RFC 6455 wants, written here); a refused upgrade is the stream's answer; either side closing
-// ends the other; backpressure holds the server back while the client does not read; the
-// backend's tunnel timeout ends an idle tunnel; plain CONNECT and other protocols are 501.
+// ends the other, and a late reader still gets every byte the server sent before it closed;
+// backpressure holds the server back while the client does not read; the backend's tunnel
+// timeout ends an idle tunnel; a refused connect is retried; a wrong Sec-WebSocket-Accept is a
+// 502; the same over TLS (ALPN h2); plain CONNECT and other protocols are 501.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -17,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHalbWith, freePort, type HalbProcess } from '../../helpers/halb-process.ts';
 import { refusedPort } from '../../helpers/refused-port.ts';
+import { makeCa, makeLeaf, type TestCa } from '../../helpers/test-certificates.ts';
 
 /** What of the `ws` package this test uses (it ships no types, and is not one of halb's). */
 interface WsSocket {
@@ -50,6 +53,8 @@ let port = 0;
 let idlePort = 0;
 let liarPort = 0;
 let flakyPort = 0;
+let tlsPort = 0;
+let ca: TestCa;
 const BURST = randomBytes(4 * 1024 * 1024);
 /** Server side of each accepted WebSocket, by the path it was opened with. */
 const accepted = new Map<string, { ws: WsSocket; req: http.IncomingMessage; closed: Promise<number> }>();
@@ -92,7 +97,9 @@ before(async () => {
   await new Promise<void>((r) => liar!.listen(0, '127.0.0.1', r));
   const lport = (liar.address() as { port: number }).port;
   const dead = await refusedPort();
-  [port, idlePort, liarPort, flakyPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  [port, idlePort, liarPort, flakyPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  ca = makeCa(dir);
+  const crt = makeLeaf(ca, 'ws', { names: ['ws.test'], key: 'ec' });
   halb = await runHalbWith(
     join(dir, 'halb.yaml'),
     `global: { workers: 1 }
@@ -113,6 +120,12 @@ frontends:
     mode: http
     default_backend: liar
     h2c: true
+  tls:
+    bind: ["127.0.0.1:${tlsPort}"]
+    mode: http
+    default_backend: app
+    forwardfor: true
+    tls: { crt: ${crt}, alpn: [h2, http/1.1] }
   flaky:
     bind: ["127.0.0.1:${flakyPort}"]
     mode: http
@@ -149,9 +162,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** An h2c session to halb, once its SETTINGS arrived. */
-async function connect(p = port): Promise<http2.ClientHttp2Session> {
-  const session = http2.connect(`http://127.0.0.1:${p}`);
+/** An h2c session to halb (h2 over TLS with `tls`), once its SETTINGS arrived. */
+async function connect(p = port, tls = false): Promise<http2.ClientHttp2Session> {
+  const session = tls ? http2.connect(`https://127.0.0.1:${p}`, { ca: ca.ca, servername: 'ws.test' }) : http2.connect(`http://127.0.0.1:${p}`);
   session.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     session.once('remoteSettings', () => resolve());
@@ -528,6 +541,24 @@ test('the server sending its last bytes and closing at once: the client that rea
     assert.ok(m.payload.equals(BURST), `got ${m.payload.length} of ${BURST.length} bytes`);
     await until('the stream to close', () => stream.closed);
     assert.ok(frames.ended, 'END_STREAM before the reset');
+  } finally {
+    session.close();
+  }
+});
+
+test('over TLS (ALPN h2): the server is told https, the access line has the TLS facts', async () => {
+  const session = await connect(tlsPort, true);
+  try {
+    assert.equal(session.remoteSettings.enableConnectProtocol, true);
+    const { stream, headers, frames } = await open(session, '/tls', { ':scheme': 'https' });
+    assert.equal(headers[':status'], 200);
+    assert.equal((await frames.next()).payload.toString(), 'hello from the server');
+    stream.write(text('over tls'));
+    assert.equal((await frames.next()).payload.toString(), 'echo: over tls');
+    assert.equal(accepted.get('/tls')!.req.headers['x-forwarded-proto'], 'https');
+    stream.close();
+    const line = await halb!.waitFor((l) => l.type === 'access' && l.url === '/tls');
+    assert.equal((line.tls as { alpn?: string } | undefined)?.alpn, 'h2');
   } finally {
     session.close();
   }
