@@ -73,6 +73,8 @@ export class H2Host {
         maxHeaderListSize: l.maxHeaderListSize,
         initialWindowSize: l.initialWindowSize,
         enablePush: false,
+        // RFC 8441: WebSocket over HTTP/2 (extended CONNECT, h2-websocket.ts)
+        enableConnectProtocol: true,
       },
     });
     // the idle timeout of a connection (timeout client, as for HTTP/1.1)

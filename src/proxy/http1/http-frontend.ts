@@ -24,6 +24,7 @@ import { NativeSocket } from '../native/native-socket.ts';
 import type { ByteStream } from '../byte-stream.ts';
 import { spreadConnections } from '../reuseport-spread.ts';
 import { UpgradeTunnel } from './upgrade-tunnel.ts';
+import { SocketUpgradeClient } from './upgrade-client.ts';
 import { peerServers, type PeerInfo } from './peer-forward.ts';
 import { TlsContexts } from '../tls/tls-contexts.ts';
 import { acceptTls, type TlsAcceptOptions } from '../tls/tls-accept.ts';
@@ -37,6 +38,7 @@ import { DEFAULTS } from '../../config/defaults.ts';
 import { H2Host } from '../h2/h2-frontend.ts';
 import { H2ExchangeRequest, H2ExchangeResponse } from '../h2/h2-exchange.ts';
 import { relayRoutedStream } from '../h2/h2-relayed-stream.ts';
+import { H2WebSocketClient } from '../h2/h2-websocket.ts';
 import { UpstreamH2Pool } from '../h2/upstream-h2-pool.ts';
 import { sniffPreface } from '../h2/h2c-preface.ts';
 
@@ -351,14 +353,21 @@ export class HttpFrontend {
     const method = String(headers[':method'] ?? 'GET');
     const authority = headers[':authority'];
     const host = typeof headers.host === 'string' ? headers.host : typeof authority === 'string' ? authority : undefined;
-    if (method === 'CONNECT') {
-      this.refused(socket, 501, 'method CONNECT not supported');
+    // plain CONNECT asks for a forward proxy, which halb is not; of the extended CONNECT
+    // protocols (RFC 8441) it speaks websocket
+    const protocol = headers[':protocol'];
+    if (method === 'CONNECT' && protocol !== 'websocket') {
+      this.refused(socket, 501, protocol === undefined ? 'method CONNECT not supported' : `CONNECT :protocol ${String(protocol)} not supported`);
       sendError(new H2ExchangeResponse(stream), 501, false);
       return;
     }
     if (host === undefined || !validHost(host)) {
       this.refused(socket, 400, 'invalid or missing :authority / Host');
       sendError(new H2ExchangeResponse(stream), 400, false);
+      return;
+    }
+    if (method === 'CONNECT') {
+      this.serveH2WebSocket(stream, headers, rawHeaders, socket, host);
       return;
     }
     const url = String(headers[':path'] ?? '/');
@@ -392,6 +401,25 @@ export class HttpFrontend {
     this.inflight++;
     new HttpExchange(rt, req, res, host).start();
   };
+
+  /** An extended CONNECT for websocket: the HTTP/1.1 upgrade path's tunnel, its client side
+   *  an HTTP/2 stream (h2-websocket.ts). */
+  private serveH2WebSocket(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[], socket: Socket, host: string): void {
+    const client = new H2WebSocketClient(stream, headers, rawHeaders, socket);
+    const refusal = checkRequest({ method: client.method, url: client.url, httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders: client.rawHeaders }, true);
+    if (refusal !== undefined) {
+      this.refused(socket, refusal.status, refusal.reason);
+      sendError(new H2ExchangeResponse(stream), refusal.status, false);
+      return;
+    }
+    if (this.cfg.redirect !== undefined) {
+      this.redirect(new H2ExchangeRequest(stream, headers, rawHeaders, socket), new H2ExchangeResponse(stream), host);
+      return;
+    }
+    const t = new UpgradeTunnel(this.runtime, client, this.tunnelDone);
+    this.tunnels.add(t);
+    t.start();
+  }
 
   private readonly onTlsClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {
     this.log.debug({ client: clientIp(socket), code: err.code, err: err.message }, 'TLS handshake failed');
@@ -699,7 +727,7 @@ export class HttpFrontend {
     // (pipelining): the tunnel starts, and writes to the client, once their responses are out
     afterResponses(s, () => {
       if (s.destroyed) return;
-      const t = new UpgradeTunnel(this.runtime, req, s, head, this.tunnelDone, this.resumeHttp);
+      const t = new UpgradeTunnel(this.runtime, new SocketUpgradeClient(req, s, head, this.resumeHttp), this.tunnelDone);
       this.tunnels.add(t);
       t.start();
     });

@@ -3,9 +3,9 @@
 // side closes or it idles out. Any other answer is relayed as a response and the client goes back
 // to HTTP parsing, so what it sent behind the upgrade request is routed as requests.
 // The server keeps its slot while the tunnel is open, so leastconn sees long-lived sockets.
+// The client is an HTTP/1.1 connection or an HTTP/2 stream (RFC 8441): upgrade-client.ts.
 import net from 'node:net';
 import type { Socket } from 'node:net';
-import type { IncomingMessage } from 'node:http';
 import type { BackendPool, AcquireFailure, Outcome } from '../../pool/backend-pool.ts';
 import type { ServerState } from '../../pool/server-state.ts';
 import type { PickRequest } from '../../balance/policy.ts';
@@ -14,11 +14,11 @@ import { tlsFacts } from '../tls/tls-facts.ts';
 import { buildRequestHead } from './request-head.ts';
 import { retryStep, triedWith } from '../retry-policy.ts';
 import { readCookie } from './cookie-persistence.ts';
-import { rawError } from './error-responses.ts';
 import { clientIp, clientPort } from '../client-address.ts';
 import { accessTls, span, type Termination } from '../access-log.ts';
 import { ResponseParser } from './response-parser.ts';
-import { RefusedUpgradeRelay } from './upgrade-refused.ts';
+import type { ByteStream } from '../byte-stream.ts';
+import type { RefusedSink, TunnelStream, UpgradeClient } from './upgrade-client.ts';
 
 const STATUS = /^HTTP\/1\.[01] ([0-9]{3})/;
 const MAX_ANSWER_HEAD = 65536;
@@ -32,8 +32,8 @@ export class UpgradeTunnel implements PickRequest {
   readonly uri: string;
   readonly random = Math.random;
   private readonly rt: FrontendRuntime;
-  private readonly req: IncomingMessage;
-  private readonly client: Socket;
+  private readonly req: UpgradeClient;
+  private readonly client: TunnelStream;
   private readonly firstBytes: Buffer;
   private readonly onDone: (t: UpgradeTunnel) => void;
   private pool: BackendPool | undefined;
@@ -54,28 +54,18 @@ export class UpgradeTunnel implements PickRequest {
   /** The server's answer so far, while its head is incomplete. */
   private answered: Buffer | undefined;
   /** Set when the server refused the upgrade: its answer goes through this to the client. */
-  private relay: RefusedUpgradeRelay | undefined;
+  private relay: RefusedSink | undefined;
   private readonly parser = new ResponseParser();
   private handedBack = false;
-  private readonly resume: (socket: Socket, unread: Buffer) => void;
 
-  /** `resume`: hands the client back to the HTTP server with bytes it sent and halb read. */
-  constructor(
-    rt: FrontendRuntime,
-    req: IncomingMessage,
-    client: Socket,
-    head: Buffer,
-    onDone: (t: UpgradeTunnel) => void,
-    resume: (socket: Socket, unread: Buffer) => void,
-  ) {
+  constructor(rt: FrontendRuntime, client: UpgradeClient, onDone: (t: UpgradeTunnel) => void) {
     this.rt = rt;
-    this.resume = resume;
-    this.req = req;
-    this.client = client;
-    this.firstBytes = head;
+    this.req = client;
+    this.client = client.stream;
+    this.firstBytes = client.unread;
     this.onDone = onDone;
-    this.sourceIp = clientIp(client);
-    this.uri = req.url ?? '/';
+    this.sourceIp = clientIp(client.connection);
+    this.uri = client.url;
   }
 
   header(name: string): string | undefined {
@@ -83,17 +73,18 @@ export class UpgradeTunnel implements PickRequest {
     return typeof v === 'string' ? v : v?.[0];
   }
 
-  private readonly onClientClose = (): void => this.finish(this.finished ? this.termination : 'client-abort');
+  /** The client side closed: an abort, unless halb closed it and said why (a tunnel timeout). */
+  private readonly onClientClose = (): void => this.finish(this.finished || this.termination !== 'ok' ? this.termination : 'client-abort');
 
   start(): void {
     this.client.on('error', ignoreError);
     this.client.on('close', this.onClientClose);
-    const backend = this.rt.routes.route({ method: this.req.method ?? 'GET', host: this.req.headers.host, url: this.uri, header: (n) => this.header(n) });
+    const backend = this.rt.routes.route({ method: this.req.method, host: this.req.headers.host, url: this.uri, header: (n) => this.header(n) });
     const pool = backend === undefined ? undefined : this.rt.pools.get(backend);
     if (pool === undefined) return this.reject(503, 'no-backend');
     this.pool = pool;
     const h = buildRequestHead(
-      { method: this.req.method ?? 'GET', url: this.uri, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: true, tls: tlsFacts(this.client) },
+      { method: this.req.method, url: this.uri, rawHeaders: this.req.rawHeaders, clientIp: this.sourceIp, proto: this.rt.proto, upgrade: true, tls: tlsFacts(this.req.connection) },
       this.rt.forwarding,
     );
     if (!h.ok) return this.reject(h.status, 'bad-request');
@@ -186,7 +177,7 @@ export class UpgradeTunnel implements PickRequest {
         this.rt.log.warn({ backend: cfg.name, server: s.name, reason: err }, 'bad response to an upgrade request');
         this.termination = 'server-error';
       }
-      this.client.destroySoon();
+      this.req.endSoon();
       this.finish(this.termination);
     });
   }
@@ -210,20 +201,23 @@ export class UpgradeTunnel implements PickRequest {
       const m = STATUS.exec(buf.toString('latin1', 0, Math.min(end, 16)));
       if (m === null) return this.badAnswer('bad status line');
       const status = Number(m[1]);
-      if (status === 101) return this.switchProtocols(buf);
+      if (status === 101) return this.switchProtocols(buf.subarray(0, end + 4), buf.subarray(end + 4));
       if (status >= 200) return this.refused(status, buf);
       // interim (100 Continue, 103 Early Hints): passed on, the final answer follows
-      this.client.write(buf.subarray(0, end + 4));
+      this.req.interim(buf.subarray(0, end + 4));
       buf = buf.subarray(end + 4);
       this.answered = undefined;
       if (buf.length === 0) return;
     }
   }
 
-  private switchProtocols(answer: Buffer): void {
+  /** `head`: the 101 answer up to its blank line; `rest`: what the server sent behind it. */
+  private switchProtocols(head: Buffer, rest: Buffer): void {
     const up = this.upstream!;
     up.removeAllListeners('data');
     this.answered = undefined;
+    const written = this.req.switched(head);
+    if (written === undefined) return this.badAnswer('unacceptable 101 answer');
     const idle = this.pool!.config.timeouts.tunnel;
     up.setTimeout(idle);
     this.client.setTimeout(idle);
@@ -232,8 +226,8 @@ export class UpgradeTunnel implements PickRequest {
       this.client.destroy();
       up.destroy();
     });
-    this.bytesOut += answer.length;
-    this.client.write(answer);
+    this.bytesOut += written + rest.length;
+    if (rest.length > 0) this.client.write(rest);
     this.bytesIn += this.firstBytes.length;
     if (this.firstBytes.length > 0) up.write(this.firstBytes);
     up.on('data', (d: Buffer) => {
@@ -250,8 +244,8 @@ export class UpgradeTunnel implements PickRequest {
   private refused(status: number, answer: Buffer): void {
     this.status = status;
     this.answered = undefined;
-    const method = this.req.method ?? 'GET';
-    this.relay = new RefusedUpgradeRelay(this.client, this.rt.responseOps, method === 'HEAD', () => this.handBack());
+    const method = this.req.method;
+    this.relay = this.req.refusedSink(this.rt.responseOps, method === 'HEAD', () => this.handBack());
     this.parser.reset(this.relay, method === 'HEAD');
     const err = this.parser.execute(answer);
     if (err !== undefined) this.badAnswer(err);
@@ -276,10 +270,7 @@ export class UpgradeTunnel implements PickRequest {
     c.off('close', this.onClientClose);
     c.off('error', ignoreError);
     this.finish('ok');
-    // a client that said it closes after this request is not parsed further (RFC 9112 §9.6)
-    const closes = this.req.httpVersionMinor === 0 || /(?:^|,)\s*close\s*(?:,|$)/i.test(this.header('connection') ?? '');
-    if (closes) c.end();
-    else this.resume(c, this.firstBytes);
+    this.req.afterRefused();
   }
 
   private release(outcome: Outcome): void {
@@ -292,8 +283,7 @@ export class UpgradeTunnel implements PickRequest {
   private reject(status: number, termination: Termination): void {
     this.status = status;
     this.termination = termination;
-    if (this.client.writable) this.client.end(rawError(status));
-    this.client.destroySoon();
+    this.req.reject(status);
     this.finish(termination);
   }
 
@@ -310,11 +300,11 @@ export class UpgradeTunnel implements PickRequest {
     const log = this.rt.accessLog;
     if (log === undefined || !log.enabled) return;
     log.write({
-      client: `${this.sourceIp}:${clientPort(this.client)}`,
+      client: `${this.sourceIp}:${clientPort(this.req.connection)}`,
       frontend: this.rt.name,
       backend: this.pool?.name,
       server: this.serverName,
-      method: this.req.method ?? 'GET',
+      method: this.req.method,
       url: this.uri,
       status: this.status,
       Tq: span(this.t0, this.tq),
@@ -325,13 +315,14 @@ export class UpgradeTunnel implements PickRequest {
       bytesOut: this.bytesOut,
       retries: this.retries,
       termination: this.termination,
-      ...tlsField(this.client),
+      ...tlsField(this.req.connection),
+      ...(this.req.proto === undefined ? {} : { proto: this.req.proto }),
     });
   }
 }
 
 /** The access log's tls field, present only on TLS connections. */
-function tlsField(client: Socket): { tls?: ReturnType<typeof accessTls> } {
+function tlsField(client: ByteStream): { tls?: ReturnType<typeof accessTls> } {
   const tls = accessTls(tlsFacts(client));
   return tls === undefined ? {} : { tls };
 }
