@@ -158,6 +158,12 @@ static void halb_tls_pump(conn_t *c) {
       halb_tls_fail(c, "TLS handshake failed");
       return;
     }
+    /* TLS 1.3 session tickets wait for the next write or handshake call: send them now, with
+     * the handshake's last flight, as node's server does (a client that only reads, or reads
+     * before it writes, would otherwise get none) */
+    (void)SSL_do_handshake(t->ssl);
+    ERR_clear_error();
+    if (halb_tls_out(c, 0) < 0) return;
     t->secure = 1;
     emit_secure(c);
   }
@@ -418,8 +424,9 @@ napi_value halb_tls_context_fn(napi_env env, napi_callback_info info) {
     x->alpn_len = al;
     if (al > 0) SSL_CTX_set_alpn_select_cb(ctx, alpn_select, x);
   }
-  /* stateless resumption only (tickets): a server-side cache would be per worker */
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  /* stateless resumption only (tickets): no internal cache, which would be per worker; "off"
+   * would stop OpenSSL from issuing TLS 1.3 tickets at all (node sets the same mode) */
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL | SSL_SESS_CACHE_NO_AUTO_CLEAR);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   /* idle keep-alive connections give their record buffers back */
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
