@@ -289,7 +289,11 @@ static int ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHE
   }
   if (memcmp(name, x->tk_name, 16) != 0) return 0;
   if (EVP_DecryptInit_ex(ectx, EVP_aes_128_cbc(), NULL, x->tk_aes, iv) <= 0 || EVP_MAC_CTX_set_params(hctx, params) <= 0) return -1;
-  return 1;
+  /* 2, "renew": a TLS 1.3 resumption then gets a fresh ticket, as OpenSSL's own ticket keys give
+   * it. With 1 it gets none, and a client that drops a ticket once used (OpenSSL's client
+   * cache, wrk) resumed only every other connection: a full handshake in between. TLS 1.2 keeps
+   * its ticket (RFC 5077 reuse), as there. */
+  return SSL_version(ssl) >= TLS1_3_VERSION ? 2 : 1;
 }
 
 static void ctx_finalize(napi_env env, void *data, void *hint) {

@@ -142,6 +142,7 @@ export class SimpleClientConnection {
     }
     this.phase();
     const res = new SimpleClientResponse(this, r.method === 'HEAD');
+    if (r.close) res.shouldKeepAlive = false;
     this.current = res;
     const req = new SimpleClientRequest(r, this.socket, buf);
     this.host.serve(req, res, r.host);

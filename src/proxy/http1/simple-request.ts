@@ -14,6 +14,8 @@ export interface SimpleRequest {
   /** No hop-by-hop header (Connection, Keep-Alive, TE, Trailer, Proxy-Connection): the head may be
    *  forwarded byte for byte when no header is to be added or rewritten. */
   plain: boolean;
+  /** The client sent `Connection: close`: the response says so and the connection ends after it. */
+  close: boolean;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -34,6 +36,7 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
   const raw: string[] = [];
   let host: string | undefined;
   let plain = true;
+  let close = false;
   for (let i = 1; i < lines.length; i++) {
     const l = lines[i]!;
     const colon = l.indexOf(':');
@@ -63,7 +66,10 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
       case 10: {
         const lower = name.toLowerCase();
         if (lower === 'connection') {
-          if (value.toLowerCase() !== 'keep-alive') return 'other';
+          // other tokens name headers to drop or ask for more than the simple path does
+          const v = value.toLowerCase();
+          if (v === 'close') close = true;
+          else if (v !== 'keep-alive') return 'other';
           plain = false;
         } else if (lower === 'keep-alive') {
           plain = false;
@@ -83,5 +89,5 @@ export function parseSimpleRequest(buf: Buffer, start: number, maxHead: number):
     raw.push(name, value);
   }
   if (host === undefined) return 'other';
-  return { method: m[1] as 'GET' | 'HEAD', url: m[2]!, rawHeaders: raw, host, end: idx + 4, plain };
+  return { method: m[1] as 'GET' | 'HEAD', url: m[2]!, rawHeaders: raw, host, end: idx + 4, plain, close };
 }

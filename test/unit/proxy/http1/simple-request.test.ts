@@ -30,6 +30,16 @@ test('plain: no hop-by-hop header, so the head may be forwarded byte for byte', 
   }
 });
 
+test('Connection: close is simple: the connection ends after the response; other tokens are not', () => {
+  const close = parseSimpleRequest(b('GET / HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n'), 0, 16384);
+  assert.ok(typeof close !== 'string');
+  assert.equal(close.close, true);
+  assert.equal(close.plain, false);
+  const keep = parseSimpleRequest(b('GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n'), 0, 16384);
+  assert.ok(typeof keep !== 'string');
+  assert.equal(keep.close, false);
+});
+
 test('a head not complete yet is incomplete; past the limit it is other', () => {
   assert.equal(parseSimpleRequest(b('GET / HTTP/1.1\r\nHost: x\r\n'), 0, 16384), 'incomplete');
   assert.equal(parseSimpleRequest(b(`GET / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(100)}`), 0, 50), 'other');
@@ -47,7 +57,8 @@ test('every other shape goes to node', () => {
     'GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
-    'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nConnection: close, X-Secret\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nConnection: TE\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: x\nX: a\r\n\r\n',
     'GET / HTTP/1.1\r\nHost: x\r\nBad Name: a\r\n\r\n',
