@@ -24,6 +24,8 @@ export interface StartContext {
   tls: TlsFiles | undefined;
   /** the HTTP/2 scenario: offer ALPN h2 (and http/1.1, which the readiness probe speaks) */
   h2: boolean;
+  /** serve with session resumption off: no tickets, no session cache */
+  fullHandshakes: boolean;
 }
 
 export interface Running {
@@ -89,7 +91,7 @@ frontends:
     bind: ["127.0.0.1:${ctx.port}"]
     mode: ${ctx.mode}
     default_backend: web${ctx.tls ? `
-    tls: { crt: ["${ctx.tls.combined}"]${ctx.h2 ? ', alpn: [h2, http/1.1]' : ''} }` : ''}
+    tls: { crt: ["${ctx.tls.combined}"]${ctx.h2 ? ', alpn: [h2, http/1.1]' : ''}${ctx.fullHandshakes ? ', tickets: false' : ''} }` : ''}
 backends:
   web:
     balance: roundrobin
@@ -136,13 +138,13 @@ function haproxyCfg(ctx: StartContext, threads: number): string {
 global
     nbthread ${threads}
     maxconn ${Math.floor((fileLimit() - 100) / 2)}
-defaults
+${ctx.fullHandshakes ? '    tune.ssl.cachesize 0\n' : ''}defaults
     mode ${ctx.mode}
     timeout connect 5s
     timeout client 30s
     timeout server 30s
 ${httpOnly}frontend fe
-    bind 127.0.0.1:${ctx.port}${ctx.tls ? ` ssl crt ${ctx.tls.combined}${ctx.h2 ? ' alpn h2,http/1.1' : ''}` : ''}
+    bind 127.0.0.1:${ctx.port}${ctx.tls ? ` ssl crt ${ctx.tls.combined}${ctx.h2 ? ' alpn h2,http/1.1' : ''}${ctx.fullHandshakes ? ' no-tls-tickets' : ''}` : ''}
     default_backend be
 backend be
     balance roundrobin
@@ -195,7 +197,9 @@ ${servers}
         listen 127.0.0.1:${ctx.port}${ctx.tls ? ' ssl' : ''}${ctx.h2 ? ' http2' : ''};${
           ctx.tls ? `
         ssl_certificate ${ctx.tls.cert};
-        ssl_certificate_key ${ctx.tls.key};` : ''
+        ssl_certificate_key ${ctx.tls.key};${ctx.fullHandshakes ? `
+        ssl_session_tickets off;
+        ssl_session_cache off;` : ''}` : ''
         }
         location / {
             proxy_pass http://be;

@@ -94,8 +94,8 @@ try {
   // A first start after a code change type-strips the changed files (and keeps that compiler's
   // memory); every later start runs from Node's compile cache. One throwaway start measures the
   // usual case.
-  if (target.family === 'halb') await (await target.start({ mode: 'http', port: await freePort(), backendPorts: backends.ports, dir, bin, tls: undefined, h2: false })).stop();
-  running = await target.start({ mode: 'http', port: await freePort(), backendPorts: backends.ports, dir, bin, tls: undefined, h2: false });
+  if (target.family === 'halb') await (await target.start({ mode: 'http', port: await freePort(), backendPorts: backends.ports, dir, bin, tls: undefined, h2: false, fullHandshakes: false })).stop();
+  running = await target.start({ mode: 'http', port: await freePort(), backendPorts: backends.ports, dir, bin, tls: undefined, h2: false, fullHandshakes: false });
 } catch (err) {
   log(`memory: ${target.label} did not start: ${err instanceof Error ? err.message : String(err)}`);
   keepTemp = true;

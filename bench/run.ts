@@ -135,7 +135,7 @@ async function measure(run: number, s: Scenario, c: Contestant): Promise<void> {
   let running: Running | undefined;
   try {
     const tls = s.tls === true ? tlsFiles : undefined;
-    running = await c.start({ mode: s.mode, port: await freePort(), backendPorts: backends.ports, dir, bin, tls, h2: s.h2 !== undefined });
+    running = await c.start({ mode: s.mode, port: await freePort(), backendPorts: backends.ports, dir, bin, tls, h2: s.h2 !== undefined, fullHandshakes: s.fullHandshakes === true });
     const url = `${tls ? 'https' : 'http'}://127.0.0.1:${running.port}${s.path}`;
     const wrkOpts = { url, connections, threads: 1, headers: s.headers ?? [] };
     const h2 = s.h2;

@@ -13,6 +13,8 @@ export interface Scenario {
   headers?: readonly string[];
   /** h2load instead of wrk: HTTP/2 over TLS (ALPN h2), `streams` concurrent streams per connection */
   h2?: { streams: number };
+  /** every contestant serves with session resumption off (no tickets, no session cache) */
+  fullHandshakes?: boolean;
 }
 
 export const scenarios: readonly Scenario[] = [
@@ -20,15 +22,25 @@ export const scenarios: readonly Scenario[] = [
   { id: 'http-64k', label: 'HTTP, 64 KiB body', mode: 'http', path: LARGE_PATH },
   { id: 'tcp-small', label: 'TCP mode, small body', mode: 'tcp', path: '/' },
   { id: 'https-small', label: 'HTTPS keep-alive, small body', mode: 'http', path: '/', tls: true },
-  // wrk opens a new connection after each `Connection: close` response and does not resume
-  // sessions, so every request pays a full ECDSA P-256 handshake
+  // wrk opens a new connection after each `Connection: close` response and offers the session
+  // it holds (it keeps one SSL per connection and SSL_clear()s it), so these handshakes resume
   {
     id: 'https-new-conn',
-    label: 'HTTPS, new TLS connection per request',
+    label: 'HTTPS, new TLS connection per request (sessions resumed)',
     mode: 'http',
     path: '/',
     tls: true,
     headers: ['Connection: close'],
+  },
+  // the same with resumption off on every proxy: each request pays a full ECDSA P-256 handshake
+  {
+    id: 'https-full-handshake',
+    label: 'HTTPS, new TLS connection per request, full handshakes',
+    mode: 'http',
+    path: '/',
+    tls: true,
+    headers: ['Connection: close'],
+    fullHandshakes: true,
   },
   // h2load -c <connections> -m 10: HTTP/2 to the proxy, HTTP/1.1 keep-alive to the backends
   { id: 'h2', label: 'HTTP/2 over TLS (h2load, 10 streams per connection)', mode: 'http', path: '/', tls: true, h2: { streams: 10 } },

@@ -91,6 +91,8 @@ export function tlsContext(
   sessionIdContext: string,
   ticketKey: Buffer | undefined,
   alpn: Buffer,
+  /** false: no session tickets, hence no resumption; default true */
+  tickets?: boolean,
 ): TlsContextHandle;
 
 /** connOpen for a TLS server connection whose ClientHello JS read already (given as clientHello);

@@ -494,6 +494,7 @@ interface ImportedTls {
   ciphers?: string;
   verify?: 'none' | 'optional' | 'required';
   caFile?: string;
+  noTickets?: true;
 }
 
 /** The ssl options of one `bind` line (words after the address) into `tls`; what has no halb equivalent is warned. */
@@ -531,6 +532,8 @@ function bindTls(words: string[], tls: ImportedTls, warn: (message: string) => v
     } else if (w === 'ca-file' && next !== undefined) {
       i++;
       tls.caFile = next;
+    } else if (w === 'no-tls-tickets') {
+      tls.noTickets = true;
     } else if (['crt-list', 'crl-file', 'ciphersuites', 'curves', 'ecdhe', 'ssl-max-ver'].includes(w)) {
       if (next !== undefined) i++;
       warn(`${w}${next !== undefined ? ` ${next}` : ''}: not supported by halb's tls yet (crt-list, CRLs, TLS 1.3 suites, curves); dropped`);
@@ -546,6 +549,7 @@ function tlsConfig(t: ImportedTls): Record<string, unknown> {
   // [http/1.1] is halb's default: written only when it says more
   if (t.alpn !== undefined && t.alpn.join(',') !== 'http/1.1') out['alpn'] = t.alpn;
   if (t.ciphers !== undefined) out['ciphers'] = t.ciphers;
+  if (t.noTickets === true) out['tickets'] = false;
   // HAProxy's verify defaults to none, and requests no certificate without it (ca-file alone too)
   if (t.verify !== undefined && t.verify !== 'none') {
     out['verify'] = t.verify;

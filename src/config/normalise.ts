@@ -172,6 +172,7 @@ function frontend(name: string, fe: ParsedFrontend, input: ParsedInput, timeouts
     if (t.ca_file !== undefined) out.tls.caFile = t.ca_file;
     if (t.crt_dir !== undefined) out.tls.crtDir = t.crt_dir;
     if (t.ciphers !== undefined) out.tls.ciphers = t.ciphers;
+    if (t.tickets === false) out.tls.tickets = false;
     if (t.acme !== undefined) {
       const a = t.acme;
       const storage = a.storage ?? '/var/lib/halb/acme';

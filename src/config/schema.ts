@@ -262,6 +262,10 @@ const frontendTlsSchema = z
       .describe('protocols offered in ALPN, in the server\'s order of preference, e.g. [h2, http/1.1]; default [http/1.1]')
       .optional(),
     ciphers: z.string().min(1).describe('OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL\'s defaults)').optional(),
+    tickets: z
+      .boolean()
+      .describe('session tickets, so a returning client resumes without a full handshake; false (HAProxy\'s no-tls-tickets) makes every handshake a full one; default true')
+      .optional(),
     verify: z
       .enum(['none', 'optional', 'required'])
       .describe('client certificates (mTLS, HAProxy\'s verify): required refuses a client without one signed by ca_file; optional accepts none but refuses a bad one; default none')

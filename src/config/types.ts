@@ -118,6 +118,8 @@ export interface FrontendTlsConfig {
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   alpn: string[];
   ciphers?: string;
+  /** false: no session tickets, so no resumption (every handshake is a full one). */
+  tickets?: boolean;
   /** Client certificates (mTLS): none, or checked against caFile. */
   verify: 'none' | 'optional' | 'required';
   caFile?: string;

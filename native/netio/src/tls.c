@@ -342,11 +342,12 @@ done:
   } while (0)
 
 /* tlsContext(chains: string[], keys: string[], minVersion: 'TLSv1.2'|'TLSv1.3', cipherList,
- *            cipherSuites, sessionIdContext, ticketKey: Buffer(48) | undefined, alpn: Buffer)
+ *            cipherSuites, sessionIdContext, ticketKey: Buffer(48) | undefined, alpn: Buffer,
+ *            tickets?: boolean)
  * -> context handle (freed when JS drops it; connections hold their own reference) */
 napi_value halb_tls_context_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   char *s = NULL;
   char msg[512];
   SSL_CTX *ctx = NULL;
@@ -432,6 +433,16 @@ napi_value halb_tls_context_fn(napi_env env, napi_callback_info info) {
    * would stop OpenSSL from issuing TLS 1.3 tickets at all (node sets the same mode) */
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL | SSL_SESS_CACHE_NO_AUTO_CLEAR);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+  bool tickets = true;
+  if (argc > 8) {
+    napi_typeof(env, argv[8], &tt);
+    if (tt == napi_boolean) napi_get_value_bool(env, argv[8], &tickets);
+  }
+  if (!tickets) {
+    /* no ticket of either kind: with no session cache either, nothing resumes */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(ctx, 0);
+  }
   /* idle keep-alive connections give their record buffers back */
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   napi_value handle;

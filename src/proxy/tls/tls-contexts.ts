@@ -2,7 +2,7 @@
 // and session ticket key (ticket-keys.ts), built on first use and kept while this config lives
 // (contexts of keys rotated out are dropped). A reload builds a new TlsContexts; new handshakes
 // ask the new one, connections already open keep the context they were made with.
-import { createHash } from 'node:crypto';
+import { constants, createHash } from 'node:crypto';
 import tls from 'node:tls';
 import type { FrontendTlsConfig } from '../../config/types.ts';
 import { loadCaFile, loadCertificates, type CertificateSet, type LoadedCertificate } from './certificate-store.ts';
@@ -78,6 +78,7 @@ export class TlsContexts {
         this.sessionIdContext,
         ticketKey,
         alpn,
+        this.cfg.tickets !== false,
       );
       this.natives.set(id, ctx);
     }
@@ -86,7 +87,7 @@ export class TlsContexts {
 
   private selection(servername: string | undefined, ticket: string | undefined): { id: string; sel: readonly number[]; ticketKey: Buffer | undefined } {
     const sel = this.index.select(servername);
-    const keys = this.keys?.get();
+    const keys = this.cfg.tickets === false ? undefined : this.keys?.get();
     if (keys !== this.seenKeys) this.dropRotatedOut(keys);
     // a ticket sealed with the previous key goes to a context holding that key; any other
     // (none, the current key's, one unknown or expired) to the current key's
@@ -109,6 +110,8 @@ export class TlsContexts {
       sessionIdContext: this.sessionIdContext,
     };
     if (ticketKey !== undefined) o.ticketKeys = ticketKey;
+    // TLS 1.3 tickets still go out (node sets no ticket count), but none opens: every handshake is full
+    if (this.cfg.tickets === false) o.secureOptions = constants.SSL_OP_NO_TICKET;
     if (this.cfg.ciphers !== undefined) o.ciphers = this.cfg.ciphers;
     if (this.ca !== undefined) o.ca = this.ca;
     return o;

@@ -18,6 +18,8 @@ let halb: HalbProcess | undefined;
 let backend: http.Server;
 let port = 0;
 let mtlsPort = 0;
+let noTicketPort = 0;
+let noTicketMtlsPort = 0;
 let client: { key: string; cert: string };
 
 before(async () => {
@@ -31,12 +33,14 @@ before(async () => {
     req.on('end', () => res.end(`dn=${String(req.headers['x-ssl-client-dn'])}`));
   });
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
-  [port, mtlsPort] = [await freePort(), await freePort()];
+  [port, mtlsPort, noTicketPort, noTicketMtlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const file = join(dir, 'halb.yaml');
   halb = await runHalbWith(file, `global: { workers: 2, log: { access: true }, ticket_key_rotation: 10s }
 frontends:
   web: { bind: ["127.0.0.1:${port}"], mode: http, default_backend: app, tls: { crt: ${pem} } }
   mtls: { bind: ["127.0.0.1:${mtlsPort}"], mode: http, default_backend: app, tls: { crt: ${pem}, verify: required, ca_file: ${ca.caFile} } }
+  noticket: { bind: ["127.0.0.1:${noTicketPort}"], mode: http, default_backend: app, tls: { crt: ${pem}, tickets: false } }
+  noticketm: { bind: ["127.0.0.1:${noTicketMtlsPort}"], mode: http, default_backend: app, tls: { crt: ${pem}, tickets: false, verify: optional, ca_file: ${ca.caFile} } }
 backends:
   app: { servers: [ { name: a, address: "127.0.0.1:${(backend.address() as { port: number }).port}" } ] }
 `);
@@ -91,12 +95,36 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     for (let i = 0; i < 12; i++) {
       const r = await request(port, `/${tag}/r${i}`, { minVersion: version, maxVersion: version, session: first.session });
       assert.equal(r.reused, true, `connection ${i} resumed`);
+      // TLS 1.3: a resumption gets a fresh ticket, for clients that use each ticket once
+      if (version === 'TLSv1.3') assert.ok(r.session, `connection ${i} got a new ticket`);
       const line = await accessLine(`/${tag}/r${i}`);
       assert.equal(line.tls.resumed, true);
       workers.set(line.worker, (workers.get(line.worker) ?? 0) + 1);
     }
     assert.equal(workers.size, 2, `resumed connections landed on both workers: ${JSON.stringify([...workers])}`);
     assert.ok(!workers.has(full.worker) || workers.size === 2);
+  });
+}
+
+for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+  test(`tickets: false, ${version}: a session offered back never resumes, in the C layer and in node's TLS (mTLS)`, async () => {
+    const tag = version.replace('.', '');
+    for (const [p, name] of [
+      [noTicketPort, 'c'],
+      [noTicketMtlsPort, 'node'],
+    ] as const) {
+      // a session to offer: from the frontend that issues tickets (same certificate, other context)
+      const donor = await request(port, `/nt/${tag}/${name}/donor`, { minVersion: version, maxVersion: version });
+      const first = await request(p, `/nt/${tag}/${name}/full`, { minVersion: version, maxVersion: version });
+      assert.equal(first.body, 'dn=undefined');
+      for (const [i, session] of [first.session, donor.session].entries()) {
+        if (session === undefined) continue;
+        const r = await request(p, `/nt/${tag}/${name}/again${i}`, { minVersion: version, maxVersion: version, session });
+        assert.equal(r.reused, false, `${name}: session ${i} was not resumed`);
+        assert.equal((await accessLine(`/nt/${tag}/${name}/again${i}`)).tls.resumed, false);
+      }
+      if (p === noTicketPort && version === 'TLSv1.3') assert.equal(first.session, undefined, 'the C layer issues no ticket at all');
+    }
   });
 }
 

@@ -297,7 +297,7 @@ test('haproxy import: observe, on-error and error-limit become passive health', 
   );
 });
 
-test('haproxy import: bind ... ssl crt becomes tls (a crt directory, files, alpn h2,http/1.1, min version, ciphers, verify + ca-file); mixed binds split into <name>_tls', () => {
+test('haproxy import: bind ... ssl crt becomes tls (a crt directory, files, alpn h2,http/1.1, min version, ciphers, no-tls-tickets, verify + ca-file); mixed binds split into <name>_tls', () => {
   const cfg = [
     'frontend www',
     '  mode http',
@@ -306,7 +306,7 @@ test('haproxy import: bind ... ssl crt becomes tls (a crt directory, files, alpn
     '  default_backend app',
     'frontend api',
     '  mode http',
-    '  bind 10.0.0.1:8443 ssl crt /etc/ssl/api.ecdsa.pem crt /etc/ssl/api.rsa.pem ssl-min-ver TLSv1.3 ciphers ECDHE+AESGCM verify required ca-file /etc/ssl/ca.pem',
+    '  bind 10.0.0.1:8443 ssl crt /etc/ssl/api.ecdsa.pem crt /etc/ssl/api.rsa.pem ssl-min-ver TLSv1.3 ciphers ECDHE+AESGCM no-tls-tickets verify required ca-file /etc/ssl/ca.pem',
     '  default_backend app',
     'backend app',
     '  server a 10.0.1.1:80',
@@ -314,7 +314,7 @@ test('haproxy import: bind ... ssl crt becomes tls (a crt directory, files, alpn
   const { config, warnings } = importHaproxy(cfg, 'haproxy.cfg');
   assert.deepEqual(config.frontends?.www, { bind: '*:80', mode: 'http', default_backend: 'app' });
   assert.deepEqual(config.frontends?.['www_tls'], { bind: '*:443', mode: 'http', default_backend: 'app', tls: { crt_dir: '/etc/haproxy/certs/', min_version: '1.2', alpn: ['h2', 'http/1.1'] } });
-  assert.deepEqual(config.frontends?.api, { bind: '10.0.0.1:8443', mode: 'http', default_backend: 'app', tls: { crt: ['/etc/ssl/api.ecdsa.pem', '/etc/ssl/api.rsa.pem'], min_version: '1.3', ciphers: 'ECDHE+AESGCM', verify: 'required', ca_file: '/etc/ssl/ca.pem' } });
+  assert.deepEqual(config.frontends?.api, { bind: '10.0.0.1:8443', mode: 'http', default_backend: 'app', tls: { crt: ['/etc/ssl/api.ecdsa.pem', '/etc/ssl/api.rsa.pem'], min_version: '1.3', ciphers: 'ECDHE+AESGCM', tickets: false, verify: 'required', ca_file: '/etc/ssl/ca.pem' } });
   assert.deepEqual(
     warnings.map((w) => `${w.line}: ${w.message}`),
     [
